@@ -1,0 +1,142 @@
+// The composition root's HTTP side, in reading order: request id and logging, security headers,
+// origin check, body limits, health, tRPC, the web app, and the error handler.
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { trpcServer } from "@hono/trpc-server";
+import { appRouter, createContext, SESSION_COOKIE } from "@notebox/api";
+import type { CoreDeps } from "@notebox/core";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { WebApp } from "./web";
+
+export interface AppOptions {
+  deps: CoreDeps;
+  web: WebApp | null;
+  /** False while draining on SIGTERM: /readyz answers 503 so the balancer stops sending. */
+  isReady?: () => boolean;
+  extraReadinessChecks?: Record<string, () => Promise<boolean>>;
+}
+
+export type Env = { Variables: { requestId: string } };
+
+const TRPC_BODY_LIMIT = 4 * 1024 * 1024;
+
+export function clientIp(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    // The nearest proxy appends the address it saw: the last entry is the one it vouches for.
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
+    if (forwarded?.length) return forwarded[forwarded.length - 1]!;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {} }: AppOptions) {
+  const { config, logger } = deps;
+  const publicOrigin = new URL(config.publicUrl).origin;
+  const app = new Hono<Env>();
+
+  app.use(requestId({ limitLength: 64 }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = { requestId: c.var.requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms };
+    if (c.res.status >= 500) logger.error(line, "request failed");
+    else logger.info(line, "request");
+  });
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...(web?.scriptHashes ?? [])],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:", "blob:"],
+        mediaSrc: ["'self'", "blob:"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+      referrerPolicy: "strict-origin-when-cross-origin",
+      xFrameOptions: "DENY",
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: config.secureCookies ? "max-age=31536000; includeSubDomains" : false,
+    }),
+  );
+
+  app.use("/api/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+
+  // Cookies ride along on cross-site requests; a state-changing request carrying ours must come
+  // from our own origin. Bearer-token callers carry no cookie and are not affected.
+  app.use(async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+    if (getCookie(c, SESSION_COOKIE) === undefined) return next();
+    if (c.req.header("origin") === publicOrigin) return next();
+    return c.json(
+      { error: { code: "FORBIDDEN", message: "This request did not come from the Notebox web app." } },
+      403,
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const checks: Record<string, boolean> = { draining: !isReady(), database: await deps.db.ping() };
+    for (const [name, check] of Object.entries(extraReadinessChecks)) checks[name] = await check();
+    const ready = !checks.draining && Object.entries(checks).every(([name, ok]) => name === "draining" || ok);
+    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
+  });
+
+  app.use(
+    "/api/v1/trpc/*",
+    bodyLimit({
+      maxSize: TRPC_BODY_LIMIT,
+      onError: (c) =>
+        c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request is too large." } }, 413),
+    }),
+  );
+  app.use(
+    "/api/v1/trpc/*",
+    trpcServer({
+      endpoint: "/api/v1/trpc",
+      router: appRouter,
+      // The adapter types its context as a plain record; the router itself is typed by Context.
+      createContext: async (opts, c) =>
+        (await createContext({
+          deps,
+          req: opts.req,
+          resHeaders: opts.resHeaders,
+          ip: clientIp(c, config.trustProxy),
+          requestId: (c as Context<Env>).var.requestId,
+        })) as unknown as Record<string, unknown>,
+      onError: ({ error, path, ctx }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "unexpected error in procedure");
+        }
+      },
+    }),
+  );
+
+  app.all("/api/*", (c) => c.json({ error: { code: "NOT_FOUND", message: "No such API route." } }, 404));
+  web?.mount(app);
+
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "Not found." } }, 404));
+  app.onError((error, c) => {
+    logger.error({ err: error, requestId: c.var.requestId }, "unexpected error");
+    return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." } }, 500);
+  });
+  return app;
+}

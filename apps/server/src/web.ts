@@ -1,0 +1,49 @@
+// Serves the built single-page app: hashed assets cached for a year, every other path gets
+// index.html so client-side routes survive a reload.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
+import type { Hono } from "hono";
+import type { Env } from "./app";
+
+export const defaultWebRoot = fileURLToPath(new URL("../../web/build", import.meta.url));
+
+export interface WebApp {
+  /** CSP hashes of index.html's inline bootstrap scripts: allowed by hash, never 'unsafe-inline'. */
+  scriptHashes: string[];
+  mount(app: Hono<Env>): void;
+}
+
+export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
+  const indexFile = path.join(root, "index.html");
+  if (!existsSync(indexFile)) return null;
+  const indexHtml = readFileSync(indexFile, "utf8");
+  const scriptHashes = [...indexHtml.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+    (m) => `'sha256-${createHash("sha256").update(m[1]!).digest("base64")}'`,
+  );
+
+  return {
+    scriptHashes,
+    mount(app) {
+      app.use(
+        "/_app/immutable/*",
+        serveStatic({
+          root,
+          onFound: (_path, c) => c.header("Cache-Control", "public, max-age=31536000, immutable"),
+        }),
+      );
+      app.use("*", async (c, next) => {
+        if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
+        if (c.req.path.startsWith("/api/")) return next();
+        return serveStatic({ root, onFound: (_p, ctx) => ctx.header("Cache-Control", "no-cache") })(c, next);
+      });
+      app.get("*", (c) => {
+        if (c.req.path.startsWith("/api/")) return c.notFound();
+        c.header("Cache-Control", "no-cache");
+        return c.html(indexHtml);
+      });
+    },
+  };
+}

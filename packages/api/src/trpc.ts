@@ -1,0 +1,123 @@
+// One place builds tRPC: the request context, the error formatter, and the procedure builders.
+import { AppError, validateSessionToken, type CoreDeps, type RequestMeta } from "@notebox/core";
+import type { UserRow } from "@notebox/db";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError, z } from "zod";
+import { readCookie, serializeClearedCookie, serializeSessionCookie, SESSION_COOKIE } from "./cookies";
+
+export interface Auth {
+  user: UserRow;
+  /** The session behind this request; null when the caller used a bearer token. */
+  sessionId: string | null;
+}
+
+export interface Context {
+  deps: CoreDeps;
+  meta: RequestMeta;
+  auth: Auth | null;
+  requestId: string;
+  resHeaders: Headers;
+  setSessionCookie(token: string): void;
+  clearSessionCookie(): void;
+}
+
+export interface CreateContextOptions {
+  deps: CoreDeps;
+  req: Request;
+  resHeaders: Headers;
+  ip: string;
+  requestId: string;
+}
+
+export async function createContext({ deps, req, resHeaders, ip, requestId }: CreateContextOptions): Promise<Context> {
+  const secure = deps.config.secureCookies;
+  const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
+  const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
+
+  let auth: Auth | null = null;
+  const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  if (token) {
+    const valid = await validateSessionToken({ deps, token });
+    if (valid) {
+      auth = { user: valid.user, sessionId: valid.session.id };
+      if (valid.renewed) setSessionCookie(token);
+    } else {
+      clearSessionCookie();
+    }
+  }
+  return {
+    deps,
+    meta: { ip, userAgent: req.headers.get("user-agent") },
+    auth,
+    requestId,
+    resHeaders,
+    setSessionCookie,
+    clearSessionCookie,
+  };
+}
+
+/** zod issues as `{ field: [messages] }`, the shape the web forms show beside their inputs. */
+function fieldErrorsOf(error: ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "_form";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
+
+const t = initTRPC.context<Context>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const isZod = cause instanceof ZodError;
+    const app = cause instanceof AppError ? cause : null;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      code: shape.code,
+      message: internal
+        ? "Something went wrong on our side. Please try again."
+        : isZod
+          ? "Some fields need attention."
+          : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        fieldErrors: isZod ? fieldErrorsOf(cause) : (app?.fieldErrors ?? null),
+        reason: app?.reason ?? null,
+        retryAfterSeconds: app?.retryAfterSeconds ?? null,
+      },
+    };
+  },
+});
+
+/** Turns a domain AppError into the tRPC error with the same code, and sets Retry-After. */
+const appErrors = t.middleware(async ({ ctx, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const app = result.error.cause;
+    if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
+    throw new TRPCError({ code: app.code, message: app.message, cause: app });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(appErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, auth: ctx.auth } });
+});
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.user.role !== "admin" || ctx.auth.user.disabledAt) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only administrators can do this." });
+  }
+  return next();
+});
+
+export { z };

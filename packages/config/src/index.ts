@@ -1,0 +1,159 @@
+// Environment parsing: the only module in Notebox that reads process.env.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const GiB = 1024 ** 3;
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { error: "expected true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const byteSize = z
+  .string()
+  .regex(/^\d+\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i, {
+    error: "expected a size in bytes, e.g. 1073741824 or 1GiB",
+  })
+  .transform((v) => {
+    const m = /^(\d+)\s*([a-z]*)$/i.exec(v)!;
+    const units: Record<string, number> = {
+      "": 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: GiB, tb: 1e12, tib: 1024 ** 4,
+    };
+    return Number(m[1]) * units[m[2]!.toLowerCase()]!;
+  })
+  .refine((n) => Number.isSafeInteger(n) && n > 0, { error: "expected a positive size" });
+
+const url = (protocols: string[], example: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected a URL like ${example}` },
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce
+    .number({ error: "expected a port number" })
+    .int({ error: "expected a port number" })
+    .min(0, { error: "expected a port number between 0 and 65535" })
+    .max(65535, { error: "expected a port number between 0 and 65535" })
+    .default(3000),
+  PUBLIC_URL: url(["http:", "https:"], "https://notes.example.com").optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
+      error: "expected sqlite:PATH or mysql://user:pass@host:port/db",
+    })
+    .optional(),
+  REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").optional(),
+  STORAGE_URL: z
+    .string()
+    .regex(/^(file:.+|s3:\/\/.+)$/, { error: "expected file:PATH or s3://bucket?endpoint=..." })
+    .optional(),
+  SMTP_URL: url(["smtp:", "smtps:"], "smtp://user:pass@host:587").optional(),
+  MAIL_FROM: z.string().min(3).default("Notebox <no-reply@localhost>"),
+  JWT_SECRET: z
+    .string()
+    .refine((v) => Buffer.byteLength(v) >= 32, { error: "expected at least 32 bytes of random text" })
+    .optional(),
+  MAX_UPLOAD_BYTES: byteSize.default(GiB),
+  USER_QUOTA_BYTES: byteSize.default(10 * GiB),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface Config {
+  nodeEnv: "development" | "production" | "test";
+  port: number;
+  publicUrl: string;
+  /** True when PUBLIC_URL is https: cookies get the Secure flag. */
+  secureCookies: boolean;
+  dataDir: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  storageUrl: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  jwtSecret: string;
+  maxUploadBytes: number;
+  userQuotaBytes: number;
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the environment once. Empty strings count as unset, so `FOO=` in a compose file
+ * falls back to the default instead of failing.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+
+  let jwtSecret = e.JWT_SECRET;
+  if (!jwtSecret) {
+    if (e.NODE_ENV === "production") {
+      throw new ConfigError(["JWT_SECRET: required when NODE_ENV=production (at least 32 random bytes)"]);
+    }
+    jwtSecret = readOrCreateSecret(dataDir);
+  }
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl,
+    secureCookies: publicUrl.startsWith("https:"),
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "notebox.db")}`,
+    redisUrl: e.REDIS_URL,
+    storageUrl: e.STORAGE_URL ?? `file:${path.join(dataDir, "files")}`,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    jwtSecret,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    userQuotaBytes: e.USER_QUOTA_BYTES,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The embedded default keeps a generated secret beside its database so restarts keep sessions and codes valid. */
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, "secret.key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString("base64url");
+  try {
+    writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+    return secret;
+  } catch (error) {
+    // Another process starting at the same moment wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return readFileSync(file, "utf8").trim();
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+import type { CoreDeps, RequestMeta } from "../deps";
+import { AppError } from "../errors";
+import { createSession, invalidateSession } from "../sessions/sessions";
+import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
+
+const wrongCredentials = () => new AppError("UNAUTHORIZED", "Wrong email or password.");
+
+/**
+ * Unknown address and wrong password give the same answer in about the same time (a dummy hash
+ * is verified). Throttled per address and per account.
+ */
+export async function login({
+  deps,
+  email: rawEmail,
+  password,
+  meta,
+  previousSessionId,
+}: {
+  deps: CoreDeps;
+  email: string;
+  password: string;
+  meta: RequestMeta;
+  /** The session the browser had, ended so a sign-in always gets a new token. */
+  previousSessionId?: string | null;
+}): Promise<{ user: PublicUser; token: string }> {
+  const email = normalizeEmail(rawEmail);
+  await deps.limits.consume("loginPerIp", meta.ip);
+  await deps.limits.check("loginFailuresPerAccount", email);
+
+  const user = await deps.db.models.User.findOne({ where: { email } });
+  const ok = user
+    ? await deps.passwords.verify(user.passwordHash, password)
+    : await deps.passwords.verifyDummy(password);
+  if (!user || !ok) {
+    await deps.limits.consume("loginFailuresPerAccount", email);
+    deps.logger.info({ event: "login_failed", ip: meta.ip }, "sign-in failed");
+    throw wrongCredentials();
+  }
+  if (!user.emailVerifiedAt) {
+    throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {
+      reason: "email_not_verified",
+    });
+  }
+  if (user.disabledAt) {
+    throw new AppError("FORBIDDEN", "This account is disabled. Contact your administrator.", {
+      reason: "account_disabled",
+    });
+  }
+  await deps.limits.reset("loginFailuresPerAccount", email);
+  if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
+  const { token } = await createSession({ deps, userId: user.id, meta });
+  await user.update({ lastLoginAt: new Date() });
+  return { user: toPublicUser(user), token };
+}

@@ -1,0 +1,88 @@
+import { Op } from "@notebox/db";
+import { templates } from "@notebox/mail";
+import { generateToken, hashToken } from "../crypto";
+import type { CoreDeps, RequestMeta } from "../deps";
+import { AppError } from "../errors";
+import { assertPasswordAllowed } from "../passwords";
+import { invalidateUserSessions } from "../sessions/sessions";
+import { normalizeEmail } from "../users";
+import { throttleMailTo } from "./throttle";
+
+export const RESET_TTL_MS = 60 * 60 * 1000;
+
+/** Mails a reset link when the address has an account; the answer is the same either way. */
+export async function requestPasswordReset({
+  deps,
+  email: rawEmail,
+  meta,
+}: {
+  deps: CoreDeps;
+  email: string;
+  meta: RequestMeta;
+}): Promise<{ status: "reset_sent" }> {
+  const email = normalizeEmail(rawEmail);
+  await deps.limits.consume("accountRequestsPerIp", meta.ip);
+  await throttleMailTo(deps, email);
+  const { User, PasswordResetToken } = deps.db.models;
+  const user = await User.findOne({ where: { email } });
+  if (!user || user.disabledAt) return { status: "reset_sent" };
+
+  const token = generateToken();
+  const now = new Date();
+  await deps.db.transaction(async (transaction) => {
+    // Only the newest link works.
+    await PasswordResetToken.destroy({ where: { userId: user.id }, transaction });
+    await PasswordResetToken.create(
+      { id: hashToken(token), userId: user.id, expiresAt: new Date(now.getTime() + RESET_TTL_MS), createdAt: now },
+      { transaction },
+    );
+  });
+  // The token rides in the fragment, which browsers never send to a server or in a Referer.
+  const link = `${deps.config.publicUrl}/reset-password#token=${token}`;
+  deps.mailer.queue(templates.passwordReset(email, link, RESET_TTL_MS / 60_000));
+  return { status: "reset_sent" };
+}
+
+/** Sets a new password from a reset link: single use, ends every session and revokes tokens. */
+export async function resetPassword({
+  deps,
+  token,
+  password,
+}: {
+  deps: CoreDeps;
+  token: string;
+  password: string;
+  meta: RequestMeta;
+}): Promise<{ status: "password_reset" }> {
+  const { User, PasswordResetToken } = deps.db.models;
+  const invalid = () => AppError.field("token", "This reset link has expired or was already used. Ask for a new one.");
+  const pre = await PasswordResetToken.findByPk(hashToken(token));
+  if (!pre) throw invalid();
+  const owner = await User.findByPk(pre.userId);
+  if (!owner) throw invalid();
+  assertPasswordAllowed(password, "password", [owner.email, owner.username]);
+  const passwordHash = await deps.passwords.hash(password);
+
+  await deps.db.transaction(async (transaction) => {
+    const row = await PasswordResetToken.findByPk(hashToken(token), { lock: transaction.LOCK.UPDATE, transaction });
+    const now = new Date();
+    if (!row || row.usedAt || row.expiresAt.getTime() <= now.getTime()) throw invalid();
+    const user = await User.findByPk(row.userId, { lock: transaction.LOCK.UPDATE, transaction });
+    if (!user || user.disabledAt || row.createdAt.getTime() < user.passwordChangedAt.getTime()) throw invalid();
+    await row.update({ usedAt: now }, { transaction });
+    await PasswordResetToken.destroy({ where: { userId: user.id, id: { [Op.ne]: row.id } }, transaction });
+    await user.update(
+      {
+        passwordHash,
+        passwordChangedAt: now,
+        tokensValidAfter: now,
+        mustChangePassword: false,
+        // Following the emailed link proves the address.
+        emailVerifiedAt: user.emailVerifiedAt ?? now,
+      },
+      { transaction },
+    );
+    await invalidateUserSessions({ deps, userId: user.id, transaction });
+  });
+  return { status: "password_reset" };
+}

@@ -1,0 +1,48 @@
+import type { CoreDeps, RequestMeta } from "../deps";
+import { AppError } from "../errors";
+import { createSession } from "../sessions/sessions";
+import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
+import { checkEmailCode, type CodeRefusal } from "./codes";
+
+/** Confirms the address with the emailed code, activates the account and signs it in, in one transaction. */
+export async function verifyEmail({
+  deps,
+  email: rawEmail,
+  code,
+  meta,
+}: {
+  deps: CoreDeps;
+  email: string;
+  code: string;
+  meta: RequestMeta;
+}): Promise<{ user: PublicUser; token: string }> {
+  const email = normalizeEmail(rawEmail);
+  await deps.limits.consume("codeAttemptsPerIp", meta.ip);
+
+  // A wrong try must be recorded even though the request fails, so the transaction returns the
+  // outcome and the refusal is thrown only after it committed.
+  const outcome = await deps.db.transaction(async (transaction) => {
+    const check = await checkEmailCode({ deps, email, purpose: "verify_email", code, transaction });
+    if (check.result !== "ok") return { result: check.result as CodeRefusal, triesLeft: check.triesLeft };
+    const user = await deps.db.models.User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
+    if (!user) return { result: "invalid" as const, triesLeft: 0 };
+    const now = new Date();
+    await user.update({ emailVerifiedAt: user.emailVerifiedAt ?? now, lastLoginAt: now }, { transaction });
+    const { token } = await createSession({ deps, userId: user.id, meta, transaction });
+    return { result: "ok" as const, user, token };
+  });
+
+  switch (outcome.result) {
+    case "ok":
+      return { user: toPublicUser(outcome.user), token: outcome.token };
+    case "wrong":
+      throw AppError.field(
+        "code",
+        `That code is not right. ${outcome.triesLeft} ${outcome.triesLeft === 1 ? "try" : "tries"} left.`,
+      );
+    case "dead":
+      throw AppError.field("code", "Too many wrong tries: this code no longer works. Ask for a new one.");
+    case "invalid":
+      throw AppError.field("code", "This code has expired or was replaced. Ask for a new one.");
+  }
+}

@@ -1,0 +1,22 @@
+import type { Config } from "@notebox/config";
+import type { Database } from "@notebox/db";
+import type { Mailer } from "@notebox/mail";
+import type { Logger } from "pino";
+import type { Limits } from "./limits";
+import type { PasswordHasher } from "./passwords";
+
+/** What every core function may use; built once by the server's composition root. */
+export interface CoreDeps {
+  config: Config;
+  db: Database;
+  mailer: Mailer;
+  passwords: PasswordHasher;
+  limits: Limits;
+  logger: Logger;
+}
+
+/** Who is asking, for throttling and the session list. */
+export interface RequestMeta {
+  ip: string;
+  userAgent: string | null;
+}

@@ -1,0 +1,26 @@
+export type { CoreDeps, RequestMeta } from "./deps";
+export { AppError, httpStatusOf, type AppErrorCode } from "./errors";
+export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
+export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type PasswordHasher } from "./passwords";
+export { toPublicUser, type PublicUser } from "./users";
+export { hashToken } from "./crypto";
+
+export { register, resendCode } from "./accounts/register";
+export { verifyEmail } from "./accounts/verify-email";
+export { login } from "./accounts/login";
+export { requestPasswordReset, resetPassword } from "./accounts/password-reset";
+export { changePassword } from "./accounts/change-password";
+export { createAdmin } from "./accounts/create-admin";
+export { CODE_TTL_MS, CODE_MAX_WRONG_TRIES } from "./accounts/codes";
+export {
+  createSession,
+  invalidateSession,
+  invalidateUserSessions,
+  listSessions,
+  revokeSession,
+  validateSessionToken,
+  SESSION_TTL_MS,
+  SESSION_RENEW_UNDER_MS,
+  type SessionSummary,
+  type ValidSession,
+} from "./sessions/sessions";

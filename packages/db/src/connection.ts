@@ -1,0 +1,56 @@
+import { Sequelize, type Options } from "sequelize";
+
+export type Dialect = "sqlite" | "mysql";
+
+export interface ConnectionOptions {
+  /** `sqlite:path` or `mysql://user:pass@host:port/db` (mariadb:// is accepted as an alias). */
+  url: string;
+  log?: (sql: string) => void;
+  poolMax?: number;
+}
+
+export function dialectOf(url: string): Dialect {
+  return url.startsWith("sqlite:") ? "sqlite" : "mysql";
+}
+
+export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): Sequelize {
+  const common: Options = {
+    logging: log ? (sql: string) => log(sql) : false,
+    benchmark: false,
+    define: { underscored: true },
+  };
+  if (dialectOf(url) === "sqlite") {
+    const storage = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    return new Sequelize({
+      ...common,
+      dialect: "sqlite",
+      storage,
+      // Every Sequelize transaction gets its own SQLite connection: wait for the writer lock
+      // instead of failing with SQLITE_BUSY, and let readers proceed beside one writer (WAL).
+      hooks: {
+        afterConnect: async (connection: unknown) => {
+          const db = connection as {
+            configure(option: "busyTimeout", ms: number): void;
+            exec(sql: string, cb: (err: Error | null) => void): void;
+          };
+          db.configure("busyTimeout", 10_000);
+          await new Promise<void>((resolve, reject) =>
+            db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", (err) =>
+              err ? reject(err) : resolve(),
+            ),
+          );
+        },
+      },
+      retry: { max: 10, match: [/SQLITE_BUSY/] },
+    });
+  }
+  const mysqlUrl = url.replace(/^mariadb:/, "mysql:");
+  return new Sequelize(mysqlUrl, {
+    ...common,
+    dialect: "mysql",
+    timezone: "+00:00",
+    dialectOptions: { charset: "utf8mb4", connectTimeout: 5_000 },
+    pool: { max: poolMax, min: 0, acquire: 10_000, idle: 10_000, evict: 5_000 },
+    retry: { max: 3, match: [/ER_LOCK_DEADLOCK/, /Deadlock found/] },
+  });
+}

@@ -1,0 +1,67 @@
+import { Transaction, type Sequelize } from "sequelize";
+import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from "./connection";
+import { defineAccountModels } from "./models/accounts";
+import { migrate } from "./migrate";
+
+export type { Dialect } from "./connection";
+export type {
+  EmailCodePurpose,
+  EmailCodeRow,
+  PasswordResetTokenRow,
+  Role,
+  SessionRow,
+  UserRow,
+} from "./models/accounts";
+export { createMigrator, migrate, migrations } from "./migrate";
+export { v7 as newId } from "uuid";
+export { Op, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
+
+function defineModels(sequelize: Sequelize) {
+  return { ...defineAccountModels(sequelize) };
+}
+
+export type Models = ReturnType<typeof defineModels>;
+
+export interface Database {
+  sequelize: Sequelize;
+  models: Models;
+  dialect: Dialect;
+  /**
+   * Runs `work` in one transaction. On SQLite the transaction takes the write lock at BEGIN
+   * (IMMEDIATE) so a read-then-write flow cannot interleave with another writer; on MySQL the
+   * flow locks the rows it checks with `lock: t.LOCK.UPDATE`.
+   */
+  transaction<T>(work: (t: Transaction) => Promise<T>): Promise<T>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(
+  options: ConnectionOptions & { migrate?: boolean },
+): Promise<Database> {
+  const sequelize = createSequelize(options);
+  const dialect = dialectOf(options.url);
+  const models = defineModels(sequelize);
+  await sequelize.authenticate();
+  if (options.migrate ?? true) await migrate(sequelize);
+  return {
+    sequelize,
+    models,
+    dialect,
+    transaction: (work) =>
+      sequelize.transaction(
+        dialect === "sqlite" ? { type: Transaction.TYPES.IMMEDIATE } : {},
+        work,
+      ),
+    ping: async () => {
+      try {
+        await sequelize.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => sequelize.close(),
+  };
+}

@@ -1,0 +1,43 @@
+import type { QueryInterface, Sequelize } from "sequelize";
+import { SequelizeStorage, Umzug, type MigrationParams } from "umzug";
+import { accounts } from "./migrations/2026-11-23T00-00-accounts";
+
+export interface MigrationContext {
+  queryInterface: QueryInterface;
+  sequelize: Sequelize;
+  dialect: "sqlite" | "mysql";
+  /** utf8mb4 InnoDB tables on MySQL/MariaDB; nothing on SQLite. */
+  tableOptions: { charset?: string; collate?: string; engine?: string };
+}
+
+export interface Migration {
+  name: string;
+  up(params: MigrationParams<MigrationContext>): Promise<void>;
+  down(params: MigrationParams<MigrationContext>): Promise<void>;
+}
+
+/** In order. Listed, not globbed, so the bundled server carries them. */
+export const migrations: Migration[] = [accounts];
+
+export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
+  const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";
+  return new Umzug<MigrationContext>({
+    migrations,
+    context: {
+      queryInterface: sequelize.getQueryInterface(),
+      sequelize,
+      dialect,
+      tableOptions:
+        dialect === "mysql" ? { charset: "utf8mb4", collate: "utf8mb4_unicode_ci", engine: "InnoDB" } : {},
+    },
+    storage: new SequelizeStorage({ sequelize, tableName: "schema_migrations" }),
+    logger: log
+      ? { info: (m) => log(JSON.stringify(m)), warn: (m) => log(JSON.stringify(m)), error: (m) => log(JSON.stringify(m)), debug: () => {} }
+      : undefined,
+  });
+}
+
+export async function migrate(sequelize: Sequelize, log?: (message: string) => void): Promise<string[]> {
+  const applied = await createMigrator(sequelize, log).up();
+  return applied.map((m) => m.name);
+}

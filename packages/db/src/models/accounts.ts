@@ -1,0 +1,147 @@
+import {
+  DataTypes,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from "sequelize";
+
+export type Role = "user" | "admin";
+
+export interface UserRow
+  extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
+  id: string;
+  username: string;
+  /** NFKC lower-case form of the username: uniqueness is case-insensitive on every database. */
+  usernameKey: string;
+  /** Always stored lower-cased and trimmed. */
+  email: string;
+  passwordHash: string;
+  role: CreationOptional<Role>;
+  emailVerifiedAt: Date | null;
+  disabledAt: CreationOptional<Date | null>;
+  /** Sessions and tokens issued before this instant are dead (password change, disable, role change). */
+  tokensValidAfter: Date;
+  passwordChangedAt: Date;
+  mustChangePassword: CreationOptional<boolean>;
+  lastLoginAt: CreationOptional<Date | null>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface SessionRow
+  extends Model<InferAttributes<SessionRow>, InferCreationAttributes<SessionRow>> {
+  /** Hex sha256 of the session token; the token itself is never stored. */
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type EmailCodePurpose = "verify_email";
+
+export interface EmailCodeRow
+  extends Model<InferAttributes<EmailCodeRow>, InferCreationAttributes<EmailCodeRow>> {
+  id: string;
+  email: string;
+  purpose: EmailCodePurpose;
+  /** HMAC-SHA256 of the code keyed by the server secret. */
+  codeHash: string;
+  attempts: CreationOptional<number>;
+  expiresAt: Date;
+  /** Set when the code is used, replaced by a newer one, or killed by too many wrong tries. */
+  consumedAt: CreationOptional<Date | null>;
+  createdAt: CreationOptional<Date>;
+}
+
+export interface PasswordResetTokenRow
+  extends Model<InferAttributes<PasswordResetTokenRow>, InferCreationAttributes<PasswordResetTokenRow>> {
+  /** Hex sha256 of the emailed token. */
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  usedAt: CreationOptional<Date | null>;
+  createdAt: CreationOptional<Date>;
+}
+
+const id36 = () => ({ type: DataTypes.STRING(36), primaryKey: true, allowNull: false });
+const hexId = () => ({ type: DataTypes.STRING(64), primaryKey: true, allowNull: false });
+const date = (allowNull = false) => ({ type: DataTypes.DATE(3), allowNull });
+const userFk = () => ({ type: DataTypes.STRING(36), allowNull: false });
+
+export function defineAccountModels(sequelize: Sequelize) {
+  const User: ModelStatic<UserRow> = sequelize.define<UserRow>(
+    "User",
+    {
+      id: id36(),
+      username: { type: DataTypes.STRING(32), allowNull: false },
+      usernameKey: { type: DataTypes.STRING(64).BINARY, allowNull: false, unique: true },
+      email: { type: DataTypes.STRING(254).BINARY, allowNull: false, unique: true },
+      passwordHash: { type: DataTypes.STRING(255), allowNull: false },
+      role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "user" },
+      emailVerifiedAt: date(true),
+      disabledAt: date(true),
+      tokensValidAfter: date(),
+      passwordChangedAt: date(),
+      mustChangePassword: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      lastLoginAt: date(true),
+      createdAt: date(),
+      updatedAt: date(),
+    },
+    { tableName: "users" },
+  );
+
+  const Session: ModelStatic<SessionRow> = sequelize.define<SessionRow>(
+    "Session",
+    {
+      id: hexId(),
+      userId: userFk(),
+      expiresAt: date(),
+      createdAt: date(),
+      lastUsedAt: date(),
+      ip: { type: DataTypes.STRING(45), allowNull: true },
+      userAgent: { type: DataTypes.STRING(512), allowNull: true },
+    },
+    { tableName: "sessions", timestamps: false },
+  );
+
+  const EmailCode: ModelStatic<EmailCodeRow> = sequelize.define<EmailCodeRow>(
+    "EmailCode",
+    {
+      id: id36(),
+      email: { type: DataTypes.STRING(254).BINARY, allowNull: false },
+      purpose: { type: DataTypes.STRING(32), allowNull: false },
+      codeHash: { type: DataTypes.STRING(64), allowNull: false },
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      expiresAt: date(),
+      consumedAt: date(true),
+      createdAt: date(),
+    },
+    { tableName: "email_codes", updatedAt: false },
+  );
+
+  const PasswordResetToken: ModelStatic<PasswordResetTokenRow> = sequelize.define<PasswordResetTokenRow>(
+    "PasswordResetToken",
+    {
+      id: hexId(),
+      userId: userFk(),
+      expiresAt: date(),
+      usedAt: date(true),
+      createdAt: date(),
+    },
+    { tableName: "password_reset_tokens", updatedAt: false },
+  );
+
+  const cascade = { foreignKey: { name: "userId", allowNull: false }, onDelete: "CASCADE" } as const;
+  User.hasMany(Session, cascade);
+  Session.belongsTo(User, cascade);
+  User.hasMany(PasswordResetToken, cascade);
+  PasswordResetToken.belongsTo(User, cascade);
+
+  return { User, Session, EmailCode, PasswordResetToken };
+}

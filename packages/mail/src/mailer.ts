@@ -1,0 +1,81 @@
+// Sends mail over SMTP when SMTP_URL is set; otherwise writes each message to the log and to
+// DATA_DIR/outbox/*.eml so someone running the embedded default can read their code.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import nodemailer from "nodemailer";
+import type { Logger } from "pino";
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  /**
+   * Sends in the background and logs a failure. Account flows use it so the answer's timing
+   * never depends on whether a message went out (no account enumeration by the clock).
+   */
+  queue(message: MailMessage): void;
+  /** Waits for queued messages, then closes the transport. */
+  close(): Promise<void>;
+}
+
+export interface MailerOptions {
+  smtpUrl: string | undefined;
+  from: string;
+  outboxDir: string;
+  logger: Logger;
+}
+
+export function createMailer(options: MailerOptions): Mailer {
+  const { send, closeTransport } = createSender(options);
+  const pending = new Set<Promise<void>>();
+  return {
+    send,
+    queue(message) {
+      const sending = send(message)
+        .catch((error: unknown) =>
+          options.logger.error({ err: error, to: message.to, subject: message.subject }, "mail failed"),
+        )
+        .finally(() => pending.delete(sending));
+      pending.add(sending);
+    },
+    async close() {
+      await Promise.allSettled([...pending]);
+      closeTransport();
+    },
+  };
+}
+
+function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions) {
+  if (smtpUrl) {
+    const transport = nodemailer.createTransport(smtpUrl, { from });
+    return {
+      async send(message: MailMessage) {
+        await transport.sendMail({ from, ...message });
+        logger.info({ to: message.to, subject: message.subject }, "mail sent");
+      },
+      closeTransport: () => transport.close(),
+    };
+  }
+
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  let sequence = 0;
+  return {
+    async send(message: MailMessage) {
+      const info = await transport.sendMail({ from, ...message });
+      await mkdir(outboxDir, { recursive: true });
+      const safeTo = message.to.replace(/[^a-z0-9@._-]/gi, "_").slice(0, 100);
+      const file = path.join(outboxDir, `${Date.now()}-${++sequence}-${safeTo}.eml`);
+      await writeFile(file, info.message as Buffer, { mode: 0o600 });
+      logger.info(
+        { to: message.to, subject: message.subject, file },
+        `mail (no SMTP_URL set, written to the outbox):\n${message.text}`,
+      );
+    },
+    closeTransport: () => transport.close(),
+  };
+}
