@@ -24,3 +24,5 @@ export {
   type SessionSummary,
   type ValidSession,
 } from "./sessions/sessions";
+export { adminStats, listUsers, type AdminUserSummary } from "./admin/users";
+export type { Page } from "./pagination";
