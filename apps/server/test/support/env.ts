@@ -1,0 +1,8 @@
+// Test-side view of the environment (the app itself reads it only through @notebox/config).
+// eslint-disable-next-line no-restricted-properties -- tests choose their services from the environment
+const env = process.env;
+
+export const testDb = (env.TEST_DB ?? "sqlite") as "sqlite" | "mysql";
+export const testMysqlUrl = env.TEST_MYSQL_URL;
+export const testRedisUrl = env.TEST_REDIS_URL;
+export const chromiumPath = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
