@@ -137,11 +137,12 @@ export function defineAccountModels(sequelize: Sequelize) {
     { tableName: "password_reset_tokens", updatedAt: false },
   );
 
-  const cascade = { foreignKey: { name: "userId", allowNull: false }, onDelete: "CASCADE" } as const;
-  User.hasMany(Session, cascade);
-  Session.belongsTo(User, cascade);
-  User.hasMany(PasswordResetToken, cascade);
-  PasswordResetToken.belongsTo(User, cascade);
+  // The foreign keys and their ON DELETE CASCADE live in the migrations; these only let queries join.
+  const byUser = { foreignKey: "userId" } as const;
+  User.hasMany(Session, byUser);
+  Session.belongsTo(User, byUser);
+  User.hasMany(PasswordResetToken, byUser);
+  PasswordResetToken.belongsTo(User, byUser);
 
   return { User, Session, EmailCode, PasswordResetToken };
 }

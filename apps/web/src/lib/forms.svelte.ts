@@ -1,0 +1,98 @@
+// The state every form shares: pending flag, per-field messages, the form-level problem, and
+// moving focus to what needs fixing after a failed submit.
+import { tick } from "svelte";
+import { toProblem, type ApiProblem } from "./trpc";
+
+export type FieldErrors<F extends string> = Partial<Record<F, string[]>>;
+
+/** Client-side checks: a message per field that is not acceptable yet. */
+export type Check<F extends string> = () => Partial<Record<F, string | null | undefined>>;
+
+export class FormState<F extends string> {
+  pending = $state(false);
+  fieldErrors = $state<FieldErrors<F>>({});
+  /** Shown in the form's alert: anything that does not belong to one field. */
+  problem = $state<ApiProblem | null>(null);
+
+  readonly #fields: readonly F[];
+
+  constructor(fields: readonly F[]) {
+    this.#fields = fields;
+  }
+
+  clear(): void {
+    this.fieldErrors = {};
+    this.problem = null;
+  }
+
+  /**
+   * Checks, then runs `action`; a failure lands beside its fields or in the form alert and focus
+   * moves to the first invalid field, else to the alert. Resolves true when `action` succeeded.
+   */
+  async submit(form: HTMLFormElement, action: () => Promise<void>, check?: Check<F>): Promise<boolean> {
+    if (this.pending) return false;
+    this.clear();
+    const local: FieldErrors<F> = {};
+    for (const [field, message] of Object.entries(check?.() ?? {}) as [F, string | null | undefined][]) {
+      if (message) local[field] = [message];
+    }
+    if (Object.keys(local).length) {
+      this.fieldErrors = local;
+      await focusFirstError(form);
+      return false;
+    }
+
+    this.pending = true;
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      this.fail(toProblem(error));
+      this.pending = false;
+      await focusFirstError(form);
+      return false;
+    } finally {
+      this.pending = false;
+    }
+  }
+
+  /** Places a server problem: messages for this form's fields beside them, the rest in the alert. */
+  fail(problem: ApiProblem): void {
+    const placed: FieldErrors<F> = {};
+    const elsewhere: string[] = [];
+    for (const [key, messages] of Object.entries(problem.fieldErrors)) {
+      if ((this.#fields as readonly string[]).includes(key)) placed[key as F] = messages;
+      else elsewhere.push(...messages);
+    }
+    this.fieldErrors = placed;
+    if (elsewhere.length) this.problem = { ...problem, message: elsewhere.join(" ") };
+    else if (!Object.keys(placed).length) this.problem = problem;
+  }
+}
+
+/** Focuses the first field marked invalid in `form` (in reading order), else its alert. */
+export async function focusFirstError(form: HTMLFormElement): Promise<void> {
+  await tick();
+  const target =
+    form.querySelector<HTMLElement>('[aria-invalid="true"]') ??
+    form.querySelector<HTMLElement>("[data-form-error]") ??
+    form.parentElement?.querySelector<HTMLElement>("[data-form-error]");
+  target?.focus();
+}
+
+/** "45 seconds", "3 minutes", "2 hours": how long someone has to wait, rounded up. */
+export function formatWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 90) return `${s} ${s === 1 ? "second" : "seconds"}`;
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 90) return `${minutes} minutes`;
+  const hours = Math.ceil(minutes / 60);
+  return `${hours} ${hours === 1 ? "hour" : "hours"}`;
+}
+
+/** The problem's message, plus how long to wait when the server said so. */
+export function problemText(problem: ApiProblem): string {
+  return problem.retryAfterSeconds
+    ? `${problem.message} Try again in ${formatWait(problem.retryAfterSeconds)}.`
+    : problem.message;
+}

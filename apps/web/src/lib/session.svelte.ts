@@ -1,0 +1,86 @@
+// Who is signed in, asked of the server once at start and updated by the pages that sign in or
+// out; plus the route guards built on it.
+import { goto } from "$app/navigation";
+import { resolve } from "$app/paths";
+import type { ResolvedPathname } from "$app/types";
+import { redirect } from "@sveltejs/kit";
+import { toProblem, trpc, type User } from "./trpc";
+
+class Session {
+  user = $state<User | null>(null);
+  /** True once the server has answered (or failed to): guards wait for this. */
+  loaded = $state(false);
+  /** Set when the server could not be asked at all, so the layout can offer a retry. */
+  error = $state<string | null>(null);
+
+  #pending: Promise<void> | null = null;
+
+  /** Asks the server the first time it is called; later calls share that answer. */
+  load(): Promise<void> {
+    this.#pending ??= this.refresh();
+    return this.#pending;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.user = await trpc.auth.me.query();
+      this.error = null;
+    } catch (error) {
+      this.user = null;
+      this.error = toProblem(error).message;
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  signedIn(user: User): void {
+    this.user = user;
+    this.error = null;
+  }
+
+  signedOut(): void {
+    this.user = null;
+  }
+
+  get isAdmin(): boolean {
+    return this.user?.role === "admin";
+  }
+
+  /**
+   * For a signed-in page whose call came back UNAUTHORIZED: the session ended elsewhere (revoked,
+   * expired, password changed on another device). Sends the visitor to sign in and back here.
+   */
+  async expired(url: URL): Promise<void> {
+    this.user = null;
+    await goto(signInUrl(url), { replaceState: true });
+  }
+}
+
+export const session = new Session();
+
+/** Where to send a signed-out visitor so that signing in brings them back to `url`. */
+export function signInUrl(url: URL) {
+  return resolve(`/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/**
+ * Only same-site paths are followed after sign-in: "/notes" yes, "//evil.example" or
+ * "https://evil.example" or "/\evil.example" no.
+ */
+export function safeNext(value: string | null): ResolvedPathname | null {
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return null;
+  // eslint-disable-next-line no-control-regex -- control characters have no place in a path we navigate to
+  if (/[\u0000-\u001f\u007f]/.test(value)) return null;
+  // It came from a location of this app, so the base path (if any) is already in it.
+  return value as ResolvedPathname;
+}
+
+/** For the load function of a page only signed-in people may see. */
+export function requireSignedIn(url: URL): void {
+  if (!session.user) redirect(307, signInUrl(url));
+}
+
+/** For the load function of sign-in and sign-up: someone already signed in goes home. */
+export function requireSignedOut(): void {
+  if (session.user) redirect(307, resolve("/"));
+}
