@@ -124,7 +124,8 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
         })) as unknown as Record<string, unknown>,
       onError: ({ error, path, ctx }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") {
-          logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "unexpected error in procedure");
+          const requestId = (ctx as { requestId?: string } | undefined)?.requestId;
+          logger.error({ err: error.cause ?? error, path, requestId }, "unexpected error in procedure");
         }
       },
     }),

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Config } from "@notebox/config";
+import { purgeExpired } from "@notebox/core";
 import { createApp } from "./app";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
@@ -42,14 +43,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
 
+  // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
+  const sweep = () =>
+    purgeExpired({ deps }).then(
+      (removed) => deps.logger.debug({ removed }, "expired rows purged"),
+      (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
+    );
+  let sweeping = sweep();
+  const sweeper = setInterval(() => (sweeping = sweep()), 60 * 60 * 1000);
+  sweeper.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await sweeping;
       await runtime.close();
     })());
 

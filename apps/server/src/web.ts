@@ -27,20 +27,17 @@ export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
   return {
     scriptHashes,
     mount(app) {
+      const pages = serveStatic<Env>({ root, onFound: (_p, c) => c.header("Cache-Control", "no-cache") });
       app.use(
         "/_app/immutable/*",
-        serveStatic({
+        serveStatic<Env>({
           root,
           onFound: (_path, c) => c.header("Cache-Control", "public, max-age=31536000, immutable"),
         }),
       );
-      app.use("*", async (c, next) => {
-        if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
-        if (c.req.path.startsWith("/api/")) return next();
-        return serveStatic({ root, onFound: (_p, ctx) => ctx.header("Cache-Control", "no-cache") })(c, next);
-      });
+      // /api/* never gets here: the API's own 404 answers first.
+      app.get("*", pages);
       app.get("*", (c) => {
-        if (c.req.path.startsWith("/api/")) return c.notFound();
         c.header("Cache-Control", "no-cache");
         return c.html(indexHtml);
       });

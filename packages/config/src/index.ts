@@ -101,6 +101,7 @@ type Env = Record<string, string | undefined>;
  * Parses the environment once. Empty strings count as unset, so `FOO=` in a compose file
  * falls back to the default instead of failing.
  */
+// eslint-disable-next-line no-restricted-properties -- this module is the one place that reads it
 export function loadConfig(env: Env = process.env): Config {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""),

@@ -26,3 +26,4 @@ export {
 } from "./sessions/sessions";
 export { adminStats, listUsers, type AdminUserSummary } from "./admin/users";
 export type { Page } from "./pagination";
+export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";

@@ -50,7 +50,10 @@ export function createMailer(options: MailerOptions): Mailer {
   };
 }
 
-function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions) {
+function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions): {
+  send: (message: MailMessage) => Promise<void>;
+  closeTransport: () => void;
+} {
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl, { from });
     return {

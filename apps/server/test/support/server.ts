@@ -112,7 +112,7 @@ export async function signUp(t: TestServer, client = t.client(), account = newAc
 }
 
 /** Creates a verified account directly in the database (for tests about something other than sign-up). */
-export async function createUser(t: TestServer, { role = "user" as Role, disabled = false } = {}) {
+export async function createUser(t: TestServer, { role = "user", disabled = false }: { role?: Role; disabled?: boolean } = {}) {
   const account = newAccount(role);
   const now = new Date();
   const user: UserRow = await t.models.User.create({

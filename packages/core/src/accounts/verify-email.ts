@@ -2,7 +2,7 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { createSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
-import { checkEmailCode, type CodeRefusal } from "./codes";
+import { checkEmailCode } from "./codes";
 
 /** Confirms the address with the emailed code, activates the account and signs it in, in one transaction. */
 export async function verifyEmail({
@@ -23,7 +23,7 @@ export async function verifyEmail({
   // outcome and the refusal is thrown only after it committed.
   const outcome = await deps.db.transaction(async (transaction) => {
     const check = await checkEmailCode({ deps, email, purpose: "verify_email", code, transaction });
-    if (check.result !== "ok") return { result: check.result as CodeRefusal, triesLeft: check.triesLeft };
+    if (check.result !== "ok") return { result: check.result, triesLeft: check.triesLeft };
     const user = await deps.db.models.User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
     if (!user) return { result: "invalid" as const, triesLeft: 0 };
     const now = new Date();

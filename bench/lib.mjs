@@ -1,0 +1,73 @@
+// Shared bench helpers: start the built Notebox server on a private data dir and port, and
+// drive it with autocannon. Everything runs on loopback.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+export const root = fileURLToPath(new URL("..", import.meta.url));
+export const cli = path.join(root, "apps/server/dist/cli.js");
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function run(args, env, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited ${code}`))));
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** Starts `notebox serve` and resolves once /readyz answers. */
+export async function startNotebox(extraEnv = {}) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-bench-"));
+  const port = await freePort();
+  const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
+  const child = spawn(process.execPath, [cli, "serve"], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    env,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("close", r));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function cannon(options) {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+export const fmt = (n, digits = 1) => Number(n).toFixed(digits);
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
