@@ -104,8 +104,11 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
     "/api/v1/trpc/*",
     bodyLimit({
       maxSize: TRPC_BODY_LIMIT,
-      onError: (c) =>
-        c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request is too large." } }, 413),
+      // The rest of the body is never read: close the connection rather than reuse it mid-stream.
+      onError: (c) => {
+        c.header("Connection", "close");
+        return c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request is too large." } }, 413);
+      },
     }),
   );
   app.use(

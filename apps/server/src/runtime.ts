@@ -46,6 +46,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
     });
+    // Wait briefly for the first connection so early requests do not count in the fallback store.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      redis!.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     let lastWarning = 0;
     redis.on("error", (error: Error) => {
       if (Date.now() - lastWarning > 60_000) {

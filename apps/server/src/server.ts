@@ -50,7 +50,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();
-  const sweeper = setInterval(() => (sweeping = sweep()), 60 * 60 * 1000);
+  const sweeper = setInterval(() => {
+    sweeping = sweep();
+  }, 60 * 60 * 1000);
   sweeper.unref();
 
   let closing: Promise<void> | undefined;

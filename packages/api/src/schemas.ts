@@ -10,7 +10,18 @@ export const email = z
   .trim()
   .min(1, { error: "Enter your email address." })
   .max(254, { error: "This email address is too long." })
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "Enter a valid email address, like name@example.com." });
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "Enter a valid email address, like name@example.com." })
+  // Letters of any script are fine (internationalised addresses); control, format and
+  // pictographic characters are not part of any deliverable address.
+  .refine((v) => !/[\p{C}\p{Extended_Pictographic}]/u.test(v), {
+    error: "Enter a valid email address, like name@example.com.",
+  });
+
+/** Free text a person types to filter a list: bounded, no control characters. */
+export const searchText = z
+  .string()
+  .max(200, { error: "Search for at most 200 characters." })
+  .refine((v) => !CONTROL.test(v), { error: "Remove control characters from the search." });
 
 export const username = z
   .string({ error: "Choose a username." })

@@ -106,7 +106,38 @@ const appErrors = t.middleware(async ({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(appErrors);
+/** The path of the first string in `value` holding a NUL, which no text field may contain. */
+function nulPath(value: unknown, path: string[] = []): string[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (value && typeof value === "object") {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = nulPath(inner, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * NUL is refused before any schema runs: no text field accepts it, and some drivers (SQLite
+ * through Sequelize) would cut the statement at it instead of treating it as data.
+ */
+const noNul = t.middleware(async ({ getRawInput, next }) => {
+  const path = nulPath(await getRawInput());
+  if (path) {
+    const field = path.length ? path.join(".") : "_form";
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "Text cannot contain NUL characters.",
+      cause: new AppError("BAD_REQUEST", "Text cannot contain NUL characters.", {
+        fieldErrors: { [field]: ["Text cannot contain NUL characters."] },
+      }),
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(noNul).use(appErrors);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

@@ -6,3 +6,4 @@ export const testDb = (env.TEST_DB ?? "sqlite") as "sqlite" | "mysql";
 export const testMysqlUrl = env.TEST_MYSQL_URL;
 export const testRedisUrl = env.TEST_REDIS_URL;
 export const chromiumPath = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const isCi = env.CI === "true" || env.CI === "1";

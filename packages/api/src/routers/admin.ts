@@ -1,12 +1,13 @@
 import { adminStats, listUsers } from "@notebox/core";
 import { z } from "zod";
+import * as field from "../schemas";
 import { adminProcedure, router } from "../trpc";
 
 const usersRouter = router({
   list: adminProcedure
     .input(
       z.object({
-        q: z.string().max(254, { error: "Search for at most 254 characters." }).optional(),
+        q: field.searchText.optional(),
         cursor: z.string().max(512).nullish(),
         limit: z.number().int().min(1).max(100).optional(),
       }),
