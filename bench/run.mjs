@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const here = fileURLToPath(new URL(".", import.meta.url));
 const only = process.argv.slice(2);
 execFileSync("npx", ["turbo", "run", "build", "--filter=@notebox/server", "--output-logs=errors-only"], { stdio: "inherit" });
-const benches = readdirSync(here).filter((f) => f.endsWith(".mjs") && !["run.mjs", "lib.mjs"].includes(f));
+const benches = readdirSync(here).filter((f) => f.endsWith(".mjs") && f !== "run.mjs");
 for (const file of benches) {
   if (only.length && !only.some((o) => file.startsWith(o))) continue;
   execFileSync(process.execPath, [`${here}${file}`], { stdio: "inherit" });

@@ -9,6 +9,9 @@ import { createApp } from "./app";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
 
+/** How long SIGTERM waits for in-flight requests (Kubernetes allows 30 s by default). */
+const DRAIN_TIMEOUT_MS = 25_000;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -36,8 +39,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     extraReadinessChecks: redis ? { redis: async () => (await redis.ping().catch(() => null)) === "PONG" } : {},
   });
 
+  // Handlers still running, including ones whose client has gone: shutdown waits for them
+  // before closing the pools they use.
+  let inFlight = 0;
+  let settled: (() => void) | null = null;
+  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+    inFlight++;
+    try {
+      const response = await app.fetch(request, env);
+      if (draining) response.headers.set("Connection", "close");
+      return response;
+    } finally {
+      if (--inFlight === 0) settled?.();
+    }
+  };
+
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.host }, () => resolve(s as Server));
+    const s = serve({ fetch, port: config.port, hostname: options.host }, () => resolve(s as Server));
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
@@ -60,10 +78,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     (closing ??= (async () => {
       draining = true;
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (settled = resolve)),
+          new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref()),
+        ]);
+      }
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      server.closeAllConnections();
       await sweeping;
       await runtime.close();
     })());

@@ -1,5 +1,6 @@
 // Argon2id hashing behind a small concurrency gate: each hash takes ~19 MiB and tens of ms of a
 // core, so a login flood must queue here instead of starving every other request.
+import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
 import dumbPasswords from "dumb-passwords";
 import pLimit from "p-limit";
@@ -26,7 +27,16 @@ export interface PasswordHasherOptions {
   maxQueue?: number;
 }
 
-export function createPasswordHasher({ concurrency = 2, maxQueue = 200 }: PasswordHasherOptions = {}): PasswordHasher {
+/**
+ * At most two hashes at once, and never all the cores: on a 2-core machine two hashes would take
+ * both, and every other request would wait behind them.
+ */
+export const defaultHashConcurrency = Math.min(2, Math.max(1, availableParallelism() - 1));
+
+export function createPasswordHasher({
+  concurrency = defaultHashConcurrency,
+  maxQueue = 200,
+}: PasswordHasherOptions = {}): PasswordHasher {
   const limit = pLimit(concurrency);
   const gate = <T>(work: () => Promise<T>): Promise<T> => {
     if (limit.pendingCount >= maxQueue) {

@@ -21,28 +21,14 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
   };
   if (dialectOf(url) === "sqlite") {
     const storage = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    return new Sequelize({
+    const sequelize = new Sequelize({
       ...common,
       dialect: "sqlite",
       storage,
-      // Every Sequelize transaction gets its own SQLite connection: wait for the writer lock
-      // instead of failing with SQLITE_BUSY, and let readers proceed beside one writer (WAL).
-      hooks: {
-        afterConnect: async (connection: unknown) => {
-          const db = connection as {
-            configure(option: "busyTimeout", ms: number): void;
-            exec(sql: string, cb: (err: Error | null) => void): void;
-          };
-          db.configure("busyTimeout", 10_000);
-          await new Promise<void>((resolve, reject) =>
-            db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", (err) =>
-              err ? reject(err) : resolve(),
-            ),
-          );
-        },
-      },
       retry: { max: 10, match: [/SQLITE_BUSY/] },
     });
+    prepareSqliteConnections(sequelize);
+    return sequelize;
   }
   const mysqlUrl = url.replace(/^mariadb:/, "mysql:");
   return new Sequelize(mysqlUrl, {
@@ -53,4 +39,36 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
     pool: { max: poolMax, min: 0, acquire: 10_000, idle: 10_000, evict: 5_000 },
     retry: { max: 3, match: [/ER_LOCK_DEADLOCK/, /Deadlock found/] },
   });
+}
+
+interface SqliteHandle {
+  configure(option: "busyTimeout", ms: number): void;
+  exec(sql: string, cb: (err: Error | null) => void): void;
+}
+
+/**
+ * Sequelize opens one SQLite connection per transaction and runs no hook when it does, so its
+ * connection manager is wrapped to set each new connection up: wait for the writer lock instead
+ * of failing with SQLITE_BUSY, and use WAL with NORMAL sync (readers proceed beside one writer;
+ * commits survive a crash of the process, and of the machine up to the last checkpoint).
+ */
+function prepareSqliteConnections(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(options: unknown): Promise<SqliteHandle>;
+  };
+  const getConnection = manager.getConnection.bind(manager);
+  const prepared = new WeakSet<SqliteHandle>();
+  manager.getConnection = async (options) => {
+    const connection = await getConnection(options);
+    if (!prepared.has(connection)) {
+      prepared.add(connection);
+      connection.configure("busyTimeout", 10_000);
+      await new Promise<void>((resolve, reject) =>
+        connection.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    }
+    return connection;
+  };
 }

@@ -64,16 +64,17 @@ export async function validateSessionToken({
 }): Promise<ValidSession | null> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const { Session, User } = deps.db.models;
-  const session = await Session.findByPk(hashToken(token));
+  // One round trip on the hot path: the session with its user.
+  const session = await Session.findByPk(hashToken(token), { include: [{ model: User, required: true }] });
   if (!session) return null;
+  const user = (session as SessionRow & { User: UserRow }).User;
   const now = Date.now();
   if (session.expiresAt.getTime() <= now) {
     await session.destroy();
     return null;
   }
-  const user = await User.findByPk(session.userId);
-  if (!user || !userAcceptsCredential(user, session.createdAt)) {
-    if (user && user.disabledAt === null && user.emailVerifiedAt !== null) await session.destroy();
+  if (!userAcceptsCredential(user, session.createdAt)) {
+    if (user.disabledAt === null && user.emailVerifiedAt !== null) await session.destroy();
     return null;
   }
   const renewed = session.expiresAt.getTime() - now < SESSION_RENEW_UNDER_MS;
