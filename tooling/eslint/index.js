@@ -29,3 +29,4 @@ export const base = tseslint.config(
 );
 
 export default base;
+export { tseslint };

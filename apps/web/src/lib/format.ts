@@ -68,3 +68,22 @@ export function describeDevice(userAgent: string | null): string {
   if (system) return `Browser on ${system}`;
   return "Unknown device";
 }
+
+/** A countdown as a clock: "0:42", "12:05", "1:00:00". */
+export function formatCountdown(totalSeconds: number): string {
+  const s = Math.max(0, Math.ceil(totalSeconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = String(s % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+/** "45 seconds", "3 minutes", "2 hours": how long someone has to wait, rounded up. */
+export function formatWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 90) return `${s} ${s === 1 ? "second" : "seconds"}`;
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 90) return `${minutes} minutes`;
+  const hours = Math.ceil(minutes / 60);
+  return `${hours} ${hours === 1 ? "hour" : "hours"}`;
+}

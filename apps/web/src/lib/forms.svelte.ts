@@ -1,6 +1,7 @@
 // The state every form shares: pending flag, per-field messages, the form-level problem, and
 // moving focus to what needs fixing after a failed submit.
 import { tick } from "svelte";
+import { formatWait } from "./format";
 import { toProblem, type ApiProblem } from "./trpc";
 
 export type FieldErrors<F extends string> = Partial<Record<F, string[]>>;
@@ -48,12 +49,11 @@ export class FormState<F extends string> {
       return true;
     } catch (error) {
       this.fail(toProblem(error));
-      this.pending = false;
-      await focusFirstError(form);
-      return false;
     } finally {
       this.pending = false;
     }
+    await focusFirstError(form);
+    return false;
   }
 
   /** Places a server problem: messages for this form's fields beside them, the rest in the alert. */
@@ -70,29 +70,21 @@ export class FormState<F extends string> {
   }
 }
 
-/** Focuses the first field marked invalid in `form` (in reading order), else its alert. */
+/**
+ * Focuses the first field marked invalid in `form` (in reading order; an element marked
+ * data-focus-on-error counts as one), else the form's alert.
+ */
 export async function focusFirstError(form: HTMLFormElement): Promise<void> {
   await tick();
   const target =
-    form.querySelector<HTMLElement>('[aria-invalid="true"]') ??
-    form.querySelector<HTMLElement>("[data-form-error]") ??
-    form.parentElement?.querySelector<HTMLElement>("[data-form-error]");
+    form.querySelector<HTMLElement>('[aria-invalid="true"], [data-focus-on-error]') ??
+    form.querySelector<HTMLElement>("[data-form-error]");
   target?.focus();
-}
-
-/** "45 seconds", "3 minutes", "2 hours": how long someone has to wait, rounded up. */
-export function formatWait(seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
-  if (s < 90) return `${s} ${s === 1 ? "second" : "seconds"}`;
-  const minutes = Math.ceil(s / 60);
-  if (minutes < 90) return `${minutes} minutes`;
-  const hours = Math.ceil(minutes / 60);
-  return `${hours} ${hours === 1 ? "hour" : "hours"}`;
 }
 
 /** The problem's message, plus how long to wait when the server said so. */
 export function problemText(problem: ApiProblem): string {
   return problem.retryAfterSeconds
-    ? `${problem.message} Try again in ${formatWait(problem.retryAfterSeconds)}.`
+    ? `${problem.message} You can try again in ${formatWait(problem.retryAfterSeconds)}.`
     : problem.message;
 }
