@@ -1,4 +1,5 @@
 // Opaque cursors for keyset pagination: the last row's sort key, base64url-encoded JSON.
+import { literal, type Sequelize } from "@notebox/db";
 import { AppError } from "./errors";
 
 export interface Page<T> {
@@ -24,7 +25,11 @@ export function decodeCursor<K extends Record<string, string | number>>(
   throw AppError.field("cursor", "This page link is no longer valid. Start from the first page.");
 }
 
-/** Escapes LIKE wildcards so what a person types is matched literally. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * `column LIKE '%text%'` with the wildcards in `text` matched literally. The escape character is
+ * `!` because a backslash means different things in MySQL and SQLite string literals.
+ */
+export function likeContains(sequelize: Sequelize, column: string, text: string) {
+  const pattern = `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+  return literal(`${sequelize.getQueryInterface().quoteIdentifier(column)} LIKE ${sequelize.escape(pattern)} ESCAPE '!'`);
 }

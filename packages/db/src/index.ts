@@ -14,7 +14,7 @@ export type {
 } from "./models/accounts";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
-export { Op, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
+export { literal, Op, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
   return { ...defineAccountModels(sequelize) };

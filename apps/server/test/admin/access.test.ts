@@ -47,6 +47,17 @@ describe("admin access", () => {
     expect(JSON.stringify(found.data)).not.toMatch(/argon2|passwordHash/);
   });
 
+  it("matches LIKE wildcards in the search literally", async () => {
+    const { account } = await createUser(t, { role: "admin" });
+    const admin = await signIn(t, account);
+    const percent = await admin.query<{ items: unknown[] }>("admin.users.list", { q: "%" });
+    expect(percent.status).toBe(200);
+    expect(percent.data.items).toEqual([]);
+    const quoteAndBang = await admin.query<{ items: unknown[] }>("admin.users.list", { q: "'!_\\" });
+    expect(quoteAndBang.status).toBe(200);
+    expect(quoteAndBang.data.items).toEqual([]);
+  });
+
   it("pages through users with a cursor, newest first, without repeats", async () => {
     const { account } = await createUser(t, { role: "admin" });
     for (let i = 0; i < 5; i++) await createUser(t);

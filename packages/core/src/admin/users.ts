@@ -1,6 +1,6 @@
 import { Op, type UserRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
-import { decodeCursor, encodeCursor, escapeLike, type Page } from "../pagination";
+import { decodeCursor, encodeCursor, likeContains, type Page } from "../pagination";
 import { toPublicUser, type PublicUser } from "../users";
 
 export interface AdminUserSummary extends PublicUser {
@@ -38,8 +38,10 @@ export async function listUsers({
   const conditions: WhereOptions<UserRow>[] = [];
   const term = q?.trim().toLowerCase();
   if (term) {
-    const pattern = `%${escapeLike(term)}%`;
-    conditions.push({ [Op.or]: [{ email: { [Op.like]: pattern } }, { usernameKey: { [Op.like]: pattern } }] });
+    const { sequelize } = deps.db;
+    conditions.push({
+      [Op.or]: [likeContains(sequelize, "email", term), likeContains(sequelize, "username_key", term)],
+    });
   }
   if (after) {
     const t = new Date(after.t);
