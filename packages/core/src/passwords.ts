@@ -72,7 +72,11 @@ export function passwordProblem(password: string, personal: string[] = []): stri
   const length = [...password].length;
   if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
   if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
-  if (dumbPasswords.check(password)) return "This password is too common. Choose one that is harder to guess.";
+  // "password123" and "dragon!!" are the common word with the usual suffix.
+  const stem = password.replace(/[\d\W_]+$/u, "");
+  if (dumbPasswords.check(password) || (stem.length >= 4 && dumbPasswords.check(stem))) {
+    return "This password is too common. Choose one that is harder to guess.";
+  }
   const lower = password.toLowerCase();
   if (personal.some((p) => p && lower === p.toLowerCase())) {
     return "Do not use your email address or username as your password.";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../src/errors";
-import { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from "../src/passwords";
+import { availableParallelism } from "node:os";
+import { createPasswordHasher, defaultHashConcurrency, PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from "../src/passwords";
 
 const ARGON2ID_PREFIX = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
@@ -31,7 +32,7 @@ describe("passwordProblem", () => {
     expect(passwordProblem("🌙".repeat(129))).toMatch(/at most 128/);
   });
 
-  it.for(["qwertyuiop", "iloveyou", "password", "12345678"])("refuses the common password %s", (common) => {
+  it.for(["qwertyuiop", "iloveyou", "password", "12345678", "password123", "dragon!!", "Letmein2024"])("refuses the common password %s", (common) => {
     expect(passwordProblem(common)).toMatch(/too common/);
   });
 
@@ -71,8 +72,14 @@ describe("createPasswordHasher", () => {
     expect(await hasher.verifyDummy("anything at all")).toBe(false);
   });
 
+  it("defaults to at most 2 hashes at once, and to fewer than the cores", () => {
+    expect(defaultHashConcurrency).toBeGreaterThanOrEqual(1);
+    expect(defaultHashConcurrency).toBeLessThanOrEqual(2);
+    expect(defaultHashConcurrency).toBeLessThanOrEqual(Math.max(1, availableParallelism() - 1));
+  });
+
   it("never runs more than 2 hashes at once", async () => {
-    const hasher = createPasswordHasher();
+    const hasher = createPasswordHasher({ concurrency: 2 });
     let maxActive = 0;
     let maxPending = 0;
     const sample = () => {

@@ -1,6 +1,7 @@
 import { Transaction, type Sequelize } from "sequelize";
 import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from "./connection";
 import { defineAccountModels } from "./models/accounts";
+import { defineNoteModels } from "./models/notes";
 import { migrate } from "./migrate";
 
 export type { Dialect } from "./connection";
@@ -12,12 +13,13 @@ export type {
   SessionRow,
   UserRow,
 } from "./models/accounts";
+export { ownerKeyOf, type NoteRow } from "./models/notes";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
-export { literal, Op, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
+export { col, fn, literal, Op, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
-  return { ...defineAccountModels(sequelize) };
+  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize) };
 }
 
 export type Models = ReturnType<typeof defineModels>;

@@ -1,6 +1,7 @@
 import type { QueryInterface, Sequelize } from "sequelize";
 import { SequelizeStorage, Umzug, type MigrationParams } from "umzug";
 import { accounts } from "./migrations/2026-11-23T00-00-accounts";
+import { notes } from "./migrations/2026-11-23T01-00-notes";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -17,7 +18,7 @@ export interface Migration {
 }
 
 /** In order. Listed, not globbed, so the bundled server carries them. */
-export const migrations: Migration[] = [accounts];
+export const migrations: Migration[] = [accounts, notes];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
   const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";

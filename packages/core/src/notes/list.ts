@@ -1,0 +1,68 @@
+// Keyset pagination over the owner's notes, in the order the person chose. The cursor holds the
+// last row's sort value and id, so a page is one index range scan however deep it is.
+import { col, fn, Op, type NoteRow, type WhereOptions } from "@notebox/db";
+import type { CoreDeps } from "../deps";
+import { decodeCursor, encodeCursor, type Page } from "../pagination";
+import { EXCERPT_LENGTH, toSummary, type NoteSummary } from "./shape";
+
+export type NoteSort = "updated" | "created" | "title";
+
+const sortColumn = { updated: "updatedAt", created: "createdAt", title: "title" } as const;
+/** Newest first for dates; A to Z for titles. */
+const descending = { updated: true, created: true, title: false } as const;
+
+type NoteCursor = { v: string; id: string };
+const isNoteCursor = (x: unknown): x is NoteCursor =>
+  typeof x === "object" && x !== null && typeof (x as NoteCursor).v === "string" && typeof (x as NoteCursor).id === "string";
+
+export async function listNotes({
+  deps,
+  ownerId,
+  cursor,
+  limit = 20,
+  sort = "updated",
+  trash = false,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  cursor?: string | null;
+  limit?: number;
+  sort?: NoteSort;
+  trash?: boolean;
+}): Promise<Page<NoteSummary>> {
+  const column = sortColumn[sort];
+  const desc = descending[sort];
+  const after = decodeCursor(cursor, isNoteCursor);
+  const where: WhereOptions<NoteRow> = {
+    ownerId,
+    deletedAt: trash ? { [Op.ne]: null } : null,
+  };
+  if (after) {
+    const value = column === "title" ? after.v : new Date(after.v);
+    const beyond = desc ? Op.lt : Op.gt;
+    Object.assign(where, {
+      [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: after.id } }],
+    });
+  }
+  const direction = desc ? "DESC" : "ASC";
+  const rows = await deps.db.models.Note.findAll({
+    // Only the start of the text is needed for the excerpt; notes can be 100 KB each.
+    attributes: {
+      exclude: ["description", "ownerKey"],
+      include: [[fn("substr", col("description"), 1, EXCERPT_LENGTH + 40), "description"]],
+    },
+    where,
+    order: [
+      [column, direction],
+      ["id", direction],
+    ],
+    limit: limit + 1,
+  });
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const lastValue = last ? (column === "title" ? last.title : last[column].toISOString()) : null;
+  return {
+    items: items.map(toSummary),
+    nextCursor: rows.length > limit && last && lastValue !== null ? encodeCursor({ v: lastValue, id: last.id }) : null,
+  };
+}

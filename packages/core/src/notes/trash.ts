@@ -1,0 +1,42 @@
+// The trash: delete moves a note there, restore brings it back, purge removes it for good, and
+// notes left there for 30 days are purged by the scheduled sweep.
+import { Op } from "@notebox/db";
+import type { CoreDeps } from "../deps";
+import { findOwnNote, notFound } from "./crud";
+import { toNote, type Note } from "./shape";
+
+export const TRASH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+export async function trashNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
+  const note = await findOwnNote(deps, ownerId, id);
+  await note.update({ deletedAt: new Date() }, { silent: true });
+  return toNote(note);
+}
+
+export async function restoreNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
+  const note = await findOwnNote(deps, ownerId, id, { inTrash: true });
+  await note.update({ deletedAt: null }, { silent: true });
+  return toNote(note);
+}
+
+/** Removes one trashed note, or every trashed note of the owner when `id` is not given. */
+export async function purgeTrash({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id?: string;
+}): Promise<{ purged: number }> {
+  const where = { ownerId, deletedAt: { [Op.ne]: null }, ...(id ? { id } : {}) };
+  const purged = await deps.db.models.Note.destroy({ where });
+  if (id && purged === 0) throw notFound();
+  return { purged };
+}
+
+export async function purgeOldTrash({ deps, now = new Date() }: { deps: Pick<CoreDeps, "db">; now?: Date }) {
+  return deps.db.models.Note.destroy({
+    where: { deletedAt: { [Op.lte]: new Date(now.getTime() - TRASH_RETENTION_MS) } },
+  });
+}
