@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Config } from "@notebox/config";
-import { purgeExpired } from "@notebox/core";
+import { purgeExpired, purgeOldTrash } from "@notebox/core";
 import { createApp } from "./app";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
@@ -63,8 +63,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
   const sweep = () =>
-    purgeExpired({ deps }).then(
-      (removed) => deps.logger.debug({ removed }, "expired rows purged"),
+    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps })]).then(
+      ([removed, trashedNotes]) => deps.logger.debug({ removed, trashedNotes }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();

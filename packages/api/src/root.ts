@@ -1,11 +1,13 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { notesRouter } from "./routers/notes";
 import { router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   admin: adminRouter,
+  notes: notesRouter,
 });
 
 export type AppRouter = typeof appRouter;

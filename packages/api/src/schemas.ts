@@ -52,3 +52,29 @@ export const token = z
   .regex(/^[a-z2-7]{32}$/, { error: "This reset link is not valid. Ask for a new one." });
 
 export const sessionId = z.string().regex(/^[0-9a-f]{64}$/, { error: "No such session." });
+
+// Tab, line feed and carriage return belong in text; other C0 controls do not.
+// eslint-disable-next-line no-control-regex
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+export const noteTitle = z
+  .string({ error: "Give the note a title." })
+  .trim()
+  .min(1, { error: "Give the note a title." })
+  .max(200, { error: "Keep the title to 200 characters." })
+  .refine((v) => !CONTROL.test(v), { error: "Titles cannot contain control characters." });
+
+export const NOTE_MAX_BYTES = 100 * 1024;
+
+export const noteDescription = z
+  .string({ error: "The note text must be text." })
+  .max(NOTE_MAX_BYTES, { error: "Keep the note under 100 KB." })
+  .refine((v) => Buffer.byteLength(v, "utf8") <= NOTE_MAX_BYTES, { error: "Keep the note under 100 KB." })
+  .refine((v) => !TEXT_CONTROL.test(v), { error: "The note text cannot contain control characters." });
+
+/** Ids are opaque: anything that is not one of the caller's records is simply not found. */
+export const recordId = z.string({ error: "Missing id." }).min(1, { error: "Missing id." }).max(64, { error: "No such record." });
+
+export const cursor = z.string().max(512, { error: "This page link is not valid." }).nullish();
+
+export const pageLimit = z.number().int().min(1, { error: "Ask for at least 1 item." }).max(100, { error: "Ask for at most 100 items." });

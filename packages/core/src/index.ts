@@ -27,3 +27,9 @@ export {
 export { adminStats, listUsers, type AdminUserSummary } from "./admin/users";
 export type { Page } from "./pagination";
 export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";
+export { createNote, getNote, updateNote } from "./notes/crud";
+export { listNotes, type NoteSort } from "./notes/list";
+export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS } from "./notes/trash";
+export { searchNotes, type SearchHit } from "./notes/search";
+export type { Note, NoteSummary } from "./notes/shape";
+export type { Segment } from "./notes/highlight";

@@ -16,7 +16,7 @@ export type {
 export { ownerKeyOf, type NoteRow } from "./models/notes";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
-export { col, fn, literal, Op, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
+export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
   return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize) };

@@ -22,7 +22,7 @@ export const notes: Migration = {
         },
         owner_key: { type: DataTypes.STRING(33), allowNull: false },
         title: { type: DataTypes.STRING(200), allowNull: false },
-        description: { type: DataTypes.TEXT("medium"), allowNull: false },
+        description: { type: dialect === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"), allowNull: false },
         version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
         created_at: date(),
         updated_at: date(),

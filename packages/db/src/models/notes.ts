@@ -39,7 +39,8 @@ export function defineNoteModels(sequelize: Sequelize) {
       ownerId: { type: DataTypes.STRING(36), allowNull: false },
       ownerKey: { type: DataTypes.STRING(33), allowNull: false },
       title: { type: DataTypes.STRING(200), allowNull: false },
-      description: { type: DataTypes.TEXT("medium"), allowNull: false },
+      // MEDIUMTEXT on MySQL (TEXT stops at 64 KB); SQLite's TEXT has no size variants.
+      description: { type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"), allowNull: false },
       version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },

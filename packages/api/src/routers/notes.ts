@@ -1,0 +1,75 @@
+import {
+  createNote,
+  getNote,
+  listNotes,
+  purgeTrash,
+  restoreNote,
+  searchNotes,
+  trashNote,
+  updateNote,
+} from "@notebox/core";
+import { z } from "zod";
+import * as field from "../schemas";
+import { protectedProcedure, router } from "../trpc";
+
+const byId = z.object({ id: field.recordId });
+
+const trashRouter = router({
+  list: protectedProcedure
+    .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional() }).optional())
+    .query(({ ctx, input }) =>
+      listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input, trash: true }),
+    ),
+
+  purge: protectedProcedure
+    .input(z.object({ id: field.recordId.optional() }).optional())
+    .mutation(({ ctx, input }) => purgeTrash({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input?.id })),
+});
+
+export const notesRouter = router({
+  list: protectedProcedure
+    .input(
+      z
+        .object({
+          cursor: field.cursor,
+          limit: field.pageLimit.optional(),
+          sort: z.enum(["updated", "created", "title"], { error: "Sort by updated, created or title." }).optional(),
+        })
+        .optional(),
+    )
+    .query(({ ctx, input }) => listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  get: protectedProcedure.input(byId).query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+
+  create: protectedProcedure
+    .input(z.object({ title: field.noteTitle, description: field.noteDescription.default("") }))
+    .mutation(({ ctx, input }) => createNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  update: protectedProcedure
+    .input(
+      z.object({
+        id: field.recordId,
+        title: field.noteTitle.optional(),
+        description: field.noteDescription.optional(),
+        version: z.number({ error: "Send the version you read." }).int().min(1, { error: "Send the version you read." }),
+      }),
+    )
+    .mutation(({ ctx, input }) => updateNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  delete: protectedProcedure.input(byId).mutation(({ ctx, input }) => trashNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+
+  restore: protectedProcedure.input(byId).mutation(({ ctx, input }) => restoreNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+
+  search: protectedProcedure
+    .input(
+      z.object({
+        // Whatever is typed is searched for; very long input is cut rather than refused.
+        q: z.string({ error: "Type something to search for." }).transform((q) => q.slice(0, 500)),
+        cursor: field.cursor,
+        limit: field.pageLimit.optional(),
+      }),
+    )
+    .query(({ ctx, input }) => searchNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  trash: trashRouter,
+});
