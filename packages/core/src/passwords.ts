@@ -72,8 +72,8 @@ export function passwordProblem(password: string, personal: string[] = []): stri
   const length = [...password].length;
   if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
   if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
-  // "password123" and "dragon!!" are the common word with the usual suffix.
-  const stem = password.replace(/[\d\W_]+$/u, "");
+  // "password123" and "dragon!!" are the common word with the usual short suffix.
+  const stem = /^(.*?)[\d\W_]{1,4}$/u.exec(password)?.[1] ?? "";
   if (dumbPasswords.check(password) || (stem.length >= 4 && dumbPasswords.check(stem))) {
     return "This password is too common. Choose one that is harder to guess.";
   }
