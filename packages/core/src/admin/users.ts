@@ -61,11 +61,12 @@ export async function listUsers({
 }
 
 export async function adminStats({ deps }: { deps: CoreDeps }) {
-  const { User } = deps.db.models;
-  const [users, verifiedUsers, admins] = await Promise.all([
+  const { User, Note } = deps.db.models;
+  const [users, verifiedUsers, admins, notes] = await Promise.all([
     User.count(),
     User.count({ where: { emailVerifiedAt: { [Op.ne]: null } } }),
     User.count({ where: { role: "admin" } }),
+    Note.count(),
   ]);
-  return { users, verifiedUsers, admins };
+  return { users, verifiedUsers, admins, notes };
 }
