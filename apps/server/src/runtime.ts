@@ -5,6 +5,7 @@ import type { Config } from "@notebox/config";
 import { createLimits, createPasswordHasher, type CoreDeps, type LimitRules } from "@notebox/core";
 import { openDatabase } from "@notebox/db";
 import { createMailer } from "@notebox/mail";
+import { createStorage } from "@notebox/storage";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 
@@ -75,13 +76,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     outboxDir: path.join(config.dataDir, "outbox"),
     logger,
   });
-  const deps: CoreDeps = { config, db, mailer, passwords: createPasswordHasher(), limits, logger };
+  const storage = createStorage(config.storageUrl);
+  const deps: CoreDeps = { config, db, mailer, storage, passwords: createPasswordHasher(), limits, logger };
 
   return {
     deps,
     redis,
     async close() {
       await mailer.close();
+      await storage.close();
       await db.close();
       redis?.disconnect();
     },

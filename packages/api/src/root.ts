@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { filesRouter } from "./routers/files";
 import { notesRouter } from "./routers/notes";
 import { router } from "./trpc";
 
@@ -8,6 +9,7 @@ export const appRouter = router({
   auth: authRouter,
   admin: adminRouter,
   notes: notesRouter,
+  files: filesRouter,
 });
 
 export type AppRouter = typeof appRouter;

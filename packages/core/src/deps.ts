@@ -1,6 +1,7 @@
 import type { Config } from "@notebox/config";
 import type { Database } from "@notebox/db";
 import type { Mailer } from "@notebox/mail";
+import type { Storage } from "@notebox/storage";
 import type { Logger } from "pino";
 import type { Limits } from "./limits";
 import type { PasswordHasher } from "./passwords";
@@ -10,6 +11,7 @@ export interface CoreDeps {
   config: Config;
   db: Database;
   mailer: Mailer;
+  storage: Storage;
   passwords: PasswordHasher;
   limits: Limits;
   logger: Logger;

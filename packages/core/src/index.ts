@@ -33,3 +33,11 @@ export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS }
 export { searchNotes, type SearchHit } from "./notes/search";
 export type { Note, NoteSummary } from "./notes/shape";
 export type { Segment } from "./notes/highlight";
+export { deleteFile, getFile, listFiles, renameFile } from "./files/crud";
+export { openFile, parseRange, type OpenedFile, type RangeResult } from "./files/download";
+export { receiveUploads } from "./files/upload";
+export { storageUsage } from "./files/usage";
+export { sweepStorage, ORPHAN_GRACE_MS } from "./files/sweep";
+export { contentDisposition, cleanFileName } from "./files/names";
+export { isInlineSafe, detectContentType } from "./files/detect";
+export type { FileRecord } from "./files/shape";

@@ -2,6 +2,7 @@ import { Transaction, type Sequelize } from "sequelize";
 import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from "./connection";
 import { defineAccountModels } from "./models/accounts";
 import { defineNoteModels } from "./models/notes";
+import { defineFileModels } from "./models/files";
 import { migrate } from "./migrate";
 
 export type { Dialect } from "./connection";
@@ -14,12 +15,13 @@ export type {
   UserRow,
 } from "./models/accounts";
 export { ownerKeyOf, type NoteRow } from "./models/notes";
+export type { FileRow } from "./models/files";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
 export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
-  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize) };
+  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize), ...defineFileModels(sequelize) };
 }
 
 export type Models = ReturnType<typeof defineModels>;

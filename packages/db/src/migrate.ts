@@ -2,6 +2,7 @@ import type { QueryInterface, Sequelize } from "sequelize";
 import { SequelizeStorage, Umzug, type MigrationParams } from "umzug";
 import { accounts } from "./migrations/2026-11-23T00-00-accounts";
 import { notes } from "./migrations/2026-11-23T01-00-notes";
+import { files } from "./migrations/2026-11-23T02-00-files";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -18,7 +19,7 @@ export interface Migration {
 }
 
 /** In order. Listed, not globbed, so the bundled server carries them. */
-export const migrations: Migration[] = [accounts, notes];
+export const migrations: Migration[] = [accounts, notes, files];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
   const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";

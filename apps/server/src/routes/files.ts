@@ -1,0 +1,85 @@
+// File bytes over plain HTTP: streamed multipart upload and ranged, streamed download.
+import type { HttpBindings } from "@hono/node-server";
+import {
+  AppError,
+  contentDisposition,
+  httpStatusOf,
+  isInlineSafe,
+  openFile,
+  receiveUploads,
+  type CoreDeps,
+} from "@notebox/core";
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { errorBody, requestUser } from "./session";
+import { pullStream } from "./streams";
+
+type Env = { Bindings: HttpBindings };
+
+export function fileRoutes(deps: CoreDeps) {
+  const app = new Hono<Env>();
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      if (error.code === "PAYLOAD_TOO_LARGE") c.header("Connection", "close");
+      return c.json(
+        errorBody(error.code, error.message, { reason: error.reason ?? null, fieldErrors: error.fieldErrors ?? null }),
+        httpStatusOf[error.code] as ContentfulStatusCode,
+      );
+    }
+    throw error;
+  });
+
+  app.post("/", async (c) => {
+    const user = await requestUser(c, deps);
+    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to upload files."), 401);
+    const incoming = c.env.incoming;
+    const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming });
+    return c.json({ items }, 201);
+  });
+
+  app.on(["GET", "HEAD"], "/:id/content", async (c) => {
+    const user = await requestUser(c, deps);
+    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to download files."), 401);
+    const head = c.req.method === "HEAD";
+    const etagOnly = c.req.header("if-none-match");
+    const { file, range, body } = await openFile({
+      deps,
+      ownerId: user.id,
+      id: c.req.param("id"),
+      rangeHeader: c.req.header("range"),
+      withBody: !head,
+    });
+    const size = Number(file.size);
+    const etag = `"${file.sha256}"`;
+    const wantsInline = c.req.query("disposition") === "inline";
+    const inline = wantsInline && isInlineSafe(file.contentType);
+
+    c.header("ETag", etag);
+    c.header("Accept-Ranges", "bytes");
+    c.header("Last-Modified", file.createdAt.toUTCString());
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Content-Disposition", contentDisposition(inline ? "inline" : "attachment", file.name));
+    // Whatever the file holds runs in an opaque origin with no scripts, even when shown inline.
+    c.header("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'");
+    c.header("Content-Type", inline ? file.contentType : file.contentType || "application/octet-stream");
+
+    if (etagOnly && etagOnly.split(",").some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
+      body?.destroy();
+      return c.body(null, 304);
+    }
+    if (range.kind === "unsatisfiable") {
+      c.header("Content-Range", `bytes */${size}`);
+      return c.body(null, 416);
+    }
+    if (range.kind === "partial") {
+      c.header("Content-Range", `bytes ${range.range.start}-${range.range.end}/${size}`);
+      c.header("Content-Length", String(range.range.end - range.range.start + 1));
+      return body ? c.body(pullStream(body), 206) : c.body(null, 206);
+    }
+    c.header("Content-Length", String(size));
+    return body ? c.body(pullStream(body), 200) : c.body(null, 200);
+  });
+
+  return app;
+}

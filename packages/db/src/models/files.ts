@@ -1,0 +1,50 @@
+import {
+  DataTypes,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from "sequelize";
+
+export interface FileRow extends Model<InferAttributes<FileRow>, InferCreationAttributes<FileRow>> {
+  id: string;
+  ownerId: string;
+  /** Where the bytes are in storage: generated, never derived from the user's file name. */
+  storageKey: string;
+  /** The display name, cleaned of path parts and control characters; metadata only. */
+  name: string;
+  size: number;
+  sha256: string;
+  /** Detected from the bytes, never taken from the client. */
+  contentType: string;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export function defineFileModels(sequelize: Sequelize) {
+  const File: ModelStatic<FileRow> = sequelize.define<FileRow>(
+    "File",
+    {
+      id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
+      ownerId: { type: DataTypes.STRING(36), allowNull: false },
+      storageKey: { type: DataTypes.STRING(100), allowNull: false, unique: true },
+      name: { type: DataTypes.STRING(255), allowNull: false },
+      size: {
+        type: DataTypes.BIGINT,
+        allowNull: false,
+        // BIGINT arrives as a string from mysql2; every size here fits in a double exactly.
+        get(this: FileRow) {
+          return Number(this.getDataValue("size"));
+        },
+      },
+      sha256: { type: DataTypes.STRING(64), allowNull: false },
+      contentType: { type: DataTypes.STRING(127), allowNull: false },
+      createdAt: { type: DataTypes.DATE(3), allowNull: false },
+      updatedAt: { type: DataTypes.DATE(3), allowNull: false },
+    },
+    { tableName: "files" },
+  );
+  return { File };
+}
