@@ -1,5 +1,12 @@
 // One place builds tRPC: the request context, the error formatter, and the procedure builders.
-import { AppError, validateSessionToken, type CoreDeps, type RequestMeta } from "@notebox/core";
+import {
+  AppError,
+  validateApiKey,
+  validateSessionToken,
+  verifyBearerToken,
+  type CoreDeps,
+  type RequestMeta,
+} from "@notebox/core";
 import type { UserRow } from "@notebox/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
@@ -7,14 +14,20 @@ import { readCookie, serializeClearedCookie, serializeSessionCookie, SESSION_COO
 
 export interface Auth {
   user: UserRow;
-  /** The session behind this request; null when the caller used a bearer token. */
+  /** How the caller proved who they are: the browser's cookie, a JWT, or an API key. */
+  kind: "session" | "jwt" | "apiKey";
+  /** The session behind this request; null for bearer callers. */
   sessionId: string | null;
+  /** The API key, when the caller presented one (only auth.issueToken accepts it). */
+  apiKeyId: string | null;
 }
 
 export interface Context {
   deps: CoreDeps;
   meta: RequestMeta;
   auth: Auth | null;
+  /** A bearer credential was sent and is not valid (expired, revoked, forged). */
+  bearerRefused: boolean;
   requestId: string;
   resHeaders: Headers;
   setSessionCookie(token: string): void;
@@ -35,11 +48,23 @@ export async function createContext({ deps, req, resHeaders, ip, requestId }: Cr
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
 
   let auth: Auth | null = null;
+  let bearerRefused = false;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
   const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
-  if (token) {
+  if (bearer) {
+    // A bearer credential decides alone; a cookie that came along is ignored.
+    if (bearer.startsWith("nbk_")) {
+      const valid = await validateApiKey({ deps, key: bearer });
+      if (valid) auth = { user: valid.user, kind: "apiKey", sessionId: null, apiKeyId: valid.apiKey.id };
+    } else {
+      const user = await verifyBearerToken({ deps, token: bearer });
+      if (user) auth = { user, kind: "jwt", sessionId: null, apiKeyId: null };
+    }
+    bearerRefused = auth === null;
+  } else if (token) {
     const valid = await validateSessionToken({ deps, token });
     if (valid) {
-      auth = { user: valid.user, sessionId: valid.session.id };
+      auth = { user: valid.user, kind: "session", sessionId: valid.session.id, apiKeyId: null };
       if (valid.renewed) setSessionCookie(token);
     } else {
       clearSessionCookie();
@@ -49,6 +74,7 @@ export async function createContext({ deps, req, resHeaders, ip, requestId }: Cr
     deps,
     meta: { ip, userAgent: req.headers.get("user-agent") },
     auth,
+    bearerRefused,
     requestId,
     resHeaders,
     setSessionCookie,
@@ -139,8 +165,22 @@ const noNul = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(noNul).use(appErrors);
 
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+const refuseBadBearer = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.bearerRefused) throw new TRPCError({ code: "UNAUTHORIZED", message: "The access token is not valid." });
+  return next();
+});
+
+/** Signed in by any means, API key included: only auth.issueToken is built on this. */
+export const credentialProcedure = refuseBadBearer.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, auth: ctx.auth } });
+});
+
+/** Signed in with a session or a JWT. An API key must first be exchanged for a JWT. */
+export const protectedProcedure = credentialProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.kind === "apiKey") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Exchange the API key for a token with auth.issueToken." });
+  }
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });
 

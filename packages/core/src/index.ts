@@ -24,7 +24,7 @@ export {
   type SessionSummary,
   type ValidSession,
 } from "./sessions/sessions";
-export { adminStats, listUsers, type AdminUserSummary } from "./admin/users";
+export { adminStats, listUsers, type AdminUserListItem, type AdminUserSummary, type UserSort } from "./admin/users";
 export type { Page } from "./pagination";
 export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";
 export { createNote, getNote, updateNote } from "./notes/crud";
@@ -41,3 +41,18 @@ export { sweepStorage, ORPHAN_GRACE_MS } from "./files/sweep";
 export { contentDisposition, cleanFileName } from "./files/names";
 export { isInlineSafe, detectContentType } from "./files/detect";
 export type { FileRecord } from "./files/shape";
+export { EXPORT_FORMATS, exportNotes, isExportFormat, type ExportFormat, type NotesExport } from "./notes/export";
+export { AUDIT_ACTIONS, listAudit, recordAudit, type AuditAction, type AuditEntry } from "./audit";
+export {
+  createApiKey,
+  issueToken,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  JWT_TTL_SECONDS,
+  listApiKeys,
+  revokeApiKey,
+  validateApiKey,
+  verifyBearerToken,
+  type ApiKeySummary,
+} from "./tokens";
+export { deleteUser, getUserDetail, setUserDisabled, setUserRole, type AdminUserDetail } from "./admin/manage";

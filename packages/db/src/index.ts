@@ -3,6 +3,7 @@ import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from
 import { defineAccountModels } from "./models/accounts";
 import { defineNoteModels } from "./models/notes";
 import { defineFileModels } from "./models/files";
+import { defineAdminModels } from "./models/admin";
 import { migrate } from "./migrate";
 
 export type { Dialect } from "./connection";
@@ -16,12 +17,13 @@ export type {
 } from "./models/accounts";
 export { ownerKeyOf, type NoteRow } from "./models/notes";
 export type { FileRow } from "./models/files";
+export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
 export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
-  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize), ...defineFileModels(sequelize) };
+  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize), ...defineFileModels(sequelize), ...defineAdminModels(sequelize) };
 }
 
 export type Models = ReturnType<typeof defineModels>;

@@ -3,6 +3,7 @@ import { SequelizeStorage, Umzug, type MigrationParams } from "umzug";
 import { accounts } from "./migrations/2026-11-23T00-00-accounts";
 import { notes } from "./migrations/2026-11-23T01-00-notes";
 import { files } from "./migrations/2026-11-23T02-00-files";
+import { admin } from "./migrations/2026-11-23T03-00-admin";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -19,7 +20,7 @@ export interface Migration {
 }
 
 /** In order. Listed, not globbed, so the bundled server carries them. */
-export const migrations: Migration[] = [accounts, notes, files];
+export const migrations: Migration[] = [accounts, notes, files, admin];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
   const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";

@@ -1,5 +1,9 @@
 import {
   changePassword,
+  createApiKey,
+  issueToken,
+  listApiKeys,
+  revokeApiKey,
   invalidateSession,
   invalidateUserSessions,
   listSessions,
@@ -12,9 +16,10 @@ import {
   toPublicUser,
   verifyEmail,
 } from "@notebox/core";
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import * as field from "../schemas";
-import { protectedProcedure, publicProcedure, router } from "../trpc";
+import { credentialProcedure, protectedProcedure, publicProcedure, router } from "../trpc";
 
 const sessionsRouter = router({
   list: protectedProcedure.query(async ({ ctx }) => ({
@@ -35,6 +40,47 @@ const sessionsRouter = router({
       exceptSessionId: ctx.auth.sessionId ?? undefined,
     });
     return { revoked };
+  }),
+});
+
+/** Key management needs the person at their browser: a JWT or a key cannot mint more keys. */
+const sessionProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.kind !== "session") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Manage API keys from the web app." });
+  }
+  return next();
+});
+
+const apiKeysRouter = router({
+  list: sessionProcedure.query(async ({ ctx }) => ({
+    items: await listApiKeys({ deps: ctx.deps, userId: ctx.auth.user.id }),
+    nextCursor: null,
+  })),
+
+  create: sessionProcedure
+    .input(
+      z.object({
+        name: z
+          .string({ error: "Name the key after the service that will use it." })
+          .trim()
+          .min(1, { error: "Name the key after the service that will use it." })
+          .max(100, { error: "Keep the name to 100 characters." }),
+        expiresAt: z.iso.datetime({ error: "Give the expiry as an ISO date-time." }).nullish(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      createApiKey({
+        deps: ctx.deps,
+        userId: ctx.auth.user.id,
+        name: input.name,
+        expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+        meta: ctx.meta,
+      }),
+    ),
+
+  revoke: sessionProcedure.input(z.object({ id: field.recordId })).mutation(async ({ ctx, input }) => {
+    await revokeApiKey({ deps: ctx.deps, userId: ctx.auth.user.id, id: input.id, meta: ctx.meta });
+    return { status: "revoked" as const };
   }),
 });
 
@@ -103,4 +149,19 @@ export const authRouter = router({
     }),
 
   sessions: sessionsRouter,
+
+  apiKeys: apiKeysRouter,
+
+  /** A 15-minute JWT for `Authorization: Bearer`, from the browser session or an API key. */
+  issueToken: credentialProcedure.mutation(({ ctx }) => {
+    const { auth } = ctx;
+    if (auth.kind === "jwt") {
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Use your session or an API key to get a new token." });
+    }
+    return issueToken({
+      deps: ctx.deps,
+      user: auth.user,
+      source: auth.kind === "session" ? { sessionId: auth.sessionId! } : { apiKeyId: auth.apiKeyId! },
+    });
+  }),
 });

@@ -1,5 +1,6 @@
 import { templates } from "@notebox/mail";
 import type { CoreDeps, RequestMeta } from "../deps";
+import { recordAudit } from "../audit";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { createSession, invalidateUserSessions } from "../sessions/sessions";
@@ -43,6 +44,7 @@ export async function changePassword({
     );
     await PasswordResetToken.destroy({ where: { userId }, transaction });
     await invalidateUserSessions({ deps, userId, transaction });
+    await recordAudit({ deps, action: "password_changed", actorId: userId, target: user, ip: meta.ip, transaction });
     const created = await createSession({ deps, userId, meta, transaction });
     return created.token;
   });

@@ -1,4 +1,5 @@
 import type { CoreDeps, RequestMeta } from "../deps";
+import { recordAudit } from "../audit";
 import { AppError } from "../errors";
 import { createSession, invalidateSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
@@ -33,7 +34,13 @@ export async function login({
     : await deps.passwords.verifyDummy(password);
   if (!user || !ok) {
     await deps.limits.consume("loginFailuresPerAccount", email);
-    deps.logger.info({ event: "login_failed", ip: meta.ip }, "sign-in failed");
+    await recordAudit({
+      deps,
+      action: "sign_in_failed",
+      actorId: null,
+      target: { id: user?.id ?? null, email },
+      ip: meta.ip,
+    });
     throw wrongCredentials();
   }
   if (!user.emailVerifiedAt) {
@@ -48,7 +55,11 @@ export async function login({
   }
   await deps.limits.reset("loginFailuresPerAccount", email);
   if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
-  const { token } = await createSession({ deps, userId: user.id, meta });
-  await user.update({ lastLoginAt: new Date() });
+  const token = await deps.db.transaction(async (transaction) => {
+    const created = await createSession({ deps, userId: user.id, meta, transaction });
+    await user.update({ lastLoginAt: new Date() }, { transaction });
+    await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, transaction });
+    return created.token;
+  });
   return { user: toPublicUser(user), token };
 }

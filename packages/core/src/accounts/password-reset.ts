@@ -2,6 +2,7 @@ import { Op } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { generateToken, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
+import { recordAudit } from "../audit";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { invalidateUserSessions } from "../sessions/sessions";
@@ -48,6 +49,7 @@ export async function resetPassword({
   deps,
   token,
   password,
+  meta,
 }: {
   deps: CoreDeps;
   token: string;
@@ -83,6 +85,8 @@ export async function resetPassword({
       { transaction },
     );
     await invalidateUserSessions({ deps, userId: user.id, transaction });
+    await deps.db.models.ApiKey.update({ revokedAt: now }, { where: { userId: user.id, revokedAt: null }, transaction });
+    await recordAudit({ deps, action: "password_reset", actorId: null, target: user, ip: meta.ip, transaction });
   });
   return { status: "password_reset" };
 }

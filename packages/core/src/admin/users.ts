@@ -1,4 +1,4 @@
-import { Op, type UserRow, type WhereOptions } from "@notebox/db";
+import { literal, Op, type UserRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, likeContains, type Page } from "../pagination";
 import { toPublicUser, type PublicUser } from "../users";
@@ -9,9 +9,9 @@ export interface AdminUserSummary extends PublicUser {
   lastLoginAt: string | null;
 }
 
-type UserCursor = { t: string; id: string };
+type UserCursor = { v: string; id: string };
 const isUserCursor = (v: unknown): v is UserCursor =>
-  typeof v === "object" && v !== null && typeof (v as UserCursor).t === "string" && typeof (v as UserCursor).id === "string";
+  typeof v === "object" && v !== null && typeof (v as UserCursor).v === "string" && typeof (v as UserCursor).id === "string";
 
 export function toAdminSummary(user: UserRow): AdminUserSummary {
   return {
@@ -22,51 +22,108 @@ export function toAdminSummary(user: UserRow): AdminUserSummary {
   };
 }
 
-/** Newest accounts first, filtered by the start of an email address or username. */
+export interface AdminUserListItem extends AdminUserSummary {
+  notes: number;
+  files: number;
+  usedBytes: number;
+}
+
+export type UserSort = "created" | "email";
+
+/** Accounts newest first (or by email), filtered by part of an email address or username. */
 export async function listUsers({
   deps,
   q,
   cursor,
   limit = 50,
+  sort = "created",
 }: {
   deps: CoreDeps;
   q?: string;
   cursor?: string | null;
   limit?: number;
-}): Promise<Page<AdminUserSummary>> {
+  sort?: UserSort;
+}): Promise<Page<AdminUserListItem>> {
   const after = decodeCursor(cursor, isUserCursor);
   const conditions: WhereOptions<UserRow>[] = [];
   const term = q?.trim().toLowerCase();
+  const { sequelize } = deps.db;
   if (term) {
-    const { sequelize } = deps.db;
     conditions.push({
       [Op.or]: [likeContains(sequelize, "email", term), likeContains(sequelize, "username_key", term)],
     });
   }
+  const column = sort === "email" ? "email" : "createdAt";
+  const desc = sort !== "email";
   if (after) {
-    const t = new Date(after.t);
-    conditions.push({ [Op.or]: [{ createdAt: { [Op.lt]: t } }, { createdAt: t, id: { [Op.lt]: after.id } }] });
+    const value = column === "email" ? after.v : new Date(after.v);
+    const beyond = desc ? Op.lt : Op.gt;
+    conditions.push({ [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: after.id } }] });
   }
+  // Per-user counts as correlated subqueries: one query for the page, no N+1.
+  const counted = (sql: string) => literal(`(${sql.replace("$ID", "`User`.`id`")})`);
   const rows = await deps.db.models.User.findAll({
+    attributes: {
+      include: [
+        [counted("SELECT COUNT(*) FROM notes WHERE notes.owner_id = $ID"), "noteCount"],
+        [counted("SELECT COUNT(*) FROM files WHERE files.owner_id = $ID"), "fileCount"],
+        [counted("SELECT COALESCE(SUM(size), 0) FROM files WHERE files.owner_id = $ID"), "byteCount"],
+      ],
+    },
     where: { [Op.and]: conditions },
-    order: [["createdAt", "DESC"], ["id", "DESC"]],
+    order: [
+      [column, desc ? "DESC" : "ASC"],
+      ["id", desc ? "DESC" : "ASC"],
+    ],
     limit: limit + 1,
   });
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return {
-    items: items.map(toAdminSummary),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null,
+    items: items.map((user) => ({
+      ...toAdminSummary(user),
+      notes: Number(user.get("noteCount")),
+      files: Number(user.get("fileCount")),
+      usedBytes: Number(user.get("byteCount")),
+    })),
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor({ v: column === "email" ? last.email : last.createdAt.toISOString(), id: last.id })
+        : null,
   };
 }
 
 export async function adminStats({ deps }: { deps: CoreDeps }) {
-  const { User, Note } = deps.db.models;
-  const [users, verifiedUsers, admins, notes] = await Promise.all([
+  const { User, Note, File } = deps.db.models;
+  const since = new Date(Date.now() - 29 * 24 * 60 * 60 * 1000);
+  since.setUTCHours(0, 0, 0, 0);
+  const [users, verifiedUsers, admins, disabledUsers, notes, files, bytes, recent] = await Promise.all([
     User.count(),
     User.count({ where: { emailVerifiedAt: { [Op.ne]: null } } }),
     User.count({ where: { role: "admin" } }),
+    User.count({ where: { disabledAt: { [Op.ne]: null } } }),
     Note.count(),
+    File.count(),
+    File.sum("size"),
+    User.findAll({ attributes: ["createdAt"], where: { createdAt: { [Op.gte]: since } } }),
   ]);
-  return { users, verifiedUsers, admins, notes };
+  // Sign-ups per UTC day for the last 30 days, zeros included, oldest first.
+  const perDay = new Map<string, number>();
+  for (let d = new Date(since); d.getTime() <= Date.now(); d.setUTCDate(d.getUTCDate() + 1)) {
+    perDay.set(d.toISOString().slice(0, 10), 0);
+  }
+  for (const u of recent) {
+    const day = u.createdAt.toISOString().slice(0, 10);
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+  }
+  return {
+    users,
+    verifiedUsers,
+    admins,
+    disabledUsers,
+    notes,
+    files,
+    bytesStored: Number(bytes ?? 0),
+    signupsPerDay: [...perDay].map(([day, count]) => ({ day, count })),
+  };
 }

@@ -1,0 +1,165 @@
+// What an administrator does to accounts. Each action takes effect at once (the user's
+// tokens-valid-after moves and their sessions end), is refused when it would leave no active
+// administrator or turn an administrator against themself, and is audited in its transaction.
+import { Op, type Role, type Transaction, type UserRow } from "@notebox/db";
+import { recordAudit } from "../audit";
+import type { CoreDeps, RequestMeta } from "../deps";
+import { AppError } from "../errors";
+import { invalidateUserSessions } from "../sessions/sessions";
+import { usedBytes } from "../files/usage";
+import { toAdminSummary, type AdminUserSummary } from "./users";
+
+const userNotFound = () => new AppError("NOT_FOUND", "No such user.");
+
+async function lockedUser(deps: CoreDeps, id: string, transaction: Transaction): Promise<UserRow> {
+  const user = await deps.db.models.User.findByPk(id, { lock: transaction.LOCK.UPDATE, transaction });
+  if (!user) throw userNotFound();
+  return user;
+}
+
+/** Refuses when `target` is the last administrator who can still sign in. */
+async function assertNotLastAdmin(deps: CoreDeps, target: UserRow, transaction: Transaction) {
+  if (target.role !== "admin" || target.disabledAt) return;
+  // Locking the other administrators' rows makes two admins removing each other at once wait in turn.
+  const others = await deps.db.models.User.findAll({
+    attributes: ["id"],
+    where: { role: "admin", disabledAt: null, id: { [Op.ne]: target.id } },
+    lock: transaction.LOCK.UPDATE,
+    transaction,
+  });
+  if (others.length === 0) throw new AppError("CONFLICT", "This is the last administrator. Make someone else an administrator first.", { reason: "last_admin" });
+}
+
+function refuseSelf(actorId: string, targetId: string, what: string) {
+  if (actorId === targetId) throw new AppError("FORBIDDEN", `You cannot ${what} your own account.`, { reason: "self" });
+}
+
+/** Ends every session of the user and moves their cut-off, so JWTs issued before now die too. */
+async function cutOff(deps: CoreDeps, user: UserRow, transaction: Transaction) {
+  await user.update({ tokensValidAfter: new Date() }, { transaction });
+  await invalidateUserSessions({ deps, userId: user.id, transaction });
+}
+
+export interface AdminUserDetail extends AdminUserSummary {
+  notes: number;
+  files: number;
+  usedBytes: number;
+  sessions: number;
+  apiKeys: number;
+}
+
+export async function getUserDetail({ deps, id }: { deps: CoreDeps; id: string }): Promise<AdminUserDetail> {
+  const { User, Note, File, Session, ApiKey } = deps.db.models;
+  const user = await User.findByPk(id);
+  if (!user) throw userNotFound();
+  const [notes, files, bytes, sessions, apiKeys] = await Promise.all([
+    Note.count({ where: { ownerId: id } }),
+    File.count({ where: { ownerId: id } }),
+    usedBytes(deps, id),
+    Session.count({ where: { userId: id, expiresAt: { [Op.gt]: new Date() } } }),
+    ApiKey.count({ where: { userId: id, revokedAt: null } }),
+  ]);
+  return { ...toAdminSummary(user), notes, files, usedBytes: bytes, sessions, apiKeys };
+}
+
+export async function setUserRole({
+  deps,
+  actorId,
+  id,
+  role,
+  meta,
+}: {
+  deps: CoreDeps;
+  actorId: string;
+  id: string;
+  role: Role;
+  meta: RequestMeta;
+}): Promise<AdminUserSummary> {
+  return deps.db.transaction(async (transaction) => {
+    const user = await lockedUser(deps, id, transaction);
+    if (user.role === role) return toAdminSummary(user);
+    if (role !== "admin") {
+      refuseSelf(actorId, id, "demote");
+      await assertNotLastAdmin(deps, user, transaction);
+    }
+    const from = user.role;
+    await user.update({ role }, { transaction });
+    await cutOff(deps, user, transaction);
+    await recordAudit({ deps, action: "role_changed", actorId, target: user, ip: meta.ip, details: { from, to: role }, transaction });
+    return toAdminSummary(user);
+  });
+}
+
+export async function setUserDisabled({
+  deps,
+  actorId,
+  id,
+  disabled,
+  meta,
+}: {
+  deps: CoreDeps;
+  actorId: string;
+  id: string;
+  disabled: boolean;
+  meta: RequestMeta;
+}): Promise<AdminUserSummary> {
+  return deps.db.transaction(async (transaction) => {
+    const user = await lockedUser(deps, id, transaction);
+    if ((user.disabledAt !== null) === disabled) return toAdminSummary(user);
+    if (disabled) {
+      refuseSelf(actorId, id, "disable");
+      await assertNotLastAdmin(deps, user, transaction);
+    }
+    await user.update({ disabledAt: disabled ? new Date() : null }, { transaction });
+    await cutOff(deps, user, transaction);
+    await recordAudit({
+      deps,
+      action: disabled ? "user_disabled" : "user_enabled",
+      actorId,
+      target: user,
+      ip: meta.ip,
+      transaction,
+    });
+    return toAdminSummary(user);
+  });
+}
+
+/**
+ * Deletes the account and everything it owns in one transaction (rows go by foreign-key
+ * cascade), then the stored bytes; bytes that cannot be removed now are left to the sweeper,
+ * which removes objects no row points to.
+ */
+export async function deleteUser({
+  deps,
+  actorId,
+  id,
+  meta,
+}: {
+  deps: CoreDeps;
+  actorId: string;
+  id: string;
+  meta: RequestMeta;
+}): Promise<{ status: "deleted"; files: number }> {
+  refuseSelf(actorId, id, "delete");
+  const keys = await deps.db.transaction(async (transaction) => {
+    const user = await lockedUser(deps, id, transaction);
+    await assertNotLastAdmin(deps, user, transaction);
+    const files = await deps.db.models.File.findAll({ attributes: ["storageKey"], where: { ownerId: id }, transaction });
+    await deps.db.models.EmailCode.destroy({ where: { email: user.email }, transaction });
+    await recordAudit({
+      deps,
+      action: "user_deleted",
+      actorId,
+      target: user,
+      ip: meta.ip,
+      details: { username: user.username, files: files.length },
+      transaction,
+    });
+    await user.destroy({ transaction });
+    return files.map((f) => f.storageKey);
+  });
+  const results = await Promise.allSettled(keys.map((key) => deps.storage.delete(key)));
+  const failed = results.filter((r) => r.status === "rejected").length;
+  if (failed) deps.logger.warn({ userId: id, failed }, "some stored bytes of a deleted user remain; the sweeper will remove them");
+  return { status: "deleted", files: keys.length };
+}
