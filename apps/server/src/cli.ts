@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "@notebox/config";
 import { AppError, createAdmin, createPasswordHasher } from "@notebox/core";
-import { createMigrator, openDatabase } from "@notebox/db";
+import { migrate, openDatabase } from "@notebox/db";
 import { createLogger } from "./runtime";
 import { startServer } from "./server";
 
@@ -51,8 +51,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "migrate": {
       const db = await openDatabase({ url: config.databaseUrl, migrate: false });
-      const applied = await createMigrator(db.sequelize).up();
-      process.stdout.write(applied.length ? `Applied: ${applied.map((m) => m.name).join(", ")}\n` : "Up to date.\n");
+      const applied = await migrate(db.sequelize);
+      process.stdout.write(applied.length ? `Applied: ${applied.join(", ")}\n` : "Up to date.\n");
       await db.close();
       return 0;
     }

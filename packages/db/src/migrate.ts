@@ -40,7 +40,23 @@ export function createMigrator(sequelize: Sequelize, log?: (message: string) => 
   });
 }
 
+/**
+ * Applies pending migrations. On MySQL/MariaDB a named lock, held by a connection pinned for the
+ * duration, makes instances that start together migrate one after another instead of racing.
+ */
 export async function migrate(sequelize: Sequelize, log?: (message: string) => void): Promise<string[]> {
-  const applied = await createMigrator(sequelize, log).up();
-  return applied.map((m) => m.name);
+  const run = async () => (await createMigrator(sequelize, log).up()).map((m) => m.name);
+  if (sequelize.getDialect() === "sqlite") return run();
+  return sequelize.transaction(async (transaction) => {
+    const [[row]] = (await sequelize.query("SELECT GET_LOCK('notebox_migrations', 300) AS locked", { transaction })) as [
+      { locked: number | null }[],
+      unknown,
+    ];
+    if (row?.locked !== 1) throw new Error("could not take the migration lock within 5 minutes");
+    try {
+      return await run();
+    } finally {
+      await sequelize.query("SELECT RELEASE_LOCK('notebox_migrations')", { transaction });
+    }
+  });
 }
