@@ -1,9 +1,28 @@
-// Bundles the server and the workspace packages it uses into dist/; npm dependencies stay external.
+// Bundles the server and the workspace packages it uses into dist/; npm dependencies stay
+// external (native modules, dynamic requires) unless the copy a workspace package would load is
+// not the one dist/ would find (a version nested under that package), in which case it is bundled.
+// bench-entry.js is the same server with one extra route for bench/list.mjs.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
+const outdir = fileURLToPath(new URL("dist", import.meta.url));
+
+/** The directory of the package `name` as Node would find it from `dir`. */
+function packageDir(dir, name) {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const candidate = path.join(d, "node_modules", name, "package.json");
+    if (existsSync(candidate)) return path.dirname(candidate);
+    if (d === path.dirname(d)) return null;
+  }
+}
+
+const packageName = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+
 await build({
-  entryPoints: ["src/cli.ts"],
-  outdir: "dist",
+  entryPoints: ["src/cli.ts", "src/bench-entry.ts"],
+  outdir,
   bundle: true,
   platform: "node",
   target: "node20",
@@ -15,9 +34,13 @@ await build({
     {
       name: "externalize-npm-dependencies",
       setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith("@notebox/") ? undefined : { path: args.path, external: true },
-        );
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith("@notebox/") || args.path.startsWith("node:")) return undefined;
+          const name = packageName(args.path);
+          const wanted = packageDir(args.resolveDir, name);
+          const found = packageDir(outdir, name);
+          return wanted && found && wanted !== found ? undefined : { path: args.path, external: true };
+        });
       },
     },
   ],

@@ -1,0 +1,95 @@
+// Note text is Markdown written by its owner: rendered with marked (HTML in it mostly shown as
+// text), then cleaned by DOMPurify before it reaches the page, so no script, event handler or
+// style in a note ever takes effect.
+import DOMPurify from "dompurify";
+import { Marked, type Tokens } from "marked";
+
+/** Tags a note may write as HTML, and only bare (no attributes, so no handlers and no styles). */
+const BARE_TAG =
+  /^<\/?(?:b|i|u|s|em|strong|small|mark|ins|del|sub|sup|kbd|code|pre|br|hr|p|div|span|blockquote|details|summary|ul|ol|li|dl|dt|dd|table|thead|tbody|tr|th|td)\s*\/?>$/i;
+
+/**
+ * HTML typed into a note: bare tags from the short list above stay markup, anything else is
+ * shown as the text it is. No attribute ever reaches the browser's parser, so an event handler
+ * is not even seen (parsing one would already be reported as a CSP violation).
+ */
+function rawHtml(text: string): string {
+  return text.replace(/<\/?[a-z][a-z0-9]*\s*\/?>|[<>]/gi, (match) => {
+    if (BARE_TAG.test(match)) return match;
+    return match.replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  });
+}
+
+const marked = new Marked({
+  gfm: true,
+  // Notes are typed like messages: a line break in the text is a line break on the page.
+  breaks: true,
+  async: false,
+  renderer: {
+    html(token: Tokens.HTML | Tokens.Tag) {
+      return rawHtml(token.text);
+    },
+    // The note's title is the page's only h1; its own headings start one level below.
+    heading(token: Tokens.Heading) {
+      const level = Math.min(token.depth + 1, 6);
+      return `<h${level}>${this.parser.parseInline(token.tokens)}</h${level}>\n`;
+    },
+  },
+});
+
+const purify = DOMPurify(window);
+
+// Links open in a new tab without handing that tab a reference to Notebox or the address of the
+// note; links within the note (#section) stay where they are.
+purify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName !== "A" || !node.hasAttribute("href")) return;
+  if (node.getAttribute("href")?.startsWith("#")) return;
+  node.setAttribute("target", "_blank");
+  node.setAttribute("rel", "noopener noreferrer nofollow");
+});
+
+const SANITIZE = {
+  FORBID_TAGS: ["style", "form"],
+  FORBID_ATTR: ["style"],
+  // Ids and names in a note cannot shadow the page's own (DOM clobbering).
+  SANITIZE_NAMED_PROPS: true,
+};
+
+/** Images the content security policy lets the page load: this server's, data: and blob: URLs. */
+function loadable(src: string): boolean {
+  try {
+    const url = new URL(src, window.location.href);
+    return url.origin === window.location.origin || url.protocol === "data:" || url.protocol === "blob:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The note's text as a sanitized DOM fragment, ready to insert. Images from other sites, which
+ * the content security policy would block anyway, become links to them instead.
+ */
+export function renderMarkdown(text: string): DocumentFragment {
+  const html = marked.parse(text, { async: false });
+  const fragment = purify.sanitize(html, { ...SANITIZE, RETURN_DOM_FRAGMENT: true });
+  for (const image of fragment.querySelectorAll("img")) {
+    const src = image.getAttribute("src");
+    if (src && loadable(src)) continue;
+    const link = document.createElement("a");
+    link.textContent = image.getAttribute("alt") || "Image";
+    if (src) {
+      link.href = src;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+    }
+    image.replaceWith(link);
+  }
+  return fragment;
+}
+
+/** An attachment that shows `text` as rendered Markdown inside its element. */
+export function markdown(text: string) {
+  return (element: HTMLElement) => {
+    element.replaceChildren(renderMarkdown(text));
+  };
+}
