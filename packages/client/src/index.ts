@@ -52,20 +52,28 @@ export function createNoteboxClient({ url, apiKey, fetch: fetchImpl = fetch }: N
     return pending;
   }
 
+  /**
+   * Sends with the current JWT; when Notebox refuses it (the user's password or role changed,
+   * which ends earlier tokens) it gets a fresh one from the key and tries once more.
+   */
+  async function withToken(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const send = async () => {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${await token()}`);
+      return fetchImpl(input, { ...init, headers });
+    };
+    const first = await send();
+    if (first.status !== 401) return first;
+    current = null;
+    return send();
+  }
+
   const trpc = createTRPCClient<AppRouter>({
-    links: [
-      httpBatchLink({
-        url: `${base}/api/v1/trpc`,
-        fetch: fetchImpl,
-        headers: async () => ({ authorization: `Bearer ${await token()}` }),
-      }),
-    ],
+    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, fetch: withToken })],
   });
 
   async function authorized(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set("authorization", `Bearer ${await token()}`);
-    const response = await fetchImpl(`${base}${path}`, { ...init, headers });
+    const response = await withToken(`${base}${path}`, init);
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
       throw new Error(`Notebox answered ${response.status}: ${body?.error?.message ?? response.statusText}`);

@@ -157,7 +157,7 @@ export async function verifyBearerToken({ deps, token }: { deps: CoreDeps; token
   }
   const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : (payload.iat ?? 0) * 1000;
   if (payload.exp! - payload.iat! > JWT_TTL_SECONDS) return null;
-  const user = await deps.db.models.User.findByPk(payload.sub!);
+  const user = await deps.db.models.User.findByPk(payload.sub);
   if (!user || !userAcceptsCredential(user, new Date(issuedAtMs))) return null;
   if (typeof payload.sid === "string") {
     if (!(await deps.db.models.Session.findByPk(payload.sid))) return null;

@@ -37,7 +37,9 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
     timezone: "+00:00",
     dialectOptions: { charset: "utf8mb4", connectTimeout: 5_000 },
     pool: { max: poolMax, min: 0, acquire: 10_000, idle: 10_000, evict: 5_000 },
-    retry: { max: 3, match: [/ER_LOCK_DEADLOCK/, /Deadlock found/] },
+    // No statement-level retry: inside a transaction a deadlock has already rolled the whole
+    // transaction back, so the retry lives in Database.transaction and re-runs all of it.
+    retry: { max: 1 },
   });
 }
 

@@ -28,6 +28,12 @@ function defineModels(sequelize: Sequelize) {
 
 export type Models = ReturnType<typeof defineModels>;
 
+/** A transaction the database chose to abort so another could proceed: safe to run again whole. */
+function isDeadlock(error: unknown): boolean {
+  const text = `${(error as { parent?: { code?: string } }).parent?.code ?? ""} ${(error as Error).message ?? ""}`;
+  return /ER_LOCK_DEADLOCK|Deadlock found|SQLITE_BUSY/.test(text);
+}
+
 export interface Database {
   sequelize: Sequelize;
   models: Models;
@@ -55,11 +61,16 @@ export async function openDatabase(
     sequelize,
     models,
     dialect,
-    transaction: (work) =>
-      sequelize.transaction(
-        dialect === "sqlite" ? { type: Transaction.TYPES.IMMEDIATE } : {},
-        work,
-      ),
+    transaction: async (work) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await sequelize.transaction(dialect === "sqlite" ? { type: Transaction.TYPES.IMMEDIATE } : {}, work);
+        } catch (error) {
+          if (attempt >= 3 || !isDeadlock(error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+        }
+      }
+    },
     ping: async () => {
       try {
         await sequelize.query("SELECT 1");

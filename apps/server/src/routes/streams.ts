@@ -11,9 +11,9 @@ export function pullStream(readable: Readable): ReadableStream<Uint8Array> {
     {
       async pull(controller) {
         try {
-          const { value, done } = await chunks.next();
-          if (done) controller.close();
-          else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+          const next: IteratorResult<Buffer> = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
         } catch (error) {
           controller.error(error);
         }

@@ -43,6 +43,10 @@ export async function login({
     });
     throw wrongCredentials();
   }
+  if (!user.emailVerifiedAt || user.disabledAt) {
+    const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
+    await recordAudit({ deps, action: "sign_in_failed", actorId: null, target: user, ip: meta.ip, details: { reason } });
+  }
   if (!user.emailVerifiedAt) {
     throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {
       reason: "email_not_verified",

@@ -1,4 +1,5 @@
 import type { CoreDeps, RequestMeta } from "../deps";
+import { recordAudit } from "../audit";
 import { AppError } from "../errors";
 import { createSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
@@ -29,6 +30,7 @@ export async function verifyEmail({
     const now = new Date();
     await user.update({ emailVerifiedAt: user.emailVerifiedAt ?? now, lastLoginAt: now }, { transaction });
     const { token } = await createSession({ deps, userId: user.id, meta, transaction });
+    await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, details: { via: "email_code" }, transaction });
     return { result: "ok" as const, user, token };
   });
 

@@ -11,7 +11,18 @@ import { toAdminSummary, type AdminUserSummary } from "./users";
 
 const userNotFound = () => new AppError("NOT_FOUND", "No such user.");
 
+/**
+ * Locks every administrator row (in id order), then the target: two admins acting on each other
+ * at once then queue instead of deadlocking on opposite lock orders.
+ */
 async function lockedUser(deps: CoreDeps, id: string, transaction: Transaction): Promise<UserRow> {
+  await deps.db.models.User.findAll({
+    attributes: ["id"],
+    where: { role: "admin" },
+    order: [["id", "ASC"]],
+    lock: transaction.LOCK.UPDATE,
+    transaction,
+  });
   const user = await deps.db.models.User.findByPk(id, { lock: transaction.LOCK.UPDATE, transaction });
   if (!user) throw userNotFound();
   return user;
@@ -20,14 +31,11 @@ async function lockedUser(deps: CoreDeps, id: string, transaction: Transaction):
 /** Refuses when `target` is the last administrator who can still sign in. */
 async function assertNotLastAdmin(deps: CoreDeps, target: UserRow, transaction: Transaction) {
   if (target.role !== "admin" || target.disabledAt) return;
-  // Locking the other administrators' rows makes two admins removing each other at once wait in turn.
-  const others = await deps.db.models.User.findAll({
-    attributes: ["id"],
+  const others = await deps.db.models.User.count({
     where: { role: "admin", disabledAt: null, id: { [Op.ne]: target.id } },
-    lock: transaction.LOCK.UPDATE,
     transaction,
   });
-  if (others.length === 0) throw new AppError("CONFLICT", "This is the last administrator. Make someone else an administrator first.", { reason: "last_admin" });
+  if (others === 0) throw new AppError("CONFLICT", "This is the last administrator. Make someone else an administrator first.", { reason: "last_admin" });
 }
 
 function refuseSelf(actorId: string, targetId: string, what: string) {

@@ -13,7 +13,7 @@ export function cleanFileName(raw: string | undefined | null): string {
   if (Buffer.byteLength(name) <= MAX_NAME_BYTES) return name;
   const dot = name.lastIndexOf(".");
   const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
-  let stem = [...name.slice(0, name.length - ext.length)];
+  const stem = [...name.slice(0, name.length - ext.length)];
   while (stem.length && Buffer.byteLength(stem.join("") + "…" + ext) > MAX_NAME_BYTES) stem.pop();
   return `${stem.join("")}…${ext}`;
 }

@@ -96,7 +96,7 @@ export async function receiveUploads({
       // File parts are handled one after another: busboy emits the next only when this one is read.
       let chain = Promise.resolve();
       let failed = false;
-      const fail = (error: unknown) => {
+      const fail = (error: Error) => {
         if (failed) return;
         failed = true;
         body.unpipe(parser);
@@ -135,12 +135,15 @@ export async function receiveUploads({
             contentType: await detectContentType(meter.headBytes()),
           });
         });
-        chain.catch(fail);
+        chain.catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
       });
       parser.on("filesLimit", () => fail(AppError.field("file", `Send at most ${MAX_FILES_PER_REQUEST} files at once.`)));
       parser.on("error", () => fail(AppError.field("file", "The multipart body could not be read.")));
       parser.on("close", () => {
-        chain.then(() => (failed ? undefined : resolve()), fail);
+        chain.then(
+          () => (failed ? undefined : resolve()),
+          (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
+        );
       });
       body.on("error", fail);
       body.on("aborted", () => fail(AppError.field("file", "The upload was interrupted.")));
