@@ -9,6 +9,9 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { noteExportRoutes } from "./routes/export";
+import { createMetrics } from "./metrics";
+import { fileRoutes } from "./routes/files";
 import type { WebApp } from "./web";
 
 export interface AppOptions {
@@ -17,6 +20,8 @@ export interface AppOptions {
   /** False while draining on SIGTERM: /readyz answers 503 so the balancer stops sending. */
   isReady?: () => boolean;
   extraReadinessChecks?: Record<string, () => Promise<boolean>>;
+  /** Mounts extra routes after tRPC and before the web app and the 404s (benchmarks use it). */
+  extendApp?: (app: Hono<Env>, deps: CoreDeps) => void;
 }
 
 export type Env = { Variables: { requestId: string } };
@@ -36,12 +41,14 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   }
 }
 
-export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {} }: AppOptions) {
+export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, extendApp }: AppOptions) {
   const { config, logger } = deps;
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();
 
+  const metrics = createMetrics(deps);
   app.use(requestId({ limitLength: 64 }));
+  app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -71,6 +78,8 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
       xFrameOptions: "DENY",
       crossOriginEmbedderPolicy: false,
       strictTransportSecurity: config.secureCookies ? "max-age=31536000; includeSubDomains" : false,
+      // A download sets its own sandbox CSP; keep it.
+      overwrite: false,
     }),
   );
 
@@ -93,6 +102,10 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
   app.get("/readyz", async (c) => {
     const checks: Record<string, boolean> = { draining: !isReady(), database: await deps.db.ping() };
     for (const [name, check] of Object.entries(extraReadinessChecks)) checks[name] = await check();
@@ -133,6 +146,11 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
       },
     }),
   );
+
+  extendApp?.(app, deps);
+
+  app.route("/api/v1/files", fileRoutes(deps, metrics));
+  app.route("/api/v1/notes", noteExportRoutes(deps));
 
   app.all("/api/*", (c) => c.json({ error: { code: "NOT_FOUND", message: "No such API route." } }, 404));
   web?.mount(app);

@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Config } from "@notebox/config";
-import { purgeExpired, purgeOldTrash } from "@notebox/core";
-import { createApp } from "./app";
+import { purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
+import { createApp, type AppOptions } from "./app";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
 
@@ -23,6 +23,7 @@ export interface RunningServer {
 export interface StartOptions extends RuntimeOptions {
   webRoot?: string;
   host?: string;
+  extendApp?: AppOptions["extendApp"];
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -36,7 +37,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     deps,
     web,
     isReady: () => !draining,
-    extraReadinessChecks: redis ? { redis: async () => (await redis.ping().catch(() => null)) === "PONG" } : {},
+    extraReadinessChecks: {
+      storage: () => deps.storage.ping(),
+      ...(redis ? { redis: async () => (await redis.ping().catch(() => null)) === "PONG" } : {}),
+    },
+    extendApp: options.extendApp,
   });
 
   // Handlers still running, including ones whose client has gone: shutdown waits for them
@@ -63,8 +68,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
   const sweep = () =>
-    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps })]).then(
-      ([removed, trashedNotes]) => deps.logger.debug({ removed, trashedNotes }, "expired rows purged"),
+    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps }), sweepStorage({ deps })]).then(
+      ([removed, trashedNotes, storage]) => deps.logger.debug({ removed, trashedNotes, storage }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();

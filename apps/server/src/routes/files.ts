@@ -11,12 +11,13 @@ import {
 } from "@notebox/core";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Metrics } from "../metrics";
 import { errorBody, requestUser } from "./session";
 import { pullStream } from "./streams";
 
 type Env = { Bindings: HttpBindings };
 
-export function fileRoutes(deps: CoreDeps) {
+export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploaded" | "bytesDownloaded">) {
   const app = new Hono<Env>();
 
   app.onError((error, c) => {
@@ -35,6 +36,7 @@ export function fileRoutes(deps: CoreDeps) {
     if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to upload files."), 401);
     const incoming = c.env.incoming;
     const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming });
+    metrics?.bytesUploaded.inc(items.reduce((sum, item) => sum + item.size, 0));
     return c.json({ items }, 201);
   });
 
@@ -75,9 +77,11 @@ export function fileRoutes(deps: CoreDeps) {
     if (range.kind === "partial") {
       c.header("Content-Range", `bytes ${range.range.start}-${range.range.end}/${size}`);
       c.header("Content-Length", String(range.range.end - range.range.start + 1));
+      if (body) metrics?.bytesDownloaded.inc(range.range.end - range.range.start + 1);
       return body ? c.body(pullStream(body), 206) : c.body(null, 206);
     }
     c.header("Content-Length", String(size));
+    if (body) metrics?.bytesDownloaded.inc(size);
     return body ? c.body(pullStream(body), 200) : c.body(null, 200);
   });
 

@@ -1,0 +1,37 @@
+// GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
+// streamed at the pace the client reads.
+import type { HttpBindings } from "@hono/node-server";
+import { contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
+import { Hono } from "hono";
+import type { Env } from "../app";
+import { errorBody, requestUser } from "./session";
+
+export function noteExportRoutes(deps: CoreDeps) {
+  const app = new Hono<Env & { Bindings: HttpBindings }>();
+
+  app.get("/export", async (c) => {
+    const user = await requestUser(c, deps);
+    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to export your notes."), 401);
+    const format = (c.req.query("format") ?? "xlsx").toLowerCase();
+    if (!isExportFormat(format)) {
+      return c.json(errorBody("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`), 400);
+    }
+    const { stream, contentType, fileName } = await exportNotes({
+      // A failure part-way through is logged by core, after this handler has returned.
+      deps: { ...deps, logger: deps.logger.child({ requestId: c.var.requestId }) },
+      ownerId: user.id,
+      format,
+    });
+    c.header("Content-Type", contentType);
+    c.header("Content-Disposition", contentDisposition("attachment", fileName));
+    c.header("X-Content-Type-Options", "nosniff");
+    // Without it, @hono/node-server reads the first chunks before sending the headers and, if one
+    // of those reads fails, answers 200 with a Content-Length covering only what it got: a cut
+    // file that looks whole. Chunked, a failure aborts the response and the client sees it.
+    // (HTTP/1.0 clients, such as nginx's proxy by default, cannot read chunked bodies.)
+    if (c.env.incoming.httpVersion !== "1.0") c.header("Transfer-Encoding", "chunked");
+    return c.body(stream, 200);
+  });
+
+  return app;
+}

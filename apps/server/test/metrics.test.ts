@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createUser, signIn, startTestServer, type TestServer } from "./support/server";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+describe("/metrics", () => {
+  it("exposes request durations by tRPC procedure and route, bytes moved, and process metrics", async () => {
+    const { account } = await createUser(t);
+    const client = await signIn(t, account);
+    await client.query("auth.me");
+    const form = new FormData();
+    form.append("file", new Blob(["twelve bytes"]), "m.txt");
+    const upload = (await (await client.fetch("/api/v1/files", { method: "POST", body: form })).json()) as { items: { id: string }[] };
+    await (await client.fetch(`/api/v1/files/${upload.items[0]!.id}/content`)).arrayBuffer();
+
+    const res = await fetch(`${t.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="GET",route="trpc:auth\.me",status="200"\} 1/);
+    expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="POST",route="trpc:auth\.login",status="200"\} 1/);
+    expect(text).toMatch(/route="\/api\/v1\/files\/:id\/content"/);
+    expect(text).toMatch(/notebox_file_bytes_uploaded_total 12/);
+    expect(text).toMatch(/notebox_file_bytes_downloaded_total 12/);
+    expect(text).toMatch(/notebox_process_resident_memory_bytes \d+/);
+    expect(text).not.toMatch(/notebox_session=|password/i);
+  });
+});
