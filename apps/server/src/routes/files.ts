@@ -63,7 +63,12 @@ export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploade
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Content-Disposition", contentDisposition(inline ? "inline" : "attachment", file.name));
     // Whatever the file holds runs in an opaque origin with no scripts, even when shown inline.
-    c.header("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'");
+    // The app's own pages may frame it (the PDF preview); no other site may.
+    c.header(
+      "Content-Security-Policy",
+      "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+    );
+    c.header("X-Frame-Options", "SAMEORIGIN");
     c.header("Content-Type", inline ? file.contentType : file.contentType || "application/octet-stream");
 
     if (etagOnly && etagOnly.split(",").some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {

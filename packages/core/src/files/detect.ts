@@ -19,8 +19,8 @@ export function isInlineSafe(contentType: string): boolean {
 function looksLikeText(head: Buffer): boolean {
   if (head.includes(0)) return false;
   try {
-    // A multi-byte character may be cut at the end of the sniffed window.
-    new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 3)));
+    // `stream` keeps a multi-byte character cut at the end of the sniffed window from counting as invalid.
+    new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: true });
     return true;
   } catch {
     return false;
@@ -29,7 +29,7 @@ function looksLikeText(head: Buffer): boolean {
 
 export async function detectContentType(head: Buffer): Promise<string> {
   const found = await fileTypeFromBuffer(head);
-  if (found) return found.mime;
+  if (found && !found.mime.endsWith("/xml")) return found.mime;
   if (!looksLikeText(head)) return "application/octet-stream";
   const start = head.subarray(0, 512).toString("utf8").trimStart().toLowerCase();
   // Markup is labelled for what it is so it is never offered inline.

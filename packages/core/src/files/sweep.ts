@@ -6,7 +6,8 @@ import type { CoreDeps } from "../deps";
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 export async function sweepStorage({ deps, graceMs = ORPHAN_GRACE_MS }: { deps: Pick<CoreDeps, "db" | "storage">; graceMs?: number }) {
-  const temporaries = await deps.storage.sweepTemporaries(graceMs);
+  // Some S3-compatible services lack the multipart-listing API: orphans are still swept.
+  const temporaries = await deps.storage.sweepTemporaries(graceMs).catch(() => 0);
   let orphans = 0;
   let batch: { key: string }[] = [];
   const flush = async () => {

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { newId, type FileRow } from "@notebox/db";
 import busboy from "busboy";
 import type { CoreDeps } from "../deps";
@@ -24,7 +25,8 @@ class LimitExceeded extends Error {
 
 /** Counts, hashes and keeps the head of the bytes passing through; fails past `limit`. */
 class Meter extends Transform {
-  size = 0;
+  /** Not `size`: the S3 upload helper would take a `size` property for the body's length. */
+  bytes = 0;
   private readonly hash = createHash("sha256");
   private readonly head: Buffer[] = [];
   private headLength = 0;
@@ -34,8 +36,8 @@ class Meter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-    this.size += chunk.length;
-    if (this.size > this.limit) return done(new LimitExceeded(this.which()));
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(new LimitExceeded(this.which()));
     this.hash.update(chunk);
     if (this.headLength < SNIFF_BYTES) {
       this.head.push(chunk.subarray(0, SNIFF_BYTES - this.headLength));
@@ -96,15 +98,22 @@ export async function receiveUploads({
       // File parts are handled one after another: busboy emits the next only when this one is read.
       let chain = Promise.resolve();
       let failed = false;
+      let current: Meter | null = null;
       const fail = (error: Error) => {
         if (failed) return;
         failed = true;
+        // Ends the write in progress too, so its temporary is removed and its descriptor closed.
+        current?.destroy(error);
         body.unpipe(parser);
         body.resume(); // drain what is left so the answer can be sent
         reject(error);
       };
 
       parser.on("file", (field, stream, info) => {
+        // Listen at once: the part can fail (a body cut short) before its turn in the chain.
+        stream.on("error", (error) =>
+          fail(error instanceof LimitExceeded ? error : AppError.field("file", "The multipart body could not be read.")),
+        );
         if (field !== "file" || failed) {
           stream.resume();
           return;
@@ -118,19 +127,24 @@ export async function receiveUploads({
           const meter = new Meter(limit, () => (maxUploadBytes <= remainingQuota ? "file" : "quota"));
           const id = newId();
           const storageKey = `${ownerId}/${id}`;
-          stream.on("error", (error) => meter.destroy(error));
+          current = meter;
+          // pipeline owns the errors of both streams from the first byte: a broken part or a limit
+          // hit before the storage driver starts reading destroys the meter, which fails put().
+          pipeline(stream, meter).catch(() => {});
           try {
-            await deps.storage.put(storageKey, stream.pipe(meter));
+            await deps.storage.put(storageKey, meter);
           } catch (error) {
             stream.resume();
             throw error;
+          } finally {
+            current = null;
           }
-          remainingQuota -= meter.size;
+          remainingQuota -= meter.bytes;
           stored.push({
             id,
             storageKey,
             name: cleanFileName(info.filename),
-            size: meter.size,
+            size: meter.bytes,
             sha256: meter.digest(),
             contentType: await detectContentType(meter.headBytes()),
           });
@@ -147,6 +161,9 @@ export async function receiveUploads({
       });
       body.on("error", fail);
       body.on("aborted", () => fail(AppError.field("file", "The upload was interrupted.")));
+      body.on("close", () => {
+        if ((body as { complete?: boolean }).complete === false) fail(AppError.field("file", "The upload was interrupted."));
+      });
       body.pipe(parser);
     });
 

@@ -1,0 +1,269 @@
+// Uploads in flight: one request per file so each has its own progress and its own Cancel, at most
+// two at a time, the rest waiting their turn. Kept outside the Files page so uploads go on while
+// someone looks at a preview, and the page finds them again when it comes back.
+import type { FileRecord } from "./files";
+
+export type UploadStatus = "queued" | "sending" | "finishing" | "done" | "failed" | "cancelled";
+
+const MAX_PARALLEL = 2;
+const ENDPOINT = "/api/v1/files";
+
+const OFFLINE = "Could not reach Notebox. Check your connection and try again.";
+const INTERRUPTED = "The upload was interrupted. Check your connection and try again.";
+
+export class Upload {
+  readonly id: number;
+  readonly file: File;
+  status = $state<UploadStatus>("queued");
+  /** Bytes of the request sent so far, and the request's size (the file plus the multipart framing). */
+  sent = $state(0);
+  total = $state(0);
+  error = $state<string | null>(null);
+  result = $state<FileRecord | null>(null);
+  xhr: XMLHttpRequest | null = null;
+
+  constructor(id: number, file: File) {
+    this.id = id;
+    this.file = file;
+    this.total = file.size;
+  }
+
+  get name(): string {
+    return this.file.name || "file";
+  }
+
+  get percent(): number {
+    if (this.status === "done" || this.status === "finishing") return 100;
+    if (!this.total) return 0;
+    return Math.min(100, Math.floor((this.sent / this.total) * 100));
+  }
+
+  /** Still queued or on its way: Cancel applies. */
+  get active(): boolean {
+    return this.status === "queued" || this.status === "sending" || this.status === "finishing";
+  }
+}
+
+export interface UploadEvents {
+  /** Files the server stored, as it describes them. */
+  uploaded?: (files: FileRecord[], upload: Upload) => void;
+  /** An upload ended without a clear answer (cancelled after its bytes were sent): the list may have changed. */
+  maybeChanged?: () => void;
+  /** Any upload reached an end, whatever it was: storage use may have changed. */
+  settled?: (upload: Upload) => void;
+  /** The server no longer knows this session. */
+  unauthorized?: () => void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** The server's own sentence when it sent one, else one for the status. */
+function failureMessage(status: number, body: unknown): string {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : null;
+  if (error && typeof error.message === "string" && error.message) return error.message;
+  switch (status) {
+    case 401:
+      return "Your session has ended. Sign in again to upload files.";
+    case 403:
+      return "The server refused this upload. Reload the page and try again.";
+    case 413:
+      return "This file is too large to upload.";
+    case 429:
+      return "Too many uploads in a row. Wait a little and try again.";
+    case 502:
+    case 503:
+    case 504:
+      return "Notebox is not available right now. Try again in a moment.";
+    default:
+      return "The upload failed. Please try again.";
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function isFileList(value: unknown): value is FileRecord[] {
+  return Array.isArray(value) && value.every((item) => isRecord(item) && typeof item.id === "string");
+}
+
+class Uploads {
+  items = $state<Upload[]>([]);
+  /** The latest thing worth announcing to screen reader users ("Uploaded photo.png."). */
+  announcement = $state("");
+
+  #next = 1;
+  #listeners = new Set<UploadEvents>();
+
+  get active(): boolean {
+    return this.items.some((upload) => upload.active);
+  }
+
+  get finished(): boolean {
+    return this.items.some((upload) => !upload.active);
+  }
+
+  /** Listens for what uploads lead to; returns the way to stop listening. */
+  subscribe(events: UploadEvents): () => void {
+    this.#listeners.add(events);
+    return () => this.#listeners.delete(events);
+  }
+
+  /** Queues each file as its own upload. */
+  add(files: Iterable<File>): Upload[] {
+    const added = [...files].map((file) => new Upload(this.#next++, file));
+    if (!added.length) return added;
+    this.items = [...this.items, ...added];
+    this.announcement =
+      added.length === 1 ? `Uploading ${added[0]?.name ?? "1 file"}.` : `Uploading ${added.length} files.`;
+    this.#pump();
+    return added;
+  }
+
+  /** An entry for something that cannot be uploaded at all (a dropped folder), shown with its reason. */
+  reject(name: string, reason: string): void {
+    const upload = new Upload(this.#next++, new File([], name));
+    upload.status = "failed";
+    upload.error = reason;
+    this.items = [...this.items, upload];
+    this.announcement = `Could not upload ${name}: ${reason}`;
+  }
+
+  cancel(upload: Upload): void {
+    if (!upload.active) return;
+    if (upload.xhr) {
+      // onabort below settles it.
+      upload.xhr.abort();
+      return;
+    }
+    upload.status = "cancelled";
+    this.announcement = `Cancelled the upload of ${upload.name}.`;
+    this.#settle(upload);
+  }
+
+  dismiss(upload: Upload): void {
+    if (upload.active) return;
+    this.items = this.items.filter((u) => u !== upload);
+  }
+
+  clearFinished(): void {
+    this.items = this.items.filter((u) => u.active);
+  }
+
+  /** On sign-out: nothing of one person's uploads stays for the next. */
+  reset(): void {
+    for (const upload of this.items) {
+      if (upload.xhr) {
+        upload.xhr.onabort = null;
+        upload.xhr.abort();
+      }
+    }
+    this.items = [];
+    this.announcement = "";
+    this.#guardUnload();
+  }
+
+  #emit(call: (listener: UploadEvents) => void): void {
+    for (const listener of this.#listeners) call(listener);
+  }
+
+  #pump(): void {
+    const running = this.items.filter((u) => u.status === "sending" || u.status === "finishing").length;
+    let free = MAX_PARALLEL - running;
+    for (const upload of this.items) {
+      if (free <= 0) break;
+      if (upload.status !== "queued") continue;
+      this.#start(upload);
+      free--;
+    }
+    this.#guardUnload();
+  }
+
+  #settle(upload: Upload): void {
+    upload.xhr = null;
+    this.#emit((l) => l.settled?.(upload));
+    this.#pump();
+  }
+
+  #start(upload: Upload): void {
+    const xhr = new XMLHttpRequest();
+    upload.xhr = xhr;
+    upload.status = "sending";
+    upload.sent = 0;
+
+    xhr.upload.onprogress = (event) => {
+      if (upload.status !== "sending") return;
+      upload.sent = event.loaded;
+      if (event.lengthComputable && event.total) upload.total = event.total;
+    };
+    // Every byte is out: the server stores it and answers.
+    xhr.upload.onload = () => {
+      if (upload.status === "sending") upload.status = "finishing";
+    };
+
+    xhr.onload = () => {
+      const body = parse(xhr.responseText);
+      if (xhr.status === 201 || xhr.status === 200) {
+        const items = isRecord(body) && isFileList(body.items) ? body.items : [];
+        upload.status = "done";
+        upload.result = items[0] ?? null;
+        this.announcement = `Uploaded ${upload.result?.name ?? upload.name}.`;
+        this.#emit((l) => l.uploaded?.(items, upload));
+        this.#settle(upload);
+        return;
+      }
+      upload.status = "failed";
+      upload.error = failureMessage(xhr.status, body);
+      this.announcement = `Could not upload ${upload.name}: ${upload.error}`;
+      if (xhr.status === 401) this.#emit((l) => l.unauthorized?.());
+      this.#settle(upload);
+    };
+
+    xhr.onerror = () => {
+      upload.status = "failed";
+      upload.error = navigator.onLine ? INTERRUPTED : OFFLINE;
+      this.announcement = `Could not upload ${upload.name}: ${upload.error}`;
+      this.#settle(upload);
+    };
+
+    xhr.onabort = () => {
+      // Once every byte was sent the server may have kept the file before it noticed.
+      const late = upload.status === "finishing";
+      upload.status = "cancelled";
+      this.announcement = `Cancelled the upload of ${upload.name}.`;
+      if (late) this.#emit((l) => l.maybeChanged?.());
+      this.#settle(upload);
+    };
+
+    const form = new FormData();
+    form.append("file", upload.file, upload.name);
+    xhr.open("POST", ENDPOINT);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.send(form);
+  }
+
+  #unloadGuarded = false;
+
+  /** Closing or reloading the tab would stop uploads half-way: the browser asks first. */
+  #guardUnload(): void {
+    const want = this.active;
+    if (want === this.#unloadGuarded || typeof window === "undefined") return;
+    this.#unloadGuarded = want;
+    if (want) window.addEventListener("beforeunload", onbeforeunload);
+    else window.removeEventListener("beforeunload", onbeforeunload);
+  }
+}
+
+function onbeforeunload(event: BeforeUnloadEvent): void {
+  event.preventDefault();
+  // Older browsers show the prompt only when returnValue is set.
+  event.returnValue = "";
+}
+
+export const uploads = new Uploads();
