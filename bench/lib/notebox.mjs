@@ -32,12 +32,16 @@ export function run(args, env, input) {
   });
 }
 
-/** Starts `notebox serve` and resolves once /readyz answers. */
-export async function startNotebox(extraEnv = {}) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-bench-"));
+/**
+ * Starts `notebox serve` and resolves once /readyz answers. `entry` runs another built entry
+ * (dist/bench-entry.js); a given `dataDir` belongs to the caller and survives `stop()`.
+ */
+export async function startNotebox(extraEnv = {}, { entry, dataDir: ownDir } = {}) {
+  const dataDir = ownDir ?? (await mkdtemp(path.join(os.tmpdir(), "notebox-bench-")));
   const port = await freePort();
   const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
-  const child = spawn(process.execPath, [cli, "serve"], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const args = entry ? [entry] : [cli, "serve"];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -51,10 +55,13 @@ export async function startNotebox(extraEnv = {}) {
     url,
     env,
     pid: child.pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("close", r));
-      await rm(dataDir, { recursive: true, force: true });
+    /** SIGTERM drains in-flight requests; SIGKILL is for a server stuck on a request. */
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        await new Promise((r) => child.once("close", r));
+      }
+      if (!ownDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -70,4 +77,15 @@ export const fmt = (n, digits = 1) => Number(n).toFixed(digits);
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Signs in over tRPC as a browser on the app's own origin would; returns the Cookie header value. */
+export async function signIn(server, email, password) {
+  const res = await fetch(`${server.url}/api/v1/trpc/auth.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: `http://localhost:${new URL(server.url).port}` },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie()[0].split(";")[0];
 }

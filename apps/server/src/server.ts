@@ -9,6 +9,42 @@ import { createApp, type AppOptions } from "./app";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
 
+/** Responses whose bodies are streamed for a long time: file downloads and note exports. */
+const STREAMED_ROUTES = /^\/api\/v1\/(files\/[^/]+\/content|notes\/export)$/;
+
+/** Passes `body` through, reading only when asked (no read-ahead), and calls `done` once at its end. */
+function untilDone(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let called = false;
+  const once = () => {
+    if (!called) {
+      called = true;
+      done();
+    }
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (next.done) {
+            controller.close();
+            once();
+          } else controller.enqueue(next.value);
+        } catch (error) {
+          controller.error(error);
+          once();
+        }
+      },
+      async cancel(reason) {
+        once();
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** How long SIGTERM waits for in-flight requests (Kubernetes allows 30 s by default). */
 const DRAIN_TIMEOUT_MS = 25_000;
 
@@ -48,14 +84,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // before closing the pools they use.
   let inFlight = 0;
   let settled: (() => void) | null = null;
+  const finished = () => {
+    if (--inFlight === 0) settled?.();
+  };
   const fetch = async (request: Request, env: unknown): Promise<Response> => {
     inFlight++;
+    let streaming = false;
     try {
       const response = await app.fetch(request, env);
       if (draining) response.headers.set("Connection", "close");
+      // A download or an export is in flight until its last byte is sent, not when the handler returns.
+      if (response.body && STREAMED_ROUTES.test(new URL(request.url).pathname)) {
+        streaming = true;
+        return new Response(untilDone(response.body, finished), response);
+      }
       return response;
     } finally {
-      if (--inFlight === 0) settled?.();
+      if (!streaming) finished();
     }
   };
 

@@ -69,7 +69,10 @@ export const NOTE_MAX_BYTES = 100 * 1024;
 export const noteDescription = z
   .string({ error: "The note text must be text." })
   .max(NOTE_MAX_BYTES, { error: "Keep the note under 100 KB." })
-  .refine((v) => Buffer.byteLength(v, "utf8") <= NOTE_MAX_BYTES, { error: "Keep the note under 100 KB." })
+  // Checked only when the length check passed, so one message is shown, not two.
+  .refine((v) => v.length > NOTE_MAX_BYTES || Buffer.byteLength(v, "utf8") <= NOTE_MAX_BYTES, {
+    error: "Keep the note under 100 KB.",
+  })
   .refine((v) => !TEXT_CONTROL.test(v), { error: "The note text cannot contain control characters." });
 
 /** Ids are opaque: anything that is not one of the caller's records is simply not found. */

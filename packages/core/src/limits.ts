@@ -27,6 +27,8 @@ export const defaultLimitRules = {
   /** Mail to one address: codes, reset links, "account exists" notices. */
   mailPerAddressMinute: { points: 1, duration: 60 },
   mailPerAddressHour: { points: 5, duration: 60 * 60 },
+  /** Exports by one user: each reads every note, so they are few and far between. */
+  exportsPerUser: { points: 10, duration: 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof defaultLimitRules;

@@ -1,7 +1,7 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
 // streamed at the pace the client reads.
 import type { HttpBindings } from "@hono/node-server";
-import { contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
+import { AppError, contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
 import { Hono } from "hono";
 import type { Env } from "../app";
 import { errorBody, requestUser } from "./session";
@@ -12,6 +12,13 @@ export function noteExportRoutes(deps: CoreDeps) {
   app.get("/export", async (c) => {
     const user = await requestUser(c, deps);
     if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to export your notes."), 401);
+    try {
+      await deps.limits.consume("exportsPerUser", user.id);
+    } catch (error) {
+      if (!(error instanceof AppError) || !error.retryAfterSeconds) throw error;
+      c.header("Retry-After", String(error.retryAfterSeconds));
+      return c.json(errorBody("TOO_MANY_REQUESTS", error.message, { retryAfterSeconds: error.retryAfterSeconds }), 429);
+    }
     const format = (c.req.query("format") ?? "xlsx").toLowerCase();
     if (!isExportFormat(format)) {
       return c.json(errorBody("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`), 400);

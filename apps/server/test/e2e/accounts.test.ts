@@ -350,7 +350,6 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
 
     await page.goto("/admin");
     await page.getByText("You need to be an administrator to see this page.").waitFor();
-    expect(await page.getByText("Your account does not have administrator rights.").isVisible()).toBe(true);
     expect(await page.getByRole("table").count()).toBe(0);
     expect(adminCalls).toEqual([]);
 
@@ -361,12 +360,11 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     await adminLink.waitFor();
     await adminLink.click();
     await waitForPath(adminDevice.page, "/admin");
-    const table = adminDevice.page.getByRole("table");
-    const plainRow = table.getByRole("row").filter({ hasText: plain.account.email });
+    await adminDevice.page.locator('[data-stat="users"]').waitFor();
+    await adminDevice.page.goto("/admin/users");
+    const plainRow = adminDevice.page.locator("[data-user-row]").filter({ hasText: plain.account.email });
     await plainRow.waitFor();
     expect(await plainRow.textContent()).toContain(plain.account.username);
-    expect(await plainRow.textContent()).toContain("Verified");
-    expect(await plainRow.getByRole("cell", { name: "User", exact: true }).count()).toBe(1);
-    expect(await table.getByRole("row").filter({ hasText: admin.account.email }).textContent()).toContain("Admin");
+    expect(await adminDevice.page.locator("[data-user-row]").filter({ hasText: admin.account.email }).count()).toBe(1);
   });
 });

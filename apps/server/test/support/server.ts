@@ -23,6 +23,7 @@ export const relaxedLimits: Partial<LimitRules> = {
   accountRequestsPerIp: { points: 10_000, duration: 60 },
   mailPerAddressMinute: { points: 10_000, duration: 60 },
   mailPerAddressHour: { points: 10_000, duration: 60 },
+  exportsPerUser: { points: 10_000, duration: 60 },
 };
 
 export interface TestServer {

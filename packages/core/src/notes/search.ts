@@ -80,7 +80,9 @@ async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], li
   return deps.db.sequelize.query<Row>(
     `SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
        FROM notes_fts
-       JOIN notes n ON n.rowid = notes_fts.rowid
+      -- CROSS JOIN fixes the join order: the full-text match first, then its rows. With a plain
+      -- JOIN the planner may walk the owner's notes and re-run the MATCH for each one.
+      CROSS JOIN notes n ON n.rowid = notes_fts.rowid
       WHERE notes_fts MATCH :match AND n.owner_id = :ownerId AND n.deleted_at IS NULL
       ORDER BY bm25(notes_fts, 0.0, 100.0, 1.0), n.updated_at DESC
       LIMIT :limit OFFSET :offset`,

@@ -1,0 +1,386 @@
+import { connect } from "node:net";
+import ExcelJS from "exceljs";
+import { newId, ownerKeyOf, QueryTypes } from "@notebox/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestClient } from "../support/client";
+import { testDb } from "../support/env";
+import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+interface Expected {
+  id: string;
+  title: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Texts a spreadsheet would run as formulas, and texts that are hard to quote. */
+const tricky: { title: string; description: string }[] = [
+  { title: "=cmd|' /C calc'!A0", description: "+1" },
+  { title: "+1", description: "-1" },
+  { title: "-1", description: "@SUM(1)" },
+  { title: "@SUM(1)", description: "=HYPERLINK(\"http://evil.test\",\"click\")" },
+  { title: "\tx", description: "\rx" },
+  { title: "\rx", description: "\tx" },
+  { title: 'Commas, "quotes" and lines', description: 'line 1\r\nline 2\nline 3, "quoted"\r\n' },
+  { title: "Café crème 😀", description: "Ünïcödé — naïve façade 🎉 日本語" },
+  { title: "  spaces around  ", description: "_x000D_ is literal, _x005F\r too; a\rlone CR" },
+  { title: "Empty text", description: "" },
+  { title: "Markdown", description: "# Heading\n\n- item *one*\n- item `two`\n\n| a | b |\n|---|---|" },
+];
+
+const formulaStart = /^[=+\-@\t\r]/;
+const escaped = (text: string) => (formulaStart.test(text) ? `'${text}` : text);
+
+/** Newest edit first, then the larger id: the documented order. */
+const byExportOrder = (a: Expected, b: Expected) =>
+  b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/**
+ * A user with the tricky notes (two of them edited at the same instant, to check the id
+ * tie-break), one note in the trash, and a second user with notes of their own.
+ */
+async function seedNotes() {
+  const owner = await createUser(t);
+  const other = await createUser(t);
+  const base = Date.UTC(2026, 0, 15, 9, 30, 0, 123);
+  const rows = tricky.map((note, i) => ({
+    id: newId(),
+    ownerId: owner.user.id,
+    ownerKey: ownerKeyOf(owner.user.id),
+    title: note.title,
+    description: note.description,
+    createdAt: new Date(base - 86_400_000 - i * 1000),
+    updatedAt: new Date(base - (i === 1 ? 0 : i) * 60_000),
+  }));
+  await t.models.Note.bulkCreate(rows);
+  await t.models.Note.create({
+    id: newId(),
+    ownerId: owner.user.id,
+    ownerKey: ownerKeyOf(owner.user.id),
+    title: "In the trash",
+    description: "deleted",
+    createdAt: new Date(base),
+    updatedAt: new Date(base + 1000),
+    deletedAt: new Date(base + 2000),
+  });
+  await t.models.Note.create({
+    id: newId(),
+    ownerId: other.user.id,
+    ownerKey: ownerKeyOf(other.user.id),
+    title: "Someone else's",
+    description: "private",
+    createdAt: new Date(base),
+    updatedAt: new Date(base + 5000),
+  });
+  const expected: Expected[] = rows.map(({ id, title, description, createdAt, updatedAt }) => ({ id, title, description, createdAt, updatedAt }));
+  expected.sort(byExportOrder);
+  return { client: await signIn(t, owner.account), expected };
+}
+
+/**
+ * RFC 4180, strictly: records end with CRLF, a quote may only open a field, and inside quotes a
+ * doubled quote is one quote and CR/LF are data.
+ */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = "";
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else {
+        quoted = false;
+        wasQuoted = true;
+      }
+    } else if (ch === '"') {
+      if (field !== "" || wasQuoted) throw new Error(`quote inside a field at ${i}`);
+      quoted = true;
+    } else if (ch === ",") {
+      record.push(field);
+      field = "";
+      wasQuoted = false;
+    } else if (ch === "\r" && text[i + 1] === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+      wasQuoted = false;
+      i++;
+    } else if (ch === "\r" || ch === "\n") {
+      throw new Error(`bare line break outside quotes at ${i}`);
+    } else {
+      if (wasQuoted) throw new Error(`text after a closing quote at ${i}`);
+      field += ch;
+    }
+  }
+  if (quoted) throw new Error("unterminated quoted field");
+  if (field !== "" || record.length) throw new Error("last record does not end with CRLF");
+  return records;
+}
+
+async function download(client: TestClient, format?: string) {
+  const res = await client.fetch(`/api/v1/notes/export${format === undefined ? "" : `?format=${format}`}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  return { res, body };
+}
+
+async function readXlsx(body: Buffer) {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(body as unknown as ExcelJS.Buffer);
+  const sheet = workbook.worksheets[0]!;
+  return { workbook, sheet };
+}
+
+/** Every cell of the sheet, for the checks that must hold everywhere. */
+function allCells(sheet: ExcelJS.Worksheet): ExcelJS.Cell[] {
+  const cells: ExcelJS.Cell[] = [];
+  sheet.eachRow({ includeEmpty: true }, (row) => row.eachCell({ includeEmpty: true }, (cell) => cells.push(cell)));
+  return cells;
+}
+
+const isoDay = new Date().toISOString().slice(0, 10);
+
+describe("notes export", () => {
+  it("refuses a signed-out caller with 401", async () => {
+    const res = await t.client().fetch("/api/v1/notes/export?format=csv");
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("UNAUTHORIZED");
+    expect(body.error.message).toBeTruthy();
+  });
+
+  it("refuses an unknown format with 400 naming the formats", async () => {
+    const client = await signIn(t, (await createUser(t)).account);
+    for (const format of ["pdf", "", "xlsx%00", "../csv"]) {
+      const res = await client.fetch(`/api/v1/notes/export?format=${format}`);
+      expect(res.status, format).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("BAD_REQUEST");
+      for (const name of ["xlsx", "csv", "json"]) expect(body.error.message).toContain(name);
+    }
+  });
+
+  it("csv: only the caller's notes outside the trash, in order, RFC 4180 with a BOM and formula escapes", async () => {
+    const { client, expected } = await seedNotes();
+    const { res, body } = await download(client, "csv");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="notebox-notes-${isoDay}.csv"; filename*=UTF-8''notebox-notes-${isoDay}.csv`,
+    );
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+
+    expect([...body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const records = parseCsv(body.subarray(3).toString("utf8"));
+    expect(records[0]).toEqual(["Title", "Text", "Created", "Updated", "Id"]);
+    expect(records.slice(1)).toEqual(
+      expected.map((n) => [escaped(n.title), escaped(n.description), n.createdAt.toISOString(), n.updatedAt.toISOString(), n.id]),
+    );
+    const titles = records.slice(1).map((r) => r[0]);
+    expect(titles).toContain("'=cmd|' /C calc'!A0");
+    expect(titles).toContain("'\rx");
+    expect(titles).toContain("'\tx");
+    expect(titles).not.toContain("In the trash");
+    expect(titles).not.toContain("Someone else's");
+  });
+
+  it("json: the same notes, streamed as an array that round-trips exactly, unescaped", async () => {
+    const { client, expected } = await seedNotes();
+    const { res, body } = await download(client, "json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toContain(`filename="notebox-notes-${isoDay}.json"`);
+    expect(res.headers.get("content-disposition")).toContain(`filename*=UTF-8''notebox-notes-${isoDay}.json`);
+    expect(JSON.parse(body.toString("utf8"))).toEqual(
+      expected.map((n) => ({
+        id: n.id,
+        title: n.title,
+        description: n.description,
+        createdAt: n.createdAt.toISOString(),
+        updatedAt: n.updatedAt.toISOString(),
+      })),
+    );
+  });
+
+  it("answers an HTTP/1.0 client (nginx's default to its upstreams) without chunked framing", async () => {
+    const { client, expected } = await seedNotes();
+    const { port } = new URL(t.url);
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () =>
+        socket.write(`GET /api/v1/notes/export?format=csv HTTP/1.0\r\nHost: localhost\r\nCookie: ${client.cookieHeader()}\r\n\r\n`),
+      );
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      socket.on("end", () => resolve(Buffer.concat(chunks)));
+      socket.on("error", reject);
+    });
+    const split = raw.indexOf("\r\n\r\n");
+    const head = raw.subarray(0, split).toString("latin1");
+    expect(head).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(head.toLowerCase()).not.toContain("transfer-encoding");
+    const records = parseCsv(raw.subarray(split + 4 + 3).toString("utf8"));
+    expect(records.slice(1).map((r) => r[4])).toEqual(expected.map((n) => n.id));
+  });
+
+  it("json: an empty list is an empty array", async () => {
+    const { account } = await createUser(t);
+    const { body } = await download(await signIn(t, account), "json");
+    expect(JSON.parse(body.toString("utf8"))).toEqual([]);
+  });
+
+  it("xlsx (the default): bold frozen header, real dates, and no cell is ever a formula", async () => {
+    const { client, expected } = await seedNotes();
+    const { res, body } = await download(client);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="notebox-notes-${isoDay}.xlsx"; filename*=UTF-8''notebox-notes-${isoDay}.xlsx`,
+    );
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+
+    const { sheet } = await readXlsx(body);
+    expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+    const header = sheet.getRow(1);
+    expect([1, 2, 3, 4, 5].map((i) => header.getCell(i).text)).toEqual(["Title", "Text", "Created", "Updated", "Id"]);
+    for (let i = 1; i <= 5; i++) expect(header.getCell(i).font?.bold, `header ${i}`).toBe(true);
+    expect([1, 2, 3, 4, 5].map((i) => sheet.getColumn(i).width)).toEqual([40, 80, 20, 20, 38]);
+    expect(sheet.getRow(2).getCell(2).alignment?.wrapText).toBe(true);
+
+    expect(sheet.actualRowCount).toBe(expected.length + 1);
+    expected.forEach((note, i) => {
+      const row = sheet.getRow(i + 2);
+      expect(row.getCell(1).text, `title of row ${i + 2}`).toBe(escaped(note.title));
+      expect(row.getCell(2).text, `text of row ${i + 2}`).toBe(escaped(note.description));
+      for (const [col, date] of [
+        [3, note.createdAt],
+        [4, note.updatedAt],
+      ] as const) {
+        const cell = row.getCell(col);
+        expect(cell.type).toBe(ExcelJS.ValueType.Date);
+        expect(cell.numFmt).toMatch(/yyyy-mm-dd hh:mm/);
+        expect(Math.abs((cell.value as Date).getTime() - date.getTime())).toBeLessThanOrEqual(1);
+      }
+      expect(row.getCell(5).text).toBe(note.id);
+    });
+
+    const cells = allCells(sheet);
+    expect(cells.length).toBeGreaterThanOrEqual((expected.length + 1) * 5);
+    for (const cell of cells) {
+      expect(cell.type, cell.address).not.toBe(ExcelJS.ValueType.Formula);
+      expect(cell.formula, cell.address).toBeUndefined();
+    }
+    const titles: string[] = [];
+    sheet.eachRow((row) => titles.push(row.getCell(1).text));
+    for (const attack of ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx", "\rx"]) expect(titles).toContain(`'${attack}`);
+  });
+
+  it("xlsx: a text longer than an Excel cell is cut with a note; csv keeps all of it", async () => {
+    const { user, account } = await createUser(t);
+    const long = `${"a".repeat(32_760)}😀${"b".repeat(50_000)}`;
+    await t.models.Note.create({ id: newId(), ownerId: user.id, ownerKey: ownerKeyOf(user.id), title: "Long", description: long });
+    const client = await signIn(t, account);
+    const { sheet } = await readXlsx((await download(client, "xlsx")).body);
+    const text = sheet.getRow(2).getCell(2).text;
+    expect(text.length).toBeLessThanOrEqual(32_767);
+    expect(text.startsWith("a".repeat(1000))).toBe(true);
+    expect(text).toContain("32,767 characters");
+    expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    const csv = parseCsv((await download(client, "csv")).body.subarray(3).toString("utf8"));
+    expect(csv[1]![1]).toBe(long);
+  });
+});
+
+describe("a large export", () => {
+  const total = 5000;
+  let client: TestClient;
+  let expectedIds: string[];
+
+  beforeAll(async () => {
+    const { user, account } = await createUser(t);
+    const base = Date.UTC(2026, 5, 1);
+    const rows = Array.from({ length: total }, (_, i) => ({
+      id: newId(),
+      ownerId: user.id,
+      ownerKey: ownerKeyOf(user.id),
+      title: `Note ${i}`,
+      description: `Text of note ${i}, with a comma and "quotes".\n${"lorem ipsum ".repeat(25)}`,
+      createdAt: new Date(base - i * 1000),
+      // Runs of seven notes share an instant, so the keyset cursor must break ties by id across
+      // batch boundaries.
+      updatedAt: new Date(base - Math.floor(i / 7) * 1000),
+    }));
+    for (let i = 0; i < rows.length; i += 500) await t.models.Note.bulkCreate(rows.slice(i, i + 500));
+    expectedIds = rows
+      .map((r) => ({ ...r }))
+      .sort(byExportOrder)
+      .map((r) => r.id);
+    client = await signIn(t, account);
+  });
+
+  it("returns every row, in order, in each format", async () => {
+    const csv = parseCsv((await download(client, "csv")).body.subarray(3).toString("utf8"));
+    expect(csv.length).toBe(total + 1);
+    expect(csv.slice(1).map((r) => r[4])).toEqual(expectedIds);
+
+    const json = JSON.parse((await download(client, "json")).body.toString("utf8")) as { id: string }[];
+    expect(json.map((n) => n.id)).toEqual(expectedIds);
+
+    const { sheet } = await readXlsx((await download(client, "xlsx")).body);
+    expect(sheet.actualRowCount).toBe(total + 1);
+    const ids: string[] = [];
+    sheet.eachRow((row, n) => n > 1 && ids.push(row.getCell(5).text));
+    expect(ids).toEqual(expectedIds);
+  });
+
+  it("survives a client that hangs up part-way", async () => {
+    for (const format of ["csv", "xlsx"]) {
+      const res = await client.fetch(`/api/v1/notes/export?format=${format}`);
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.cancel();
+    }
+    expect((await t.client().fetch("/healthz")).status).toBe(200);
+    const again = await download(client, "csv");
+    expect(parseCsv(again.body.subarray(3).toString("utf8")).length).toBe(total + 1);
+  });
+
+  // Only SQLite stores a date that cannot be read back, which makes the failure land mid-stream.
+  it.skipIf(testDb !== "sqlite")("cuts the download off, visibly, when a batch fails part-way, and keeps serving", async () => {
+    const { user, account } = await createUser(t);
+    const rows = Array.from({ length: 1500 }, (_, i) => ({
+      id: newId(),
+      ownerId: user.id,
+      ownerKey: ownerKeyOf(user.id),
+      title: `Note ${i}`,
+      description: "text",
+      createdAt: new Date(Date.UTC(2026, 1, 1) - i * 1000),
+      updatedAt: new Date(Date.UTC(2026, 1, 1) - i * 1000),
+    }));
+    await t.models.Note.bulkCreate(rows);
+    // The oldest note, so it is in the second batch, long after the headers went out.
+    await t.models.Note.sequelize!.query(
+      "UPDATE notes SET created_at = 'not a date' WHERE id = :id",
+      { replacements: { id: rows[rows.length - 1]!.id }, type: QueryTypes.UPDATE },
+    );
+    const broken = await signIn(t, account);
+    const res = await broken.fetch("/api/v1/notes/export?format=csv");
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    expect((await t.client().fetch("/healthz")).status).toBe(200);
+    expect(parseCsv((await download(client, "csv")).body.subarray(3).toString("utf8")).length).toBe(total + 1);
+  });
+});

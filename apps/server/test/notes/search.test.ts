@@ -1,0 +1,327 @@
+// Search as a person types it: word prefixes, any case and accent, every word required, title hits
+// first, highlighted matches, and no input at all that turns into an error.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestClient } from "../support/client";
+import { testDb } from "../support/env";
+import { createNote, highlighted, search, searchTitles, textOf, trashNote, type Note } from "../support/notes";
+import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+/** A fresh person for each test, so one test's notes never show up in another's results. */
+async function newWriter(notes: { title: string; description?: string }[] = []) {
+  const client = await signIn(t, (await createUser(t)).account);
+  const created: Note[] = [];
+  for (const note of notes) created.push(await createNote(client, note));
+  return { client, notes: created };
+}
+
+describe("matching", () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    ({ client } = await newWriter([
+      { title: "Morning coffee", description: "A double espresso with steamed milk." },
+      { title: "Café crème", description: "Ordered at the corner place." },
+      { title: "Lunch", description: "cafe au lait and a croissant" },
+      { title: "CAFÉ NOIR", description: "no sugar" },
+      { title: "Red apple", description: "crisp" },
+      { title: "Green apple", description: "sour" },
+      { title: "Red car", description: "fast" },
+    ]));
+  });
+
+  it("finds words by their first letters", async () => {
+    expect(await searchTitles(client, "espr")).toEqual(["Morning coffee"]);
+    expect(await searchTitles(client, "espresso")).toEqual(["Morning coffee"]);
+    expect(await searchTitles(client, "stea")).toEqual(["Morning coffee"]);
+  });
+
+  it("matches the start of a word, not its middle", async () => {
+    expect(await searchTitles(client, "press")).toEqual([]);
+    expect(await searchTitles(client, "ple")).toEqual([]);
+  });
+
+  it("ignores case and accents in the query and in the notes", async () => {
+    const cafes = ["Café crème", "CAFÉ NOIR", "Lunch"].sort();
+    for (const q of ["cafe", "café", "CAFÉ", "Cafe", "CAFE", "cafè"]) {
+      expect((await searchTitles(client, q)).sort(), q).toEqual(cafes);
+    }
+    expect(await searchTitles(client, "creme")).toEqual(["Café crème"]);
+    expect(await searchTitles(client, "CRÈME")).toEqual(["Café crème"]);
+  });
+
+  it("requires every word of the query", async () => {
+    expect((await searchTitles(client, "apple")).sort()).toEqual(["Green apple", "Red apple"]);
+    expect(await searchTitles(client, "red apple")).toEqual(["Red apple"]);
+    expect(await searchTitles(client, "apple red")).toEqual(["Red apple"]);
+    expect(await searchTitles(client, "red appl cris")).toEqual(["Red apple"]);
+    expect(await searchTitles(client, "red apple fast")).toEqual([]);
+  });
+
+  it("matches words spread over the title and the text", async () => {
+    expect(await searchTitles(client, "morning milk")).toEqual(["Morning coffee"]);
+  });
+
+  it("finds short terms of one and two letters on every database", async () => {
+    // MariaDB indexes words of 3+ letters; shorter terms fall back to matching the text itself,
+    // which finds at least every note a word-prefix match would.
+    expect(await searchTitles(client, "es")).toEqual(expect.arrayContaining(["Morning coffee"]));
+    expect(await searchTitles(client, "a")).toEqual(expect.arrayContaining(["Café crème", "Green apple", "Lunch", "Morning coffee", "Red apple"]));
+    expect(await searchTitles(client, "gr ap")).toEqual(expect.arrayContaining(["Green apple"]));
+    expect(await searchTitles(client, "re ca")).toEqual(expect.arrayContaining(["Red car"]));
+    expect(await searchTitles(client, "re ca")).not.toContain("Red apple");
+    expect(await searchTitles(client, "x")).toEqual([]);
+  });
+
+  // Known bug on MariaDB (see the test report): InnoDB keeps "_" inside a word, the query
+  // splits on it, so "blend" is not a word start there. Drop `.fails` once fixed.
+  (testDb === "mysql" ? it.fails : it)("finds words joined by an underscore", async () => {
+    const { client: writer } = await newWriter([{ title: "Config", description: "set max_connections and arabica_blend" }]);
+    expect(await searchTitles(writer, "arabica_blend")).toEqual(["Config"]);
+    expect(await searchTitles(writer, "connections")).toEqual(["Config"]);
+  });
+});
+
+describe("ranking and highlights", () => {
+  it("ranks a note with the word in its title before notes that only mention it in the text", async () => {
+    const { client } = await newWriter([
+      { title: "Orchard diary", description: `${"The kumquat tree again: kumquat, kumquat and more kumquat. ".repeat(15)}` },
+      { title: "Kumquat", description: "" },
+      { title: "Market list", description: "one kumquat" },
+      { title: "Filler one", description: "nothing to see" },
+      { title: "Filler two", description: "still nothing" },
+    ]);
+    const titles = await searchTitles(client, "kumquat");
+    expect(titles[0]).toBe("Kumquat");
+    expect(titles.slice(1).sort()).toEqual(["Market list", "Orchard diary"]);
+    expect((await searchTitles(client, "kumq"))[0]).toBe("Kumquat");
+  });
+
+  // Known bug on MariaDB (see the test report): the title bonus is a fixed x100 on InnoDB's
+  // relevance, which grows with every repetition in the text. Drop `.fails` once fixed.
+  (testDb === "mysql" ? it.fails : it)("ranks the title hit first even against a text repeating the word a thousand times", async () => {
+    const { client } = await newWriter([
+      { title: "Walnut", description: "" },
+      { title: "Walnut essay", description: "" },
+      { title: "Nut log", description: "walnut ".repeat(1000) },
+      { title: "Filler", description: "nothing" },
+    ]);
+    expect((await searchTitles(client, "walnut")).slice(0, 2).sort()).toEqual(["Walnut", "Walnut essay"]);
+  });
+
+  it("marks the matched start of each word in the title and the snippet", async () => {
+    const { client } = await newWriter([
+      { title: "Espresso machines compared", description: "Which espresso maker? ESPRESSO or not, an express decision." },
+    ]);
+    const [hit] = (await search(client, "espr mach")).items;
+    expect(hit!.titleHighlights).toEqual([
+      { text: "Espr", highlight: true },
+      { text: "esso ", highlight: false },
+      { text: "mach", highlight: true },
+      { text: "ines compared", highlight: false },
+    ]);
+    expect(highlighted(hit!.snippet)).toEqual(["espr", "ESPR"]);
+    expect(textOf(hit!.snippet)).toBe("Which espresso maker? ESPRESSO or not, an express decision.");
+  });
+
+  it("highlights the accented word the unaccented query found, in its original spelling", async () => {
+    const { client } = await newWriter([{ title: "Le Café", description: "un café crème, s'il vous plaît" }]);
+    const [hit] = (await search(client, "cafe CREME")).items;
+    expect(hit!.titleHighlights).toEqual([
+      { text: "Le ", highlight: false },
+      { text: "Café", highlight: true },
+    ]);
+    expect(highlighted(hit!.snippet)).toEqual(["café", "crème"]);
+  });
+
+  it("cuts the snippet of a long text around the first match", async () => {
+    const before = Array.from({ length: 300 }, (_, i) => `lorem${i}`).join(" ");
+    const after = Array.from({ length: 300 }, (_, i) => `ipsum${i}`).join(" ");
+    const { client } = await newWriter([{ title: "Long read", description: `${before} zebra crossing ${after}` }]);
+    const [hit] = (await search(client, "zebra")).items;
+    const segments = hit!.snippet;
+    expect(segments[0]).toEqual({ text: "…", highlight: false });
+    expect(segments[segments.length - 1]).toEqual({ text: "…", highlight: false });
+    expect(highlighted(segments)).toEqual(["zebra"]);
+    const text = textOf(segments);
+    expect(text.length).toBeLessThanOrEqual(200);
+    expect(text).toContain("zebra crossing");
+    expect(text).toContain("lorem299");
+  });
+});
+
+describe("keeping up with changes", () => {
+  it("leaves trashed notes out and finds them again once restored", async () => {
+    const { client, notes } = await newWriter([{ title: "Gazebo plans", description: "timber and screws" }]);
+    expect(await searchTitles(client, "gazebo")).toEqual(["Gazebo plans"]);
+    await trashNote(client, notes[0]!.id);
+    expect(await searchTitles(client, "gazebo")).toEqual([]);
+    expect(await searchTitles(client, "timber")).toEqual([]);
+    expect((await client.mutation("notes.restore", { id: notes[0]!.id })).status).toBe(200);
+    expect(await searchTitles(client, "gazebo")).toEqual(["Gazebo plans"]);
+  });
+
+  it("finds an edit at once and forgets the words it replaced", async () => {
+    const { client, notes } = await newWriter([{ title: "Gazpacho", description: "tomatoes and cucumber" }]);
+    expect(await searchTitles(client, "gazpacho")).toEqual(["Gazpacho"]);
+    const edited = await client.mutation("notes.update", { id: notes[0]!.id, version: 1, title: "Borscht", description: "beetroot and dill" });
+    expect(edited.status).toBe(200);
+    expect(await searchTitles(client, "borscht")).toEqual(["Borscht"]);
+    expect(await searchTitles(client, "beetroot")).toEqual(["Borscht"]);
+    expect(await searchTitles(client, "gazpacho")).toEqual([]);
+    expect(await searchTitles(client, "cucumber")).toEqual([]);
+  });
+
+  it("forgets a purged note", async () => {
+    const { client, notes } = await newWriter([{ title: "Shredded memo", description: "confidential" }]);
+    await trashNote(client, notes[0]!.id);
+    await client.mutation("notes.trash.purge", { id: notes[0]!.id });
+    expect(await searchTitles(client, "shredded")).toEqual([]);
+    expect((await client.mutation("notes.restore", { id: notes[0]!.id })).status).toBe(404);
+  });
+});
+
+describe("whatever is typed", () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    ({ client } = await newWriter([
+      { title: "Espresso notes", description: "Dark roast, 18 g in, 36 g out. Don't rush it; 100% arabica_blend \\ done." },
+      { title: "Привет мир", description: "Первая заметка на русском." },
+      { title: "東京", description: "東京タワーと浅草" },
+      { title: "Emoji 😀 party", description: "🎉 balloons" },
+    ]));
+  });
+
+  const specials = [
+    '"',
+    '"espresso"',
+    '"unbalanced',
+    "*",
+    "espresso*",
+    "-",
+    "-espresso",
+    "+",
+    "+espresso",
+    "(",
+    ")",
+    "(espresso)",
+    "NEAR",
+    "NEAR(espresso roast)",
+    "espresso NEAR roast",
+    "OR",
+    "espresso OR roast",
+    "AND",
+    "espresso AND roast",
+    "NOT",
+    "NOT espresso",
+    "%",
+    "100%",
+    "_",
+    "arabica_blend",
+    "\\",
+    "'",
+    "don't",
+    "'; DROP TABLE notes; --",
+    "😀",
+    "emoji 😀",
+    "👩‍👩‍👧‍👦🏳️‍🌈",
+    "^espresso",
+    "title:espresso",
+    "owner_key:u0",
+    "@espresso",
+    "~espresso <roast >dark",
+    "a".repeat(5_000),
+    Array.from({ length: 1_000 }, (_, i) => `w${i}`).join(" "),
+    // Non-ASCII text is percent-encoded in the GET URL, six bytes a character: 2,000 of them is
+    // about as much as Node's 16 KB request-head limit lets through (see the report on 431).
+    "é".repeat(2_000),
+    "東京".repeat(600),
+    "e\u0301spresso",
+    "\u200b",
+    "\ufeffespresso",
+  ];
+
+  for (const q of specials) {
+    const name = q.length > 40 ? `${JSON.stringify(q.slice(0, 12))}… (${q.length} characters)` : JSON.stringify(q);
+    it(`answers ${name} with results or an empty list`, async () => {
+      const res = await client.query<{ items: unknown[]; nextCursor: string | null }>("notes.search", { q });
+      expect(res.status, JSON.stringify(res.error)).toBe(200);
+      expect(Array.isArray(res.data.items)).toBe(true);
+    });
+  }
+
+  it("reads operators and punctuation as plain words", async () => {
+    for (const q of ['"espresso"', "espresso*", "-espresso", "+espresso", "(espresso)", "^espresso", "e\u0301spresso"]) {
+      expect(await searchTitles(client, q), q).toEqual(["Espresso notes"]);
+    }
+    expect(await searchTitles(client, "don't rush")).toEqual(["Espresso notes"]);
+    expect(await searchTitles(client, "arabica")).toEqual(["Espresso notes"]);
+    expect(await searchTitles(client, "100%")).toEqual(["Espresso notes"]);
+    expect(await searchTitles(client, "emoji 😀")).toEqual(["Emoji 😀 party"]);
+  });
+
+  it("answers an empty or blank query with an empty list", async () => {
+    for (const q of ["", " ", "   \t ", "\n", "😀", "%", "*", "-"]) {
+      const res = await client.query("notes.search", { q });
+      expect(res.status, JSON.stringify(q)).toBe(200);
+      expect(res.data, JSON.stringify(q)).toEqual({ items: [], nextCursor: null });
+    }
+  });
+
+  it("finds Cyrillic words by prefix, in any case", async () => {
+    expect(await searchTitles(client, "Привет")).toEqual(["Привет мир"]);
+    expect(await searchTitles(client, "прив")).toEqual(["Привет мир"]);
+    expect(await searchTitles(client, "ПРИВЕТ МИР")).toEqual(["Привет мир"]);
+    expect(await searchTitles(client, "заметк")).toEqual(["Привет мир"]);
+    expect(await searchTitles(client, "ми")).toEqual(["Привет мир"]);
+  });
+
+  it("accepts Japanese queries", async () => {
+    for (const q of ["東京", "東", "浅草", "東京タワー"]) {
+      const res = await client.query("notes.search", { q });
+      expect(res.status, q).toBe(200);
+    }
+  });
+
+  it("refuses a query that is not text with a field error", async () => {
+    for (const input of [{}, { q: 42 }, { q: null }, { q: ["espresso"] }]) {
+      const res = await client.query("notes.search", input);
+      expect(res.status, JSON.stringify(input)).toBe(400);
+      expect(res.error!.data.fieldErrors!.q).toBeTruthy();
+    }
+  });
+});
+
+describe("pages of results", () => {
+  it("pages through the hits with the cursor, each once", async () => {
+    const { client, notes } = await newWriter(
+      Array.from({ length: 8 }, (_, i) => ({ title: `Tomato batch ${i + 1}`, description: "tomato sauce" })),
+    );
+    await newWriter([{ title: "Someone else's tomato", description: "" }]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    const sizes: number[] = [];
+    do {
+      const page = await search(client, "tomato", { limit: 3, ...(cursor ? { cursor } : {}) });
+      sizes.push(page.items.length);
+      seen.push(...page.items.map((h) => h.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(sizes).toEqual([3, 3, 2]);
+    expect(seen).toHaveLength(new Set(seen).size);
+    expect(seen.sort()).toEqual(notes.map((n) => n.id).sort());
+  });
+
+  it("refuses a forged cursor with a field error", async () => {
+    const { client } = await newWriter();
+    for (const cursor of ["garbage", Buffer.from('{"o":-5}').toString("base64url")]) {
+      const res = await client.query("notes.search", { q: "tomato", cursor });
+      expect(res.status, cursor).toBe(400);
+      expect(res.error!.data.fieldErrors!.cursor).toBeTruthy();
+    }
+  });
+});

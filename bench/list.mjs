@@ -1,0 +1,64 @@
+// bench/list: what tRPC costs on the hottest read. notes.list (20 notes, signed in) through tRPC
+// vs a bare Hono route in the same process running the same session check and the same query
+// (dist/bench-entry.js). Target: tRPC throughput >= 70% of the bare route.
+import path from "node:path";
+import { cannon, fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const noteCount = Number(process.env.BENCH_LIST_NOTES ?? 1000);
+const connections = 10;
+const rounds = 2;
+
+const server = await startNotebox({}, { entry: path.join(root, "apps/server/dist/bench-entry.js") });
+try {
+  const email = "lister@example.test";
+  const password = "bench passphrase for lists";
+  await run(["create-admin", "--email", email, "--username", "lister", "--password-stdin"], server.env, password);
+  const cookie = await signIn(server, email, password);
+  const origin = `http://localhost:${new URL(server.url).port}`;
+
+  const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
+  const create = (i) =>
+    fetch(`${server.url}/api/v1/trpc/notes.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin },
+      body: JSON.stringify({
+        title: `Note ${i} ${words[i % words.length]}`,
+        description: Array.from({ length: 40 + (i % 80) }, (_, k) => words[(i * 7 + k) % words.length]).join(" "),
+      }),
+    }).then((r) => {
+      if (!r.ok) throw new Error(`notes.create ${r.status}`);
+    });
+  for (let i = 0; i < noteCount; i += 20) await Promise.all(Array.from({ length: Math.min(20, noteCount - i) }, (_, k) => create(i + k)));
+
+  const trpc = { url: `${server.url}/api/v1/trpc/notes.list?input=${encodeURIComponent(JSON.stringify({ limit: 20 }))}`, headers: { cookie } };
+  const bare = { url: `${server.url}/bench/bare-notes-list`, headers: { cookie } };
+
+  // Both answer the same page, so the comparison is like for like.
+  const [viaTrpc, viaBare] = await Promise.all([trpc, bare].map((t) => fetch(t.url, { headers: t.headers }).then((r) => r.json())));
+  if (JSON.stringify(viaTrpc.result.data) !== JSON.stringify(viaBare)) throw new Error("the two routes answer different pages");
+  const pageBytes = JSON.stringify(viaBare).length;
+
+  for (const target of [trpc, bare]) await cannon({ ...target, connections, duration: 3 }); // warm-up
+  const results = { trpc: [], bare: [] };
+  for (let r = 0; r < rounds; r++) {
+    results.trpc.push(await cannon({ ...trpc, connections, duration: seconds }));
+    results.bare.push(await cannon({ ...bare, connections, duration: seconds }));
+  }
+  const summary = (list) => ({
+    rps: list.reduce((s, r) => s + r.requests.average, 0) / list.length,
+    p50: list.reduce((s, r) => s + r.latency.p50, 0) / list.length,
+    p99: list.reduce((s, r) => s + r.latency.p99, 0) / list.length,
+    errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
+  });
+  const t = summary(results.trpc);
+  const b = summary(results.bare);
+  const ratio = t.rps / b.rps;
+  console.log("bench/list");
+  console.log(`  user with ${noteCount} notes, 20 per page (${fmt(pageBytes / 1024)} KB), SQLite; ${connections} connections, ${rounds} x ${seconds} s each, alternating`);
+  console.log(`  tRPC notes.list:   ${fmt(t.rps, 0)} req/s  p50 ${fmt(t.p50)} ms  p99 ${fmt(t.p99)} ms  (errors ${t.errors})`);
+  console.log(`  bare Hono route:   ${fmt(b.rps, 0)} req/s  p50 ${fmt(b.p50)} ms  p99 ${fmt(b.p99)} ms  (errors ${b.errors})`);
+  console.log(`  tRPC / bare throughput = ${fmt(ratio * 100, 0)}% (target >= 70%) ${ratio >= 0.7 ? "PASS" : "MISS"}`);
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,442 @@
+// bench/search: notes.search over 1,000,000 notes (1,000 users; the measured one owns 1%), on
+// SQLite and, when BENCH_MYSQL_URL is set, on MariaDB/MySQL. Prints p50/p95/p99 of ~50 typical
+// queries over HTTP, and the p95 of the `LIKE '%term%'` query it replaces, run directly on the
+// same database. Targets: search p95 <= 50 ms; search p95 <= 1/20 of the LIKE p95.
+// BENCH_NOTES=200000 scales the corpus down for a quick run.
+import { copyFile, mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import sqlite3 from "sqlite3";
+import { notes, prng, uuidV7, vocabulary } from "./lib/corpus.mjs";
+import { fmt, run, signIn, startNotebox } from "./lib/notebox.mjs";
+
+const TOTAL = Number(process.env.BENCH_NOTES ?? 1_000_000);
+const USERS = 1000;
+const MEASURED_EVERY = 100; // the measured user owns 1% of the notes: 10,000 of 1,000,000
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** A search slower than this ends the measurement on that database. */
+const TIMEOUT_S = Number(process.env.BENCH_SEARCH_TIMEOUT_S ?? 20);
+/** Time for the rounds after the first pass, per database and per kind (search, LIKE). */
+const BUDGET_S = Number(process.env.BENCH_SEARCH_BUDGET_S ?? 120);
+const MYSQL_URL = process.env.BENCH_MYSQL_URL === undefined ? null : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
+const MYSQL_DATABASE = "notebox_bench_search";
+const NOW = Date.now();
+const EMAIL = "searcher@example.test";
+const PASSWORD = "bench passphrase for search";
+const USER_COLUMNS =
+  "id, username, username_key, email, password_hash, role, email_verified_at, disabled_at, tokens_valid_after, password_changed_at, must_change_password, last_login_at, created_at, updated_at";
+
+const words = vocabulary();
+const queries = typicalQueries(words);
+const measuredCount = Math.ceil(TOTAL / MEASURED_EVERY);
+
+console.log("bench/search");
+console.log(
+  `  scale: ${TOTAL.toLocaleString("en")} notes, ${USERS} users; measured user owns ${measuredCount.toLocaleString("en")}; ` +
+    `${queries.length} queries, one at a time, up to ${ROUNDS} rounds in ${BUDGET_S} s${TOTAL < 1_000_000 ? "  (scaled down by BENCH_NOTES)" : ""}`,
+);
+
+await benchSqlite();
+if (MYSQL_URL) await benchMysql(MYSQL_URL);
+else console.log("  MariaDB/MySQL: skipped (set BENCH_MYSQL_URL, e.g. mysql://notebox:notebox@127.0.0.1:3306/)");
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+async function benchSqlite() {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-bench-search-"));
+  const file = path.join(dataDir, "notebox.db");
+  try {
+    // The server creates and migrates the database; the CLI creates the (verified) measured user.
+    await (await startNotebox({}, { dataDir })).stop();
+    await run(["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"], { DATA_DIR: dataDir }, PASSWORD);
+    const db = openSqlite(file);
+    const [{ id: measuredId }] = await db.all("SELECT id FROM users WHERE email = ?", [EMAIL]);
+    const owners = await insertUsers((rows) => db.run(`INSERT INTO users (${USER_COLUMNS}) VALUES ${rows.map(() => `(${"?,".repeat(14).slice(0, -1)})`).join(",")}`, rows.flat()), sqliteDate);
+    await db.exec("PRAGMA synchronous = OFF; PRAGMA cache_size = -2000000; PRAGMA temp_store = MEMORY; PRAGMA wal_checkpoint(TRUNCATE);");
+    await db.close();
+
+    // Index-as-you-insert (the triggers) against insert-then-rebuild, on copies of the empty database.
+    const sample = Math.min(100_000, Math.floor(TOTAL / 2));
+    const timings = {};
+    for (const method of ["triggers", "rebuild"]) {
+      const copy = path.join(dataDir, `calibrate-${method}.db`);
+      await copyFile(file, copy);
+      const started = performance.now();
+      await loadSqlite(copy, method, { count: sample, measuredId, owners });
+      timings[method] = (performance.now() - started) / 1000;
+      await rm(copy, { force: true });
+    }
+    const method = timings.rebuild < timings.triggers ? "rebuild" : "triggers";
+    console.log(`\n  SQLite (FTS5)`);
+    console.log(
+      `  load method, ${sample.toLocaleString("en")} notes: FTS triggers while inserting ${fmt(timings.triggers)} s, ` +
+        `triggers off + 'rebuild' ${fmt(timings.rebuild)} s -> using ${method}`,
+    );
+    const started = performance.now();
+    await loadSqlite(file, method, { count: TOTAL, measuredId, owners });
+    const size = (await stat(file)).size;
+    console.log(`  loaded ${TOTAL.toLocaleString("en")} notes in ${fmt((performance.now() - started) / 1000)} s; database ${fmt(size / 2 ** 20, 0)} MB`);
+
+    const server = await startNotebox({}, { dataDir });
+    let search;
+    try {
+      search = await measureSearch(server);
+    } finally {
+      // A server still working on a timed-out search would only finish it before draining.
+      await server.stop(search?.timedOut ? "SIGKILL" : "SIGTERM");
+    }
+    const reader = openSqlite(file);
+    const like = await measureLike((sql, params) => reader.all(sql, params), measuredId);
+    await reader.close();
+    report(search, like);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function loadSqlite(file, method, { count, measuredId, owners }) {
+  const db = openSqlite(file);
+  await db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -2000000; PRAGMA temp_store = MEMORY;");
+  const triggers = await db.all("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'notes'");
+  if (method === "rebuild") for (const t of triggers) await db.exec(`DROP TRIGGER ${t.name}`);
+
+  const perStatement = 100;
+  const insert = await db.prepare(`INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(perStatement).slice(0, -1)}`);
+  const random = prng(11);
+  let batch = [];
+  let pending = Promise.resolve();
+  let inTransaction = 0;
+  await db.exec("BEGIN");
+  for (const note of notes({ count, otherUsers: owners.length, measuredEvery: MEASURED_EVERY, words, now: NOW })) {
+    const ownerId = note.owner === -1 ? measuredId : owners[note.owner];
+    batch.push(uuidV7(note.createdAt, random), ownerId, ownerKeyOf(ownerId), note.title, note.description, 1, sqliteDate(note.createdAt), sqliteDate(note.updatedAt), note.deletedAt === null ? null : sqliteDate(note.deletedAt));
+    if (batch.length === perStatement * 9) {
+      // One statement in flight (on sqlite3's thread) while the next batch is generated.
+      await pending;
+      pending = insert.run(batch);
+      batch = [];
+      if (++inTransaction === 500) {
+        await pending;
+        await db.exec("COMMIT; BEGIN");
+        inTransaction = 0;
+      }
+    }
+  }
+  await pending;
+  if (batch.length) {
+    await db.run(`INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(batch.length / 9).slice(0, -1)}`, batch);
+  }
+  await db.exec("COMMIT");
+  await insert.finalize();
+
+  if (method === "rebuild") {
+    await db.exec("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')");
+    for (const t of triggers) await db.exec(t.sql);
+  }
+  await db.exec("PRAGMA journal_mode = WAL");
+  await db.close();
+}
+
+function openSqlite(file) {
+  const db = new sqlite3.Database(file);
+  return {
+    exec: (sql) => new Promise((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve()))),
+    all: (sql, params = []) => new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows)))),
+    run: (sql, params = []) => new Promise((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve()))),
+    prepare: (sql) =>
+      new Promise((resolve, reject) => {
+        const statement = db.prepare(sql, (e) => {
+          if (e) return reject(e);
+          resolve({
+            run: (params) => new Promise((res, rej) => statement.run(params, (err) => (err ? rej(err) : res()))),
+            finalize: () => new Promise((res) => statement.finalize(() => res())),
+          });
+        });
+      }),
+    close: () => new Promise((resolve, reject) => db.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB / MySQL
+
+async function benchMysql(serverUrl) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${MYSQL_DATABASE}`;
+  const databaseUrl = url.toString();
+  const admin = await mysql.createConnection(serverUrl);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-bench-search-"));
+  const env = { DATABASE_URL: databaseUrl };
+  let conn;
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS \`${MYSQL_DATABASE}\``);
+    await admin.query(`CREATE DATABASE \`${MYSQL_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await (await startNotebox(env, { dataDir })).stop();
+    await run(["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"], { DATA_DIR: dataDir, ...env }, PASSWORD);
+    conn = await mysql.createConnection({ uri: databaseUrl, charset: "utf8mb4", timezone: "Z", dateStrings: true });
+    const [[{ id: measuredId }]] = await conn.query("SELECT id FROM users WHERE email = ?", [EMAIL]);
+    const owners = await insertUsers((rows) => conn.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ?`, [rows]), mysqlDate);
+    const [server] = await conn.query("SELECT VERSION() AS version, @@innodb_buffer_pool_size AS pool");
+    console.log(`\n  ${server[0].version} (FULLTEXT), innodb_buffer_pool_size ${fmt(server[0].pool / 2 ** 20, 0)} MB`);
+
+    // Secondary indexes are built faster once, sorted, after the load than row by row during it.
+    // One owner-led index stays: the foreign key to users needs it.
+    const [stats] = await conn.query(
+      `SELECT INDEX_NAME AS name, INDEX_TYPE AS type, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'notes' ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+      [MYSQL_DATABASE],
+    );
+    const indexes = new Map();
+    for (const s of stats) {
+      if (!indexes.has(s.name)) indexes.set(s.name, { name: s.name, type: s.type, columns: [] });
+      indexes.get(s.name).columns.push(s.col);
+    }
+    const keep = [...indexes.values()].find((i) => i.type === "BTREE" && i.name !== "PRIMARY" && i.columns[0] === "owner_id");
+    const later = [...indexes.values()].filter((i) => i.name !== "PRIMARY" && i !== keep);
+    for (const i of later) await conn.query(`ALTER TABLE notes DROP INDEX \`${i.name}\``);
+
+    const started = performance.now();
+    await conn.query("SET SESSION unique_checks = 0, foreign_key_checks = 0");
+    const random = prng(11);
+    const perStatement = 1000;
+    let batch = [];
+    let pending = Promise.resolve();
+    let inTransaction = 0;
+    await conn.query("START TRANSACTION");
+    for (const note of notes({ count: TOTAL, otherUsers: owners.length, measuredEvery: MEASURED_EVERY, words, now: NOW })) {
+      const ownerId = note.owner === -1 ? measuredId : owners[note.owner];
+      batch.push([uuidV7(note.createdAt, random), ownerId, ownerKeyOf(ownerId), note.title, note.description, 1, mysqlDate(note.createdAt), mysqlDate(note.updatedAt), note.deletedAt === null ? null : mysqlDate(note.deletedAt)]);
+      if (batch.length === perStatement) {
+        const rows = batch;
+        batch = [];
+        // One statement in flight while the next batch is generated.
+        await pending;
+        pending = conn.query("INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?", [rows]);
+        if (++inTransaction === 20) {
+          await pending;
+          await conn.query("COMMIT");
+          await conn.query("START TRANSACTION");
+          inTransaction = 0;
+        }
+      }
+    }
+    await pending;
+    if (batch.length) await conn.query("INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?", [batch]);
+    await conn.query("COMMIT");
+    await conn.query("SET SESSION unique_checks = 1, foreign_key_checks = 1");
+    const inserted = (performance.now() - started) / 1000;
+
+    // The same definitions the migration made; FULLTEXT without stopwords, as the migration does.
+    const indexStarted = performance.now();
+    const btrees = later.filter((i) => i.type !== "FULLTEXT");
+    if (btrees.length) await conn.query(`ALTER TABLE notes ${btrees.map((i) => `ADD INDEX \`${i.name}\` (${i.columns.map((c) => `\`${c}\``).join(", ")})`).join(", ")}`);
+    await conn.query("SET SESSION innodb_ft_enable_stopword = OFF");
+    for (const i of later.filter((x) => x.type === "FULLTEXT")) {
+      await conn.query(`CREATE FULLTEXT INDEX \`${i.name}\` ON notes (${i.columns.map((c) => `\`${c}\``).join(", ")})`);
+    }
+    await conn.query("ANALYZE TABLE notes");
+    const indexed = (performance.now() - indexStarted) / 1000;
+    const [[{ bytes }]] = await conn.query(
+      "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'notes'",
+      [MYSQL_DATABASE],
+    );
+    console.log(
+      `  loaded ${TOTAL.toLocaleString("en")} notes in ${fmt(inserted)} s (multi-row INSERTs of ${perStatement}), ` +
+        `then indexes (${later.map((i) => i.name).join(", ")}) in ${fmt(indexed)} s; table ${fmt(Number(bytes) / 2 ** 20, 0)} MB (FULLTEXT aux tables not counted)`,
+    );
+
+    const running = await startNotebox(env, { dataDir });
+    let search;
+    try {
+      search = await measureSearch(running);
+    } finally {
+      await running.stop(search?.timedOut ? "SIGKILL" : "SIGTERM");
+    }
+    if (search.timedOut) {
+      // The killed server's query would run on and slow the baseline down.
+      const [stuck] = await conn.query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+        [MYSQL_DATABASE],
+      );
+      for (const { id } of stuck) await conn.query(`KILL QUERY ${Number(id)}`).catch(() => {});
+    }
+    const like = await measureLike(async (sql, params) => (await conn.query(sql, params))[0], measuredId);
+    report(search, like);
+  } finally {
+    await conn?.end();
+    await admin.query(`DROP DATABASE IF EXISTS \`${MYSQL_DATABASE}\``);
+    await admin.end();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared
+
+function ownerKeyOf(userId) {
+  return `u${userId.replace(/-/g, "")}`;
+}
+
+/** How Sequelize stores a date in SQLite, so the app's comparisons and ordering hold. */
+function sqliteDate(ms) {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", " +00:00");
+}
+
+/** DATETIME(3) in UTC, as the app's connection (timezone +00:00) stores it. */
+function mysqlDate(ms) {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** The other 999 people, verified accounts that never sign in here. Returns their ids. */
+async function insertUsers(insertRows, date) {
+  const random = prng(5);
+  const created = NOW - 400 * 24 * 3600 * 1000;
+  const rows = [];
+  for (let u = 0; u < USERS - 1; u++) {
+    const id = uuidV7(created + u * 1000, random);
+    const name = `user${String(u).padStart(4, "0")}`;
+    const at = date(created);
+    rows.push([id, name, name, `${name}@example.test`, "$argon2id$v=19$m=19456,t=2,p=1$unusable", "user", at, null, at, at, 0, null, at, at]);
+  }
+  await insertRows(rows);
+  return rows.map((r) => r[0]);
+}
+
+/** ~50 queries as people type them: 1-3 words, prefixes of 2-6 letters, common and rare words. */
+function typicalQueries(vocab) {
+  const random = prng(99);
+  const at = (from, to) => vocab[from + Math.floor(random() * (to - from))];
+  const long = (from, to) => {
+    for (;;) {
+      const w = at(from, to);
+      if ([...w].length >= 7 && /^[a-z]+$/.test(w)) return w;
+    }
+  };
+  const common = () => at(5, 80);
+  const mid = () => at(200, 1500);
+  const rare = () => at(2500, vocab.length);
+  const list = [];
+  for (let i = 0; i < 6; i++) list.push(common(), mid(), rare());
+  for (const [length, times] of [[2, 3], [3, 3], [4, 4], [5, 3], [6, 3]]) {
+    for (let i = 0; i < times; i++) list.push(long(i % 2 ? 30 : 300, i % 2 ? 2000 : vocab.length).slice(0, length));
+  }
+  list.push(`${common()} ${rare()}`, `${mid()} ${mid()}`, `${common()} ${common()}`, `${mid()} ${rare()}`);
+  list.push(`${common()} ${long(200, 2000).slice(0, 4)}`, `${rare()} ${long(30, 500).slice(0, 3)}`, `${long(100, 900).slice(0, 2)} ${mid()}`, `${common()} ${mid().slice(0, 5)}`);
+  list.push(`the ${mid()} ${common()}`, `${common()} ${mid()} ${rare()}`, `${mid()} ${long(300, 3000).slice(0, 4)} ${common()}`, "meeting notes draft", `${rare()} ${rare()} ${mid().slice(0, 3)}`);
+  list.push("cafe", "creme brulee", "resume", "deja");
+  return list;
+}
+
+/**
+ * Each query once to warm up, then timed rounds (see timedRounds). A call slower than TIMEOUT_S
+ * ends the measurement on this database: at that speed the figures are not worth waiting for.
+ */
+async function measureSearch(server) {
+  const cookie = await signIn(server, EMAIL, PASSWORD);
+  class TimedOut extends Error {}
+  const call = async (q) => {
+    const started = performance.now();
+    let res;
+    try {
+      res = await fetch(`${server.url}/api/v1/trpc/notes.search?input=${encodeURIComponent(JSON.stringify({ q }))}`, {
+        headers: { cookie },
+        signal: AbortSignal.timeout(TIMEOUT_S * 1000),
+      });
+    } catch (error) {
+      if (error.name === "TimeoutError") throw new TimedOut(q);
+      throw error;
+    }
+    const body = await res.json();
+    const ms = performance.now() - started;
+    if (res.status !== 200) throw new Error(`notes.search ${JSON.stringify(q)}: ${res.status} ${JSON.stringify(body)}`);
+    return { ms, hits: body.result.data.items.length };
+  };
+  const firstPass = [];
+  try {
+    for (const q of queries) firstPass.push({ q, ...(await call(q)) });
+    return { ...(await timedRounds(async (q) => (await call(q)).ms)), firstPass };
+  } catch (error) {
+    if (error instanceof TimedOut) return { timedOut: error.message, firstPass };
+    throw error;
+  }
+}
+
+/** The query search replaces: every term as `LIKE '%term%'` on title or text, newest first. */
+async function measureLike(all, ownerId) {
+  const sqlFor = (terms) =>
+    `SELECT id, title, description, version, created_at, updated_at FROM notes
+      WHERE owner_id = ? AND deleted_at IS NULL AND ${terms.map(() => "(title LIKE ? OR description LIKE ?)").join(" AND ")}
+      ORDER BY updated_at DESC LIMIT 21`;
+  const call = async (q) => {
+    const terms = q.toLowerCase().split(/\s+/).filter(Boolean);
+    const params = [ownerId, ...terms.flatMap((t) => [`%${t}%`, `%${t}%`])];
+    const started = performance.now();
+    await all(sqlFor(terms), params);
+    return performance.now() - started;
+  };
+  for (const q of queries) await call(q);
+  return timedRounds(call);
+}
+
+/** Up to ROUNDS passes over the queries, each in another shuffled order, within BUDGET_S. */
+async function timedRounds(time) {
+  const deadline = performance.now() + BUDGET_S * 1000;
+  const times = [];
+  const perQuery = new Map(queries.map((q) => [q, []]));
+  let rounds = 0;
+  for (; rounds < ROUNDS && performance.now() < deadline; rounds++) {
+    for (const q of shuffled(queries, rounds)) {
+      const ms = await time(q);
+      times.push(ms);
+      perQuery.get(q).push(ms);
+    }
+  }
+  const slowest = [...perQuery]
+    .map(([q, ms]) => [q, percentile(ms, 50)])
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
+  return { times, rounds, slowest };
+}
+
+function report(search, like) {
+  const p = (list) => `p50 ${fmt(percentile(list, 50))} ms  p95 ${fmt(percentile(list, 95))} ms  p99 ${fmt(percentile(list, 99))} ms`;
+  const likeP95 = percentile(like.times, 95);
+  if (search.timedOut) {
+    const first = search.firstPass.map(({ q, ms }) => `${JSON.stringify(q)} ${fmt(ms / 1000)} s`).join(", ");
+    const when = search.firstPass.length < queries.length ? "in the first pass" : "in a timed round";
+    console.log(`  notes.search over HTTP: ${JSON.stringify(search.timedOut)} did not answer within ${TIMEOUT_S} s (${when}); measurement stopped`);
+    if (first) console.log(`    first pass: ${first}`);
+    console.log(`  LIKE '%term%' on the database (${like.times.length} calls): ${p(like.times)}`);
+    console.log(`  p95 search > ${TIMEOUT_S * 1000} ms (target <= 50) MISS; p95 LIKE ${fmt(likeP95)} ms`);
+    console.log(`  search / LIKE at p95 > ${fmt((TIMEOUT_S * 1000) / likeP95, 0)}x (target <= 1/20) MISS`);
+    return;
+  }
+  const withHits = search.firstPass.filter((r) => r.hits > 0).length;
+  const p95 = percentile(search.times, 95);
+  const ratio = p95 / likeP95;
+  const slowest = search.slowest.map(([q, ms]) => `${JSON.stringify(q)} ${fmt(ms)} ms`).join(", ");
+  console.log(`  queries with results: ${withHits}/${queries.length} (a page is 20 hits)`);
+  console.log(`  notes.search over HTTP (${search.times.length} calls, ${search.rounds} rounds): ${p(search.times)}`);
+  console.log(`    slowest (median): ${slowest}`);
+  console.log(`  LIKE '%term%' on the database (${like.times.length} calls): ${p(like.times)}`);
+  console.log(`  p95 search ${fmt(p95)} ms (target <= 50) ${p95 <= 50 ? "PASS" : "MISS"}; p95 LIKE ${fmt(likeP95)} ms`);
+  const shown = ratio >= 1 ? `${fmt(ratio, 1)}x` : `1/${fmt(1 / ratio, 1)}`;
+  console.log(`  search / LIKE at p95 = ${shown} (target <= 1/20) ${ratio <= 1 / 20 ? "PASS" : "MISS"}`);
+}
+
+function percentile(values, n) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((n / 100) * sorted.length) - 1)];
+}
+
+function shuffled(list, seed) {
+  const random = prng(1000 + seed);
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
