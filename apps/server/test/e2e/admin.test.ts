@@ -1,0 +1,107 @@
+// The admin console in Chromium: who may sign in there, and an administrator finding, disabling,
+// enabling and finally deleting an account, with the person's own browser feeling each step.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { SESSION_COOKIE } from "@notebox/api";
+import { createUser, startTestServer, type TestServer } from "../support/server";
+import {
+  browserAvailable,
+  cookieNamed,
+  launchBrowser,
+  noProblems,
+  openPage,
+  signInThroughUi,
+  waitForPath,
+} from "./browser";
+
+describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
+  let t: TestServer;
+  let browser: Browser;
+  const problems = noProblems();
+  let contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.map((c) => c.close()));
+    contexts = [];
+    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
+    expect(seen).toEqual({ csp: [], errors: [] });
+  });
+
+  async function device() {
+    const opened = await openPage(browser, { baseURL: t.url, problems });
+    contexts.push(opened.context);
+    return opened;
+  }
+
+  async function adminSignIn(page: Page, account: { email: string; password: string }) {
+    await page.goto("/admin/sign-in");
+    await page.getByLabel("Email").fill(account.email);
+    await page.getByLabel("Password", { exact: true }).fill(account.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  }
+
+  it("refuses a non-administrator and leaves no session behind", async () => {
+    const { account } = await createUser(t);
+    const { context, page } = await device();
+    await adminSignIn(page, account);
+    await page.getByText("This account is not an administrator.").waitFor();
+    expect(new URL(page.url()).pathname).toBe("/admin/sign-in");
+    await expect.poll(() => cookieNamed(context, SESSION_COOKIE), { timeout: 10_000 }).toBeUndefined();
+  });
+
+  it("finds a user, disables, enables and deletes them", async () => {
+    const admin = await createUser(t, { role: "admin" });
+    const target = await createUser(t);
+
+    // The person is signed in on their own device.
+    const person = await device();
+    await signInThroughUi(person.page, target.account);
+
+    const { page } = await device();
+    await adminSignIn(page, admin.account);
+    await waitForPath(page, "/admin");
+    await page.locator('[data-stat="users"]').waitFor();
+
+    await page.goto("/admin/users");
+    await page.getByLabel("Search users").fill(target.account.email);
+    const targetRow = page.locator("[data-user-row]").filter({ hasText: target.account.email });
+    await targetRow.waitFor();
+    await expect.poll(() => page.locator("[data-user-row]").count(), { timeout: 10_000 }).toBe(1);
+    await targetRow.getByRole("link").first().click();
+    await waitForPath(page, `/admin/users/${target.user.id}`);
+
+    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByRole("button", { name: "Enable" }).waitFor();
+    expect((await t.models.User.findByPk(target.user.id))?.disabledAt).toBeTruthy();
+
+    // Their next page load finds them signed out.
+    await person.page.goto("/account");
+    await waitForPath(person.page, "/sign-in");
+
+    await page.getByRole("button", { name: "Enable" }).click();
+    await page.getByRole("button", { name: "Disable" }).waitFor();
+    expect((await t.models.User.findByPk(target.user.id))?.disabledAt).toBeFalsy();
+
+    await page.getByRole("button", { name: "Delete user" }).click();
+    const confirmButton = page.getByRole("button", { name: "Delete permanently" });
+    await confirmButton.waitFor();
+    expect(await confirmButton.isDisabled()).toBe(true);
+    await page.getByLabel("Type the email address to confirm").fill(target.account.email);
+    await confirmButton.click();
+    await waitForPath(page, "/admin/users");
+    expect(await t.models.User.findByPk(target.user.id)).toBeNull();
+
+    await page.goto("/admin/users");
+    await page.getByLabel("Search users").fill(target.account.email);
+    await expect
+      .poll(() => page.locator("[data-user-row]").filter({ hasText: target.account.email }).count(), { timeout: 10_000 })
+      .toBe(0);
+  });
+});
