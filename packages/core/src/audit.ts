@@ -2,7 +2,7 @@
 // it records, so a failed action leaves no record and a recorded one happened.
 import { newId, Op, type Transaction, type WhereOptions, type AuditEventRow } from "@notebox/db";
 import type { CoreDeps } from "./deps";
-import { decodeCursor, encodeCursor, type Page } from "./pagination";
+import { decodeKeyCursor, encodeCursor, keysetAfter, type Page } from "./pagination";
 
 export const AUDIT_ACTIONS = [
   "sign_in",
@@ -62,10 +62,6 @@ export interface AuditEntry {
   createdAt: string;
 }
 
-type AuditCursor = { t: string; id: string };
-const isAuditCursor = (x: unknown): x is AuditCursor =>
-  typeof x === "object" && x !== null && typeof (x as AuditCursor).t === "string" && typeof (x as AuditCursor).id === "string";
-
 /** Newest first, optionally one action and/or events where a user is the actor or the target. */
 export async function listAudit({
   deps,
@@ -84,11 +80,8 @@ export async function listAudit({
   const conditions: WhereOptions<AuditEventRow>[] = [];
   if (action) conditions.push({ action });
   if (userId) conditions.push({ [Op.or]: [{ actorId: userId }, { targetUserId: userId }] });
-  const after = decodeCursor(cursor, isAuditCursor);
-  if (after) {
-    const t = new Date(after.t);
-    conditions.push({ [Op.or]: [{ createdAt: { [Op.lt]: t } }, { createdAt: t, id: { [Op.lt]: after.id } }] });
-  }
+  const after = decodeKeyCursor(cursor);
+  if (after) conditions.push(keysetAfter("createdAt", new Date(after.v), after.id, true));
   const rows = await AuditEvent.findAll({
     where: { [Op.and]: conditions },
     order: [
@@ -115,6 +108,6 @@ export async function listAudit({
       details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
       createdAt: r.createdAt.toISOString(),
     })),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ v: last.createdAt.toISOString(), id: last.id }) : null,
   };
 }

@@ -1,5 +1,5 @@
 // Opaque cursors for keyset pagination: the last row's sort key, base64url-encoded JSON.
-import { literal, type Sequelize } from "@notebox/db";
+import { literal, Op, type Sequelize } from "@notebox/db";
 import { AppError } from "./errors";
 
 export interface Page<T> {
@@ -25,11 +25,36 @@ export function decodeCursor<K extends Record<string, string | number>>(
   throw AppError.field("cursor", "This page link is no longer valid. Start from the first page.");
 }
 
+/** The last row's sort value (a string or an ISO date) and its id. */
+export type KeyCursor = {
+  v: string;
+  id: string;
+};
+
+const isKeyCursor = (x: unknown): x is KeyCursor =>
+  typeof x === "object" && x !== null && typeof (x as KeyCursor).v === "string" && typeof (x as KeyCursor).id === "string";
+
+export function decodeKeyCursor(cursor: string | null | undefined): KeyCursor | null {
+  return decodeCursor(cursor, isKeyCursor);
+}
+
+/** The rows after (`value`, `id`) in (`column`, id) order: the condition for the next page. */
+export function keysetAfter(column: string, value: string | Date, id: string, descending: boolean) {
+  const beyond = descending ? Op.lt : Op.gt;
+  return { [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: id } }] };
+}
+
+/** `%text%` for LIKE … ESCAPE '!', with the wildcards in `text` matched literally. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
 /**
  * `column LIKE '%text%'` with the wildcards in `text` matched literally. The escape character is
  * `!` because a backslash means different things in MySQL and SQLite string literals.
  */
 export function likeContains(sequelize: Sequelize, column: string, text: string) {
-  const pattern = `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-  return literal(`${sequelize.getQueryInterface().quoteIdentifier(column)} LIKE ${sequelize.escape(pattern)} ESCAPE '!'`);
+  return literal(
+    `${sequelize.getQueryInterface().quoteIdentifier(column)} LIKE ${sequelize.escape(likePattern(text))} ESCAPE '!'`,
+  );
 }

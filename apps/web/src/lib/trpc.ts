@@ -11,8 +11,6 @@ export const trpc = createTRPCClient<AppRouter>({
 
 export type User = NonNullable<RouterOutputs["auth"]["me"]>;
 export type SessionSummary = RouterOutputs["auth"]["sessions"]["list"]["items"][number];
-export type AdminUser = RouterOutputs["admin"]["users"]["list"]["items"][number];
-export type AdminStats = RouterOutputs["admin"]["stats"];
 
 export interface ApiProblem {
   /** A sentence written for the person using the app. */

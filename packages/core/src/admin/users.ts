@@ -1,6 +1,6 @@
 import { literal, Op, type UserRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
-import { decodeCursor, encodeCursor, likeContains, type Page } from "../pagination";
+import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
 import { toPublicUser, type PublicUser } from "../users";
 
 export interface AdminUserSummary extends PublicUser {
@@ -8,10 +8,6 @@ export interface AdminUserSummary extends PublicUser {
   disabled: boolean;
   lastLoginAt: string | null;
 }
-
-type UserCursor = { v: string; id: string };
-const isUserCursor = (v: unknown): v is UserCursor =>
-  typeof v === "object" && v !== null && typeof (v as UserCursor).v === "string" && typeof (v as UserCursor).id === "string";
 
 export function toAdminSummary(user: UserRow): AdminUserSummary {
   return {
@@ -44,7 +40,7 @@ export async function listUsers({
   limit?: number;
   sort?: UserSort;
 }): Promise<Page<AdminUserListItem>> {
-  const after = decodeCursor(cursor, isUserCursor);
+  const after = decodeKeyCursor(cursor);
   const conditions: WhereOptions<UserRow>[] = [];
   const term = q?.trim().toLowerCase();
   const { sequelize } = deps.db;
@@ -55,11 +51,7 @@ export async function listUsers({
   }
   const column = sort === "email" ? "email" : "createdAt";
   const desc = sort !== "email";
-  if (after) {
-    const value = column === "email" ? after.v : new Date(after.v);
-    const beyond = desc ? Op.lt : Op.gt;
-    conditions.push({ [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: after.id } }] });
-  }
+  if (after) conditions.push(keysetAfter(column, column === "email" ? after.v : new Date(after.v), after.id, desc));
   // Per-user counts as correlated subqueries: one query for the page, no N+1.
   const counted = (sql: string) => literal(`(${sql.replace("$ID", "`User`.`id`")})`);
   const rows = await deps.db.models.User.findAll({

@@ -2,7 +2,7 @@
 import { Op, type FileRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
-import { decodeCursor, encodeCursor, likeContains, type Page } from "../pagination";
+import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
 import { cleanFileName } from "./names";
 import { toFileRecord, type FileRecord } from "./shape";
 
@@ -13,10 +13,6 @@ export async function findOwnFile(deps: CoreDeps, ownerId: string, id: string): 
   if (!file) throw fileNotFound();
   return file;
 }
-
-type FileCursor = { t: string; id: string };
-const isFileCursor = (x: unknown): x is FileCursor =>
-  typeof x === "object" && x !== null && typeof (x as FileCursor).t === "string" && typeof (x as FileCursor).id === "string";
 
 /** Newest first, optionally only names containing `q`. */
 export async function listFiles({
@@ -35,11 +31,8 @@ export async function listFiles({
   const conditions: WhereOptions<FileRow>[] = [{ ownerId }];
   const term = q?.trim();
   if (term) conditions.push(likeContains(deps.db.sequelize, "name", term));
-  const after = decodeCursor(cursor, isFileCursor);
-  if (after) {
-    const t = new Date(after.t);
-    conditions.push({ [Op.or]: [{ createdAt: { [Op.lt]: t } }, { createdAt: t, id: { [Op.lt]: after.id } }] });
-  }
+  const after = decodeKeyCursor(cursor);
+  if (after) conditions.push(keysetAfter("createdAt", new Date(after.v), after.id, true));
   const rows = await deps.db.models.File.findAll({
     where: { [Op.and]: conditions },
     order: [
@@ -52,7 +45,7 @@ export async function listFiles({
   const last = items[items.length - 1];
   return {
     items: items.map(toFileRecord),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ v: last.createdAt.toISOString(), id: last.id }) : null,
   };
 }
 

@@ -2,7 +2,7 @@
 // last row's sort value and id, so a page is one index range scan however deep it is.
 import { col, fn, Op, type NoteRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
-import { decodeCursor, encodeCursor, type Page } from "../pagination";
+import { decodeKeyCursor, encodeCursor, keysetAfter, type Page } from "../pagination";
 import { EXCERPT_LENGTH, toSummary, type NoteSummary } from "./shape";
 
 export type NoteSort = "updated" | "created" | "title";
@@ -10,10 +10,6 @@ export type NoteSort = "updated" | "created" | "title";
 const sortColumn = { updated: "updatedAt", created: "createdAt", title: "title" } as const;
 /** Newest first for dates; A to Z for titles. */
 const descending = { updated: true, created: true, title: false } as const;
-
-type NoteCursor = { v: string; id: string };
-const isNoteCursor = (x: unknown): x is NoteCursor =>
-  typeof x === "object" && x !== null && typeof (x as NoteCursor).v === "string" && typeof (x as NoteCursor).id === "string";
 
 export async function listNotes({
   deps,
@@ -32,18 +28,12 @@ export async function listNotes({
 }): Promise<Page<NoteSummary>> {
   const column = sortColumn[sort];
   const desc = descending[sort];
-  const after = decodeCursor(cursor, isNoteCursor);
+  const after = decodeKeyCursor(cursor);
   const where: WhereOptions<NoteRow> = {
     ownerId,
     deletedAt: trash ? { [Op.ne]: null } : null,
   };
-  if (after) {
-    const value = column === "title" ? after.v : new Date(after.v);
-    const beyond = desc ? Op.lt : Op.gt;
-    Object.assign(where, {
-      [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: after.id } }],
-    });
-  }
+  if (after) Object.assign(where, keysetAfter(column, column === "title" ? after.v : new Date(after.v), after.id, desc));
   const direction = desc ? "DESC" : "ASC";
   const rows = await deps.db.models.Note.findAll({
     // Only the start of the text is needed for the excerpt; notes can be 100 KB each.

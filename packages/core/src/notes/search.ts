@@ -2,7 +2,7 @@
 // SQLite FTS5 or InnoDB FULLTEXT. Title hits rank first; trash is excluded.
 import { ownerKeyOf, QueryTypes } from "@notebox/db";
 import type { CoreDeps } from "../deps";
-import { decodeCursor, encodeCursor, type Page } from "../pagination";
+import { decodeCursor, encodeCursor, likePattern, type Page } from "../pagination";
 import { highlight, searchTerms, snippet, type Segment } from "./highlight";
 
 export interface SearchHit {
@@ -102,7 +102,7 @@ async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], lim
   const titleQuery = terms.map((t) => `${t}*`).join(" ");
   const replacements: Record<string, unknown> = { all, titleQuery, ownerId, limit, offset };
   const shortFilters = short.map((t, i) => {
-    replacements[`short${i}`] = `%${t.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    replacements[`short${i}`] = likePattern(t);
     return `AND (n.title LIKE :short${i} ESCAPE '!' OR n.description LIKE :short${i} ESCAPE '!')`;
   });
   const matchAll = "MATCH(n.owner_key, n.title, n.description) AGAINST(:all IN BOOLEAN MODE)";
