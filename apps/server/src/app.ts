@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics } from "./metrics";
+import { requestScope } from "./runtime";
 import { fileRoutes } from "./routes/files";
 import type { WebApp } from "./web";
 
@@ -48,12 +49,18 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
 
   const metrics = createMetrics(deps);
   app.use(requestId({ limitLength: 64 }));
+  // Everything logged while serving a request (core, mail, errors) carries its id, and so does
+  // the response (the tRPC adapter's own Response would otherwise drop the header).
+  app.use(async (c, next) => {
+    await requestScope.run(c.var.requestId, next);
+    c.header("X-Request-Id", c.var.requestId);
+  });
   app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    const line = { requestId: c.var.requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms };
+    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
     if (c.res.status >= 500) logger.error(line, "request failed");
     else logger.info(line, "request");
   });
@@ -138,10 +145,9 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
           ip: clientIp(c, config.trustProxy),
           requestId: (c as Context<Env>).var.requestId,
         })) as unknown as Record<string, unknown>,
-      onError: ({ error, path, ctx }) => {
+      onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") {
-          const requestId = (ctx as { requestId?: string } | undefined)?.requestId;
-          logger.error({ err: error.cause ?? error, path, requestId }, "unexpected error in procedure");
+          logger.error({ err: error.cause ?? error, path }, "unexpected error in procedure");
         }
       },
     }),
@@ -157,7 +163,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "Not found." } }, 404));
   app.onError((error, c) => {
-    logger.error({ err: error, requestId: c.var.requestId }, "unexpected error");
+    logger.error({ err: error }, "unexpected error");
     return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." } }, 500);
   });
   return app;

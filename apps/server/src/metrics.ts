@@ -1,5 +1,5 @@
 // Prometheus metrics: request durations by route and tRPC procedure, the database pool, bytes
-// moved through the file routes, and the process defaults (memory, event loop lag, GC).
+// moved through the file routes, cache hits and misses, and the process defaults (memory, event loop lag, GC).
 import type { CoreDeps } from "@notebox/core";
 import type { MiddlewareHandler } from "hono";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -51,6 +51,19 @@ export function createMetrics(deps: CoreDeps): Metrics {
       this.set({ state: "idle" }, pool.available ?? 0);
       this.set({ state: "in_use" }, pool.using ?? 0);
       this.set({ state: "waiting" }, pool.waiting ?? 0);
+    },
+  });
+
+  new Counter({
+    name: "notebox_cache_lookups_total",
+    help: "Cache lookups by cache (list: note and file lists and searches; session: session validation) and outcome",
+    labelNames: ["cache", "outcome"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [cache, outcomes] of Object.entries(deps.cache.stats())) {
+        for (const [outcome, count] of Object.entries(outcomes)) this.inc({ cache, outcome }, count);
+      }
     },
   });
 

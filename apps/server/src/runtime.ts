@@ -1,19 +1,22 @@
 // Builds the long-lived services once per process from the typed configuration.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "@notebox/config";
-import { createLimits, createPasswordHasher, type CoreDeps, type LimitRules } from "@notebox/core";
+import { createCache, createLimits, createPasswordHasher, type CoreDeps, type LimitRules } from "@notebox/core";
 import { openDatabase } from "@notebox/db";
 import { createMailer } from "@notebox/mail";
 import { createStorage } from "@notebox/storage";
 import { Redis } from "ioredis";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export interface RuntimeOptions {
   logger?: Logger;
   limitRules?: Partial<LimitRules>;
   /** Namespace for shared Redis keys; tests give each server its own. */
   redisPrefix?: string;
+  /** Cache lengths, shortened by tests. */
+  cache?: { listTtlMs?: number; sessionTtlMs?: number };
 }
 
 export interface Runtime {
@@ -22,18 +25,33 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createLogger(config: Pick<Config, "logLevel">): Logger {
+/** The id of the request being served, for every log line written on its behalf. */
+export const requestScope = new AsyncLocalStorage<string>();
+
+export function createLogger(config: Pick<Config, "logLevel">, destination?: DestinationStream): Logger {
   return pino({
     level: config.logLevel,
+    mixin: () => {
+      const requestId = requestScope.getStore();
+      return requestId ? { requestId } : {};
+    },
     redact: {
       paths: ["password", "*.password", "currentPassword", "newPassword", "token", "*.token", "req.headers.cookie", "req.headers.authorization"],
       censor: "[redacted]",
     },
-  });
+  }, destination);
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config);
+  let lastWarning = 0;
+  /** Redis trouble is logged at most once a minute: requests carry on without it. */
+  const warnRedis = (error: unknown) => {
+    if (Date.now() - lastWarning > 60_000) {
+      lastWarning = Date.now();
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "redis unavailable; reading uncached and limiting in process");
+    }
+  };
   if (config.databaseUrl.startsWith("sqlite:")) {
     mkdirSync(path.dirname(path.resolve(config.databaseUrl.slice("sqlite:".length))), { recursive: true });
   }
@@ -46,7 +64,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
+      // A slow Redis must not slow requests down: give up on a command and read the database.
+      commandTimeout: 500,
     });
+    redis.on("error", (error: Error) => warnRedis(error));
     // Wait briefly for the first connection so early requests do not count in the fallback store.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 3_000);
@@ -55,21 +76,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         resolve();
       });
     });
-    let lastWarning = 0;
-    redis.on("error", (error: Error) => {
-      if (Date.now() - lastWarning > 60_000) {
-        lastWarning = Date.now();
-        logger.warn({ err: error.message }, "redis unavailable; using in-process fallbacks");
-      }
-    });
   }
 
   const limits = createLimits({
     rules: options.limitRules,
     redis,
     prefix: options.redisPrefix ?? "nb",
-    onStoreError: (error) => logger.warn({ err: error }, "rate-limit store failed; request allowed"),
+    onStoreError: warnRedis,
   });
+  const cache = createCache({ redis, prefix: options.redisPrefix ?? "nb", ...options.cache, onError: warnRedis });
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -77,7 +92,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
   });
   const storage = createStorage(config.storageUrl);
-  const deps: CoreDeps = { config, db, mailer, storage, passwords: createPasswordHasher(), limits, logger };
+  const deps: CoreDeps = { config, db, mailer, storage, passwords: createPasswordHasher(), limits, cache, logger };
 
   return {
     deps,

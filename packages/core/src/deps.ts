@@ -3,6 +3,7 @@ import type { Database } from "@notebox/db";
 import type { Mailer } from "@notebox/mail";
 import type { Storage } from "@notebox/storage";
 import type { Logger } from "pino";
+import type { Cache } from "./cache";
 import type { Limits } from "./limits";
 import type { PasswordHasher } from "./passwords";
 
@@ -14,6 +15,7 @@ export interface CoreDeps {
   storage: Storage;
   passwords: PasswordHasher;
   limits: Limits;
+  cache: Cache;
   logger: Logger;
 }
 

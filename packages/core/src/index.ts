@@ -1,5 +1,6 @@
 export type { CoreDeps, RequestMeta } from "./deps";
 export { AppError, httpStatusOf, type AppErrorCode } from "./errors";
+export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
 export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
 export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type PasswordHasher } from "./passwords";
 export { toPublicUser, type PublicUser } from "./users";

@@ -20,7 +20,7 @@ export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export { createMigrator, migrate, migrations } from "./migrate";
 export { v7 as newId } from "uuid";
-export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type WhereOptions } from "sequelize";
+export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type Model, type ModelStatic, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
   return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize), ...defineFileModels(sequelize), ...defineAdminModels(sequelize) };

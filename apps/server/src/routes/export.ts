@@ -1,13 +1,33 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
 // streamed at the pace the client reads.
 import type { HttpBindings } from "@hono/node-server";
-import { AppError, contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
+import {
+  AppError,
+  contentDisposition,
+  EXPORT_FORMATS,
+  exportNotes,
+  httpStatusOf,
+  isExportFormat,
+  type CoreDeps,
+} from "@notebox/core";
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Env } from "../app";
 import { errorBody, requestUser } from "./session";
 
 export function noteExportRoutes(deps: CoreDeps) {
   const app = new Hono<Env & { Bindings: HttpBindings }>();
+
+  // Expected refusals (an account that must set a new password first) keep their status and reason.
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      return c.json(
+        errorBody(error.code, error.message, { reason: error.reason ?? null }),
+        httpStatusOf[error.code] as ContentfulStatusCode,
+      );
+    }
+    throw error;
+  });
 
   app.get("/export", async (c) => {
     const user = await requestUser(c, deps);
@@ -24,8 +44,9 @@ export function noteExportRoutes(deps: CoreDeps) {
       return c.json(errorBody("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`), 400);
     }
     const { stream, contentType, fileName } = await exportNotes({
-      // A failure part-way through is logged by core, after this handler has returned.
-      deps: { ...deps, logger: deps.logger.child({ requestId: c.var.requestId }) },
+      // A failure part-way through is logged by core after this handler has returned, still in
+      // the request's async context, so the line carries the request id.
+      deps,
       ownerId: user.id,
       format,
     });

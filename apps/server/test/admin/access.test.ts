@@ -81,6 +81,7 @@ describe("admin access", () => {
     const admin = await signIn(t, account);
     expect((await admin.query("admin.stats")).status).toBe(200);
     await t.models.User.update({ role: "user" }, { where: { id: user.id } });
+    await t.server.runtime.deps.cache.forgetUser(user.id); // what every change of a user through the app does
     expect((await admin.query("admin.stats")).status).toBe(403);
   });
 });

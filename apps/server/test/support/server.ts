@@ -8,7 +8,7 @@ import path from "node:path";
 import { loadConfig } from "@notebox/config";
 import { createPasswordHasher, type LimitRules } from "@notebox/core";
 import { newId, type Role, type UserRow } from "@notebox/db";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { startServer, type RunningServer } from "../../src/server";
 import { TestClient } from "./client";
 import { createTestDatabase } from "./database";
@@ -41,6 +41,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Use the shared Redis (when TEST_REDIS_URL is set) for rate limits. Defaults to on for the MySQL run. */
   redis?: boolean;
+  /** Where the server logs; silent by default. */
+  logger?: Logger;
 }
 
 export async function freePort(): Promise<number> {
@@ -71,7 +73,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   const server = await startServer(config, {
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
     limitRules: options.limitRules ?? relaxedLimits,
     redisPrefix: `nbtest:${randomBytes(6).toString("hex")}`,
   });

@@ -8,7 +8,10 @@ const byId = z.object({ id: field.recordId });
 export const filesRouter = router({
   list: protectedProcedure
     .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional(), q: field.searchText.optional() }).optional())
-    .query(({ ctx, input }) => listFiles({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+    .query(({ ctx, input }) => {
+      const ownerId = ctx.auth.user.id;
+      return ctx.deps.cache.remember("files", ownerId, ["list", input], () => listFiles({ deps: ctx.deps, ownerId, ...input }));
+    }),
 
   get: protectedProcedure.input(byId).query(({ ctx, input }) => getFile({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 

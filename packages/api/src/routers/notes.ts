@@ -17,9 +17,10 @@ const byId = z.object({ id: field.recordId });
 const trashRouter = router({
   list: protectedProcedure
     .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional() }).optional())
-    .query(({ ctx, input }) =>
-      listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input, trash: true }),
-    ),
+    .query(({ ctx, input }) => {
+      const ownerId = ctx.auth.user.id;
+      return ctx.deps.cache.remember("notes", ownerId, ["trash", input], () => listNotes({ deps: ctx.deps, ownerId, ...input, trash: true }));
+    }),
 
   purge: protectedProcedure
     .input(z.object({ id: field.recordId.optional() }).optional())
@@ -37,7 +38,10 @@ export const notesRouter = router({
         })
         .optional(),
     )
-    .query(({ ctx, input }) => listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+    .query(({ ctx, input }) => {
+      const ownerId = ctx.auth.user.id;
+      return ctx.deps.cache.remember("notes", ownerId, ["list", input], () => listNotes({ deps: ctx.deps, ownerId, ...input }));
+    }),
 
   get: protectedProcedure.input(byId).query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
@@ -69,7 +73,10 @@ export const notesRouter = router({
         limit: field.pageLimit.optional(),
       }),
     )
-    .query(({ ctx, input }) => searchNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+    .query(({ ctx, input }) => {
+      const ownerId = ctx.auth.user.id;
+      return ctx.deps.cache.remember("notes", ownerId, ["search", input], () => searchNotes({ deps: ctx.deps, ownerId, ...input }));
+    }),
 
   trash: trashRouter,
 });

@@ -163,6 +163,7 @@ export async function deleteUser({
       details: { username: user.username, files: files.length },
       transaction,
     });
+    await deps.cache.forgetUser(id);
     await user.destroy({ transaction });
     return files.map((f) => f.storageKey);
   });

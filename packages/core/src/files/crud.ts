@@ -66,6 +66,7 @@ export async function renameFile({
 }): Promise<FileRecord> {
   const file = await findOwnFile(deps, ownerId, id);
   await file.update({ name: cleanFileName(name) });
+  await deps.cache.invalidate("files", ownerId);
   return toFileRecord(file);
 }
 
@@ -73,6 +74,7 @@ export async function renameFile({
 export async function deleteFile({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<void> {
   const file = await findOwnFile(deps, ownerId, id);
   await file.destroy();
+  await deps.cache.invalidate("files", ownerId);
   try {
     await deps.storage.delete(file.storageKey);
   } catch (error) {

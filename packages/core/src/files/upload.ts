@@ -200,5 +200,6 @@ async function commitRows(deps: CoreDeps, ownerId: string, stored: Stored[]): Pr
       { transaction },
     );
   });
+  await deps.cache.invalidate("files", ownerId);
   return rows.map((row: FileRow) => toFileRecord(row));
 }

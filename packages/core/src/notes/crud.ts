@@ -38,6 +38,7 @@ export async function createNote({
     createdAt: now,
     updatedAt: now,
   });
+  await deps.cache.invalidate("notes", ownerId);
   return toNote(note);
 }
 
@@ -74,6 +75,7 @@ export async function updateNote({
     { ...changes, version: version + 1, updatedAt: new Date() },
     { where: { id, ownerId, version, deletedAt: null } },
   );
+  if (updated > 0) await deps.cache.invalidate("notes", ownerId);
   const note = await Note.findOne({ where: { id, ownerId } });
   if (!note || note.deletedAt !== null) throw notFound();
   if (updated === 0) {

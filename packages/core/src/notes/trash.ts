@@ -10,12 +10,14 @@ export const TRASH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export async function trashNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
   const note = await findOwnNote(deps, ownerId, id);
   await note.update({ deletedAt: new Date() }, { silent: true });
+  await deps.cache.invalidate("notes", ownerId);
   return toNote(note);
 }
 
 export async function restoreNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
   const note = await findOwnNote(deps, ownerId, id, { inTrash: true });
   await note.update({ deletedAt: null }, { silent: true });
+  await deps.cache.invalidate("notes", ownerId);
   return toNote(note);
 }
 
@@ -32,11 +34,15 @@ export async function purgeTrash({
   const where = { ownerId, deletedAt: { [Op.ne]: null }, ...(id ? { id } : {}) };
   const purged = await deps.db.models.Note.destroy({ where });
   if (id && purged === 0) throw notFound();
+  if (purged > 0) await deps.cache.invalidate("notes", ownerId);
   return { purged };
 }
 
-export async function purgeOldTrash({ deps, now = new Date() }: { deps: Pick<CoreDeps, "db">; now?: Date }) {
-  return deps.db.models.Note.destroy({
-    where: { deletedAt: { [Op.lte]: new Date(now.getTime() - TRASH_RETENTION_MS) } },
-  });
+export async function purgeOldTrash({ deps, now = new Date() }: { deps: Pick<CoreDeps, "db" | "cache">; now?: Date }) {
+  const { Note } = deps.db.models;
+  const where = { deletedAt: { [Op.lte]: new Date(now.getTime() - TRASH_RETENTION_MS) } };
+  const owners = await Note.findAll({ attributes: ["ownerId"], where, group: ["ownerId"], raw: true });
+  const purged = await Note.destroy({ where });
+  for (const { ownerId } of owners) await deps.cache.invalidate("notes", ownerId);
+  return purged;
 }

@@ -1,6 +1,6 @@
 // Sessions in the Lucia design: the client holds a random token, the database only its sha256;
 // 30-day sliding expiry, renewed when under 15 days remain.
-import { Op, type SessionRow, type Transaction, type UserRow } from "@notebox/db";
+import { Op, type Model, type ModelStatic, type SessionRow, type Transaction, type UserRow } from "@notebox/db";
 import { generateToken, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
@@ -55,6 +55,15 @@ export function userAcceptsCredential(user: UserRow, issuedAt: Date): boolean {
   );
 }
 
+/** A model row from the cache's JSON, its date columns turned back into dates. */
+function revive<M extends Model>(model: ModelStatic<M>, values: Record<string, unknown>): M {
+  for (const [name, attribute] of Object.entries(model.getAttributes())) {
+    const value = values[name];
+    if (typeof value === "string" && (attribute.type as { key?: string }).key === "DATE") values[name] = new Date(value);
+  }
+  return model.build(values as M["_creationAttributes"], { isNewRecord: false, raw: true });
+}
+
 export async function validateSessionToken({
   deps,
   token,
@@ -64,32 +73,66 @@ export async function validateSessionToken({
 }): Promise<ValidSession | null> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const { Session, User } = deps.db.models;
-  // One round trip on the hot path: the session with its user.
-  const session = await Session.findByPk(hashToken(token), { include: [{ model: User, required: true }] });
-  if (!session) return null;
-  const user = (session as SessionRow & { User: UserRow }).User;
+  const id = hashToken(token);
+  let session: SessionRow | null;
+  let user: UserRow;
+  let fromCache = false;
+  const cached = await deps.cache.readSession(id);
+  if (cached) {
+    const values = JSON.parse(cached) as { session: Record<string, unknown>; user: Record<string, unknown> };
+    session = revive(Session, values.session);
+    user = revive(User, values.user);
+    fromCache = true;
+  } else {
+    // One round trip on the hot path: the session with its user.
+    session = await Session.findByPk(id, { include: [{ model: User, required: true }] });
+    if (!session) return null;
+    user = (session as SessionRow & { User: UserRow }).User;
+  }
   const now = Date.now();
   if (session.expiresAt.getTime() <= now) {
     await session.destroy();
+    await deps.cache.forgetSessions([id]);
     return null;
   }
   if (!userAcceptsCredential(user, session.createdAt)) {
+    if (fromCache) return validateUncached(deps, id);
     if (user.disabledAt === null && user.emailVerifiedAt !== null) await session.destroy();
     return null;
   }
   const renewed = session.expiresAt.getTime() - now < SESSION_RENEW_UNDER_MS;
-  if (renewed || now - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    const changes: Partial<SessionRow> = { lastUsedAt: new Date(now) };
-    if (renewed) changes.expiresAt = new Date(now + SESSION_TTL_MS);
-    await session.update(changes);
+  const stale = now - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS;
+  if (renewed || stale || !fromCache) {
+    if (renewed || stale) {
+      const changes: Partial<SessionRow> = { lastUsedAt: new Date(now) };
+      if (renewed) changes.expiresAt = new Date(now + SESSION_TTL_MS);
+      await session.update(changes);
+    }
+    const { User: _joined, ...sessionValues } = session.get({ plain: true }) as Record<string, unknown>;
+    await deps.cache.storeSession(id, user.id, JSON.stringify({ session: sessionValues, user: user.get({ plain: true }) }));
   }
   return { session, user, renewed };
 }
 
-export async function invalidateSession({ deps, sessionId }: { deps: CoreDeps; sessionId: string }) {
-  await deps.db.models.Session.destroy({ where: { id: sessionId } });
+/** A cached entry said no: ask the database, which has the last word. */
+async function validateUncached(deps: CoreDeps, id: string): Promise<ValidSession | null> {
+  await deps.cache.forgetSessions([id]);
+  const session = await deps.db.models.Session.findByPk(id);
+  if (!session) return null;
+  const user = await deps.db.models.User.findByPk(session.userId);
+  if (!user || !userAcceptsCredential(user, session.createdAt) || session.expiresAt.getTime() <= Date.now()) return null;
+  return { session, user, renewed: false };
 }
 
+export async function invalidateSession({ deps, sessionId }: { deps: CoreDeps; sessionId: string }) {
+  await deps.db.models.Session.destroy({ where: { id: sessionId } });
+  await deps.cache.forgetSessions([sessionId]);
+}
+
+/**
+ * Ends the user's sessions (all, or all but one), and drops every cached validation of them:
+ * the user row changed too (password, cut-off), so even the session kept must be read afresh.
+ */
 export async function invalidateUserSessions({
   deps,
   userId,
@@ -101,6 +144,7 @@ export async function invalidateUserSessions({
   exceptSessionId?: string;
   transaction?: Transaction;
 }): Promise<number> {
+  await deps.cache.forgetUser(userId);
   return deps.db.models.Session.destroy({
     where: exceptSessionId ? { userId, id: { [Op.ne]: exceptSessionId } } : { userId },
     transaction,
@@ -153,4 +197,5 @@ export async function revokeSession({
 }): Promise<void> {
   const removed = await deps.db.models.Session.destroy({ where: { id: sessionId, userId } });
   if (removed === 0) throw new AppError("NOT_FOUND", "No such session.");
+  await deps.cache.forgetSessions([sessionId]);
 }

@@ -1,0 +1,229 @@
+// Read caches for the hottest reads: each person's note and file lists and searches, and session
+// validation. In Redis when REDIS_URL is set (shared by every instance), otherwise in process.
+//
+// Lists are cached under a per-person version: a read takes the version first, and every write
+// bumps it after it is committed, so a read that raced a write stores its result under a version
+// nobody asks for any more. Sessions are cached for a few seconds; revoking one, or changing what
+// its person may do, leaves a tombstone that both hides the cached entry and stops a validation
+// already under way from storing what it read before the change.
+//
+// Redis is only a cache: when it fails, reads go to the database, and a version bump that could
+// not be sent is retried until it is. After an outage, entries stored before it are not trusted
+// until they have all expired, since writes and revocations made meanwhile could not reach them.
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { LRUCache } from "lru-cache";
+
+export type CacheScope = "notes" | "files";
+export type CacheEvent = "hit" | "miss" | "error";
+
+
+export interface Cache {
+  /** The result of `load`, from the cache when the same read of this person's scope is still current. */
+  remember<T>(scope: CacheScope, ownerId: string, key: unknown, load: () => Promise<T>): Promise<T>;
+  /** Every cached read of this person's scope is out of date; call once the write is committed. */
+  invalidate(scope: CacheScope, ownerId: string): Promise<void>;
+  /** A validated session as stored by `storeSession`, or null (absent, expired or revoked). */
+  readSession(sessionId: string): Promise<string | null>;
+  /** Stores a validation result unless the session or its user changed since it was read. */
+  storeSession(sessionId: string, userId: string, value: string): Promise<void>;
+  /** Revokes cached validations of these sessions, at once and on every instance. */
+  forgetSessions(sessionIds: string[]): Promise<void>;
+  /** Revokes cached validations of every session of this user (role, status or password changed). */
+  forgetUser(userId: string): Promise<void>;
+  /** Lookups so far, by cache and outcome (for /metrics). */
+  stats(): CacheStats;
+}
+
+export type CacheStats = Record<"list" | "session", Record<CacheEvent, number>>;
+
+export interface CacheOptions {
+  redis?: Redis;
+  /** Key namespace, so tests and several deployments can share one Redis. */
+  prefix?: string;
+  /** How long a list or search result may live without being read (bounds memory, not freshness). */
+  listTtlMs?: number;
+  /** How long a session validation is trusted before the database is asked again. */
+  sessionTtlMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+const LIST_TTL_MS = 60_000;
+const SESSION_TTL_MS = 15_000;
+/** Longer than a session entry lives plus any validation in flight: a tombstone outlives both. */
+const TOMBSTONE_TTL_MS = 60_000;
+const TOMBSTONE = "x";
+
+function counters() {
+  const stats: CacheStats = { list: { hit: 0, miss: 0, error: 0 }, session: { hit: 0, miss: 0, error: 0 } };
+  return { stats, onEvent: (kind: keyof CacheStats, event: CacheEvent) => void stats[kind][event]++ };
+}
+
+const done = Promise.resolve();
+
+const digest = (key: unknown) => createHash("sha256").update(JSON.stringify(key)).digest("base64url").slice(0, 32);
+
+export function createCache(options: CacheOptions = {}): Cache {
+  return options.redis ? redisCache(options.redis, options) : memoryCache(options);
+}
+
+function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }: CacheOptions): Cache {
+  const { stats, onEvent } = counters();
+  const versions = new Map<string, number>();
+  const entries = new LRUCache<string, string>({ max: 10_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => v.length + 64, ttl: listTtlMs });
+  const sessions = new LRUCache<string, { userId: string; value: string }>({ max: 50_000, ttl: sessionTtlMs });
+  const tombstones = new LRUCache<string, true>({ max: 100_000, ttl: TOMBSTONE_TTL_MS });
+
+  return {
+    async remember(scope, ownerId, key, load) {
+      const owner = `${scope}:${ownerId}`;
+      const entryKey = `${owner}:${versions.get(owner) ?? 0}:${digest(key)}`;
+      const cached = entries.get(entryKey);
+      if (cached !== undefined) {
+        onEvent("list", "hit");
+        return JSON.parse(cached) as Awaited<ReturnType<typeof load>>;
+      }
+      onEvent("list", "miss");
+      const value = await load();
+      entries.set(entryKey, JSON.stringify(value));
+      return value;
+    },
+    invalidate(scope, ownerId) {
+      const owner = `${scope}:${ownerId}`;
+      versions.set(owner, (versions.get(owner) ?? 0) + 1);
+      return done;
+    },
+    readSession(sessionId) {
+      const entry = sessions.get(sessionId);
+      const live = entry && !tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${entry.userId}`);
+      onEvent("session", live ? "hit" : "miss");
+      return Promise.resolve(live ? entry.value : null);
+    },
+    storeSession(sessionId, userId, value) {
+      if (!tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${userId}`)) sessions.set(sessionId, { userId, value });
+      return done;
+    },
+    forgetSessions(sessionIds) {
+      for (const id of sessionIds) {
+        tombstones.set(`s:${id}`, true);
+        sessions.delete(id);
+      }
+      return done;
+    },
+    forgetUser(userId) {
+      tombstones.set(`u:${userId}`, true);
+      return done;
+    },
+    stats: () => stats,
+  };
+}
+
+// One round trip each. A session entry is "userId|value", so the read can check the user's
+// tombstone too.
+const READ_LIST = `
+local v = redis.call('GET', KEYS[1]) or '0'
+return {v, redis.call('GET', KEYS[1] .. ':' .. v .. ':' .. ARGV[1])}`;
+const READ_SESSION = `
+local s = redis.call('GET', KEYS[1])
+if not s or s == '${TOMBSTONE}' then return false end
+local uid = string.match(s, '^[^|]*')
+if redis.call('EXISTS', ARGV[1] .. uid) == 1 then return false end
+return s`;
+const STORE_SESSION = `
+if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS, onError }: CacheOptions): Cache {
+  const { stats, onEvent } = counters();
+  const versionKey = (scope: CacheScope, ownerId: string) => `${prefix}:cv:${scope}:${ownerId}`;
+  const sessionKey = (id: string) => `${prefix}:cs:${id}`;
+  const userPrefix = `${prefix}:cu:`;
+  /** Version bumps Redis refused: retried before the next read, and meanwhile those people read uncached. */
+  const pending = new Set<string>();
+
+  const eval_ = (script: string, keys: string[], args: (string | number)[]) =>
+    redis.eval(script, keys.length, ...keys, ...args);
+
+  const bump = async (key: string) => {
+    await redis.multi().incr(key).pexpire(key, 24 * 60 * 60 * 1000).exec();
+  };
+  const flushPending = async () => {
+    for (const key of [...pending]) {
+      await bump(key);
+      pending.delete(key);
+    }
+  };
+  let outage = false;
+  /** Until then, cached entries may predate writes made during an outage: read through to the database. */
+  let distrustUntil = 0;
+  redis.on("close", () => (outage = true));
+  redis.on("ready", () => {
+    if (outage) distrustUntil = Date.now() + Math.max(listTtlMs, sessionTtlMs);
+    outage = false;
+    void flushPending().catch(() => undefined);
+  });
+
+  return {
+    async remember(scope, ownerId, key, load) {
+      const vKey = versionKey(scope, ownerId);
+      let version: string | null = null;
+      try {
+        if (pending.size) await flushPending();
+        const [v, cached] = (await eval_(READ_LIST, [vKey], [digest(key)])) as [string, string | null];
+        if (cached !== null && Date.now() >= distrustUntil && !pending.has(vKey)) {
+          onEvent("list", "hit");
+          return JSON.parse(cached) as Awaited<ReturnType<typeof load>>;
+        }
+        version = pending.has(vKey) ? null : v;
+        onEvent("list", "miss");
+      } catch (error) {
+        onEvent("list", "error");
+        onError?.(error);
+      }
+      const value = await load();
+      if (version !== null) {
+        void redis.set(`${vKey}:${version}:${digest(key)}`, JSON.stringify(value), "PX", listTtlMs).catch(onError);
+      }
+      return value;
+    },
+    async invalidate(scope, ownerId) {
+      const key = versionKey(scope, ownerId);
+      try {
+        await bump(key);
+      } catch (error) {
+        pending.add(key);
+        onError?.(error);
+      }
+    },
+    async readSession(sessionId) {
+      if (Date.now() < distrustUntil) return null;
+      try {
+        const value = (await eval_(READ_SESSION, [sessionKey(sessionId)], [userPrefix])) as string | null;
+        onEvent("session", value ? "hit" : "miss");
+        return value ? value.slice(value.indexOf("|") + 1) : null;
+      } catch (error) {
+        onEvent("session", "error");
+        onError?.(error);
+        return null;
+      }
+    },
+    async storeSession(sessionId, userId, value) {
+      try {
+        await eval_(STORE_SESSION, [sessionKey(sessionId), userPrefix + userId], [`${userId}|${value}`, sessionTtlMs]);
+      } catch (error) {
+        onError?.(error);
+      }
+    },
+    async forgetSessions(sessionIds) {
+      if (sessionIds.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const id of sessionIds) pipeline.set(sessionKey(id), TOMBSTONE, "PX", TOMBSTONE_TTL_MS);
+      await pipeline.exec().catch(onError);
+    },
+    async forgetUser(userId) {
+      await redis.set(userPrefix + userId, "1", "PX", TOMBSTONE_TTL_MS).then(() => undefined, onError);
+    },
+    stats: () => stats,
+  };
+}
