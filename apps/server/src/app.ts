@@ -4,6 +4,8 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, SESSION_COOKIE } from "@notebox/api";
 import type { CoreDeps } from "@notebox/core";
+import { isDatabaseUnavailable } from "@notebox/db";
+import { TRPCError } from "@trpc/server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
@@ -20,10 +22,17 @@ export interface AppOptions {
   web: WebApp | null;
   /** False while draining on SIGTERM: /readyz answers 503 so the balancer stops sending. */
   isReady?: () => boolean;
+  /** Checks that must pass for /readyz to answer 200 (the database is always one). */
   extraReadinessChecks?: Record<string, () => Promise<boolean>>;
+  /** Checks /readyz reports without failing on them: Redis is a cache, and requests succeed without it. */
+  advisoryChecks?: Record<string, () => Promise<boolean>>;
   /** Mounts extra routes after tRPC and before the web app and the 404s (benchmarks use it). */
   extendApp?: (app: Hono<Env>, deps: CoreDeps) => void;
 }
+
+/** While the database is away: a short, honest answer the client may retry. */
+export const UNAVAILABLE_MESSAGE = "Notebox cannot reach its database right now. Try again in a few seconds.";
+export const RETRY_AFTER_UNAVAILABLE_S = 5;
 
 export type Env = { Variables: { requestId: string } };
 
@@ -42,7 +51,7 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   }
 }
 
-export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, extendApp }: AppOptions) {
+export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, advisoryChecks = {}, extendApp }: AppOptions) {
   const { config, logger } = deps;
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();
@@ -117,6 +126,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
     const checks: Record<string, boolean> = { draining: !isReady(), database: await deps.db.ping() };
     for (const [name, check] of Object.entries(extraReadinessChecks)) checks[name] = await check();
     const ready = !checks.draining && Object.entries(checks).every(([name, ok]) => name === "draining" || ok);
+    for (const [name, check] of Object.entries(advisoryChecks)) checks[name] = await check();
     return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
   });
 
@@ -137,14 +147,22 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
       endpoint: "/api/v1/trpc",
       router: appRouter,
       // The adapter types its context as a plain record; the router itself is typed by Context.
-      createContext: async (opts, c) =>
-        (await createContext({
-          deps,
-          req: opts.req,
-          resHeaders: opts.resHeaders,
-          ip: clientIp(c, config.trustProxy),
-          requestId: (c as Context<Env>).var.requestId,
-        })) as unknown as Record<string, unknown>,
+      createContext: async (opts, c) => {
+        try {
+          return (await createContext({
+            deps,
+            req: opts.req,
+            resHeaders: opts.resHeaders,
+            ip: clientIp(c, config.trustProxy),
+            requestId: (c as Context<Env>).var.requestId,
+          })) as unknown as Record<string, unknown>;
+        } catch (error) {
+          // Checking the credential needs the database; while it is away, say so.
+          if (!isDatabaseUnavailable(error)) throw error;
+          opts.resHeaders.set("Retry-After", String(RETRY_AFTER_UNAVAILABLE_S));
+          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE, cause: error });
+        }
+      },
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") {
           logger.error({ err: error.cause ?? error, path }, "unexpected error in procedure");
@@ -163,6 +181,11 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "Not found." } }, 404));
   app.onError((error, c) => {
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error }, "database unavailable");
+      c.header("Retry-After", String(RETRY_AFTER_UNAVAILABLE_S));
+      return c.json({ error: { code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE } }, 503);
+    }
     logger.error({ err: error }, "unexpected error");
     return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." } }, 500);
   });

@@ -73,10 +73,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     deps,
     web,
     isReady: () => !draining,
-    extraReadinessChecks: {
-      storage: () => deps.storage.ping(),
-      ...(redis ? { redis: async () => (await redis.ping().catch(() => null)) === "PONG" } : {}),
-    },
+    extraReadinessChecks: { storage: () => deps.storage.ping() },
+    // Reported, but an instance without Redis still serves (slower): taking every instance out of
+    // the balancer because the cache is down would turn a cache outage into a full one.
+    advisoryChecks: redis ? { redis: async () => (await redis.ping().catch(() => null)) === "PONG" } : {},
     extendApp: options.extendApp,
   });
 

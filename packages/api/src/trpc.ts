@@ -7,7 +7,7 @@ import {
   type CoreDeps,
   type RequestMeta,
 } from "@notebox/core";
-import type { UserRow } from "@notebox/db";
+import { isDatabaseUnavailable, type UserRow } from "@notebox/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { readCookie, serializeClearedCookie, serializeSessionCookie, SESSION_COOKIE } from "./cookies";
@@ -125,6 +125,14 @@ const appErrors = t.middleware(async ({ ctx, next }) => {
     const app = result.error.cause;
     if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
     throw new TRPCError({ code: app.code, message: app.message, cause: app });
+  }
+  if (!result.ok && isDatabaseUnavailable(result.error.cause)) {
+    ctx.resHeaders.set("Retry-After", "5");
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "Notebox cannot reach its database right now. Try again in a few seconds.",
+      cause: result.error.cause,
+    });
   }
   return result;
 });

@@ -19,6 +19,7 @@ export { ownerKeyOf, type NoteRow } from "./models/notes";
 export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export { createMigrator, migrate, migrations } from "./migrate";
+export { isDatabaseUnavailable } from "./errors";
 export { v7 as newId } from "uuid";
 export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type Model, type ModelStatic, type WhereOptions } from "sequelize";
 

@@ -86,12 +86,10 @@ describe.runIf(testDb === "sqlite")("storage out of space", () => {
     expect((await download(client, small.id)).bytes.toString()).toBe("room for this\n");
   });
 
-  // Known bug: a full disk is reported as 400 "The multipart body could not be read." (the part
-  // stream's error listener in core's files/upload.ts turns the storage's ENOSPC into a client
-  // error), which tells the person their upload was malformed. The answer should say the server
-  // is out of space: 507 (or 503). `fails` flips once that is fixed: then drop it.
-  it.fails("says the server is out of space rather than blaming the request", (ctx) => {
+  // Not the person's fault, so not a 4xx: the server is out of space, and says so.
+  it("says the server is out of space rather than blaming the request", (ctx) => {
     if (!refused) return ctx.skip(mountError ?? "the upload did not run");
-    expect([507, 503, 413], refused.body).toContain(refused.status);
+    expect(refused.status, refused.body).toBe(503);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE", reason: "storage_full" } });
   });
 });

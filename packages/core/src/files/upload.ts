@@ -112,7 +112,11 @@ export async function receiveUploads({
       parser.on("file", (field, stream, info) => {
         // Listen at once: the part can fail (a body cut short) before its turn in the chain.
         stream.on("error", (error) =>
-          fail(error instanceof LimitExceeded ? error : AppError.field("file", "The multipart body could not be read.")),
+          fail(
+            error instanceof LimitExceeded || isOutOfSpace(error)
+              ? error
+              : AppError.field("file", "The multipart body could not be read."),
+          ),
         );
         if (field !== "file" || failed) {
           stream.resume();
@@ -172,9 +176,21 @@ export async function receiveUploads({
   } catch (error) {
     await Promise.allSettled(stored.map((s) => deps.storage.delete(s.storageKey)));
     if (error instanceof LimitExceeded) throw tooLarge(error.which, deps);
+    if (isOutOfSpace(error)) {
+      deps.logger.error({ err: error }, "file storage is out of space; upload refused");
+      throw new AppError("SERVICE_UNAVAILABLE", "The server has run out of storage space. Try again later or tell the administrator.", {
+        reason: "storage_full",
+      });
+    }
     throw error;
   }
 }
+
+/** The disk (or the user's disk quota on it) is full: the server's problem, not the upload's. */
+const isOutOfSpace = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+};
 
 function tooLarge(which: "file" | "quota", deps: CoreDeps): AppError {
   if (which === "quota") {
