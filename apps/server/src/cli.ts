@@ -1,10 +1,21 @@
 #!/usr/bin/env node
-// The `notebox` command: serve, migrate, create-admin.
+// The `notebox` command: serve, migrate, create-admin, import-legacy.
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "@notebox/config";
-import { AppError, createAdmin, createPasswordHasher } from "@notebox/core";
-import { migrate, openDatabase } from "@notebox/db";
-import { createLogger } from "./runtime";
+import { ConfigError, loadConfig, type Config } from "@notebox/config";
+import { AppError, createAdmin, createPasswordHasher, formatLegacySummary, importLegacy } from "@notebox/core";
+import {
+  LegacySourceError,
+  migrate,
+  openDatabase,
+  openLegacySource,
+  parseLegacyUrl,
+  type Database,
+  type LegacySource,
+} from "@notebox/db";
+import { createStorage } from "@notebox/storage";
+import type { Logger } from "pino";
+import { createLogger, createRuntime, type Runtime } from "./runtime";
 import { startServer } from "./server";
 
 const usage = `Usage: notebox <command>
@@ -14,6 +25,9 @@ Commands:
   migrate                     apply database migrations
   create-admin --email E --username U (--password-stdin | --password P)
                               create the first administrator, or promote an account
+  import-legacy --from mysql://user:pass@host:port/db [--dry-run]
+                              bring users, notes and files over from the original
+                              system's database; --dry-run only counts what it would do
 `;
 
 async function readStdin(): Promise<string> {
@@ -85,10 +99,82 @@ async function main(argv: string[]): Promise<number> {
         await db.close();
       }
     }
+    case "import-legacy":
+      return importLegacyCommand(rest, config, logger);
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${usage}`);
       return 2;
   }
+}
+
+/**
+ * Exit 0 when done, 2 for a usage error, 1 when a database cannot be reached or the import stops
+ * (with a one-line reason, never a stack trace).
+ */
+async function importLegacyCommand(args: string[], config: Config, logger: Logger): Promise<number> {
+  let values: { from?: string; "dry-run"?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { from: { type: "string" }, "dry-run": { type: "boolean" } } }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (!values.from || !parseLegacyUrl(values.from)) {
+    process.stderr.write(`import-legacy needs --from mysql://user:pass@host:port/db\n\n${usage}`);
+    return 2;
+  }
+  const dryRun = values["dry-run"] ?? false;
+
+  let source: LegacySource;
+  try {
+    source = await openLegacySource(values.from);
+  } catch (error) {
+    process.stderr.write(`${error instanceof LegacySourceError ? error.message : String(error)}\n`);
+    return 1;
+  }
+  let runtime: Runtime | undefined;
+  let dryRunDb: Database | undefined;
+  const dryRunStorage = dryRun ? createStorage(config.storageUrl) : undefined;
+  try {
+    let deps: Parameters<typeof importLegacy>[0]["deps"];
+    try {
+      if (dryRun) {
+        dryRunDb = await openDryRunDatabase(config.databaseUrl);
+        deps = { db: dryRunDb, storage: dryRunStorage!, passwords: createPasswordHasher() };
+      } else {
+        // The server's own services, so a running instance sharing Redis sees the new notes at once.
+        runtime = await createRuntime(config, { logger });
+        deps = runtime.deps;
+      }
+    } catch (error) {
+      process.stderr.write(`Could not open Notebox's database: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const summary = await importLegacy({ deps, source, dryRun });
+    process.stdout.write(formatLegacySummary(summary));
+    return 0;
+  } catch (error) {
+    process.stderr.write(
+      `The import stopped: ${(error as Error).message ?? String(error)}\nEverything imported before this point is kept; run the command again to continue.\n`,
+    );
+    return 1;
+  } finally {
+    await source.close().catch(() => {});
+    await runtime?.close().catch(() => {});
+    await dryRunDb?.close().catch(() => {});
+    await dryRunStorage?.close().catch(() => {});
+  }
+}
+
+/**
+ * A dry run writes nothing: it reads Notebox's database as it is, without migrating it, and a
+ * SQLite file that does not exist yet as an empty Notebox (opening it would create it).
+ */
+async function openDryRunDatabase(url: string): Promise<Database> {
+  if (url.startsWith("sqlite:") && !existsSync(url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, ""))) {
+    return openDatabase({ url: "sqlite::memory:", migrate: false });
+  }
+  return openDatabase({ url, migrate: false });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,7 @@
 // One place builds tRPC: the request context, the error formatter, and the procedure builders.
 import {
   AppError,
+  passwordChangeRequired,
   validateApiKey,
   validateSessionToken,
   verifyBearerToken,
@@ -178,18 +179,43 @@ const refuseBadBearer = publicProcedure.use(({ ctx, next }) => {
   return next();
 });
 
-/** Signed in by any means, API key included: only auth.issueToken is built on this. */
-export const credentialProcedure = refuseBadBearer.use(({ ctx, next }) => {
+const signedIn = refuseBadBearer.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });
 
-/** Signed in with a session or a JWT. An API key must first be exchanged for a JWT. */
-export const protectedProcedure = credentialProcedure.use(({ ctx, next }) => {
+/**
+ * An account that must set a new password (one imported from the original system) may only
+ * change it, see who it is (auth.me), list or end its sessions and sign out. Everything else is
+ * refused here, and on the file and export routes by the server's requestUser.
+ */
+function refuseUntilPasswordChanged(auth: Auth): void {
+  if (!auth.user.mustChangePassword) return;
+  const refusal = passwordChangeRequired();
+  throw new TRPCError({ code: "FORBIDDEN", message: refusal.message, cause: refusal });
+}
+
+/** Signed in by any means, API key included: only auth.issueToken is built on this. */
+export const credentialProcedure = signedIn.use(({ ctx, next }) => {
+  refuseUntilPasswordChanged(ctx.auth);
+  return next();
+});
+
+/**
+ * Signed in with a session or a JWT, and allowed while a new password is still required: only
+ * auth.changePassword and auth.sessions.* are built on this.
+ */
+export const passwordChangeProcedure = signedIn.use(({ ctx, next }) => {
   if (ctx.auth.kind === "apiKey") {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Exchange the API key for a token with auth.issueToken." });
   }
-  return next({ ctx: { ...ctx, auth: ctx.auth } });
+  return next();
+});
+
+/** Signed in with a session or a JWT. An API key must first be exchanged for a JWT. */
+export const protectedProcedure = passwordChangeProcedure.use(({ ctx, next }) => {
+  refuseUntilPasswordChanged(ctx.auth);
+  return next();
 });
 
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {

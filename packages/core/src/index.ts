@@ -3,7 +3,7 @@ export { AppError, httpStatusOf, type AppErrorCode } from "./errors";
 export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
 export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
 export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type PasswordHasher } from "./passwords";
-export { toPublicUser, type PublicUser } from "./users";
+export { passwordChangeRequired, toPublicUser, type PublicUser } from "./users";
 export { hashToken } from "./crypto";
 
 export { register, resendCode } from "./accounts/register";
@@ -57,3 +57,10 @@ export {
   type ApiKeySummary,
 } from "./tokens";
 export { deleteUser, getUserDetail, setUserDisabled, setUserRole, type AdminUserDetail } from "./admin/manage";
+export {
+  formatLegacySummary,
+  importLegacy,
+  type LegacyImportSummary,
+  type LegacySkippedUser,
+  type LegacySkipReason,
+} from "./legacy/import";

@@ -4,6 +4,7 @@ import { defineAccountModels } from "./models/accounts";
 import { defineNoteModels } from "./models/notes";
 import { defineFileModels } from "./models/files";
 import { defineAdminModels } from "./models/admin";
+import { defineLegacyModels } from "./models/legacy";
 import { migrate } from "./migrate";
 
 export type { Dialect } from "./connection";
@@ -18,13 +19,29 @@ export type {
 export { ownerKeyOf, type NoteRow } from "./models/notes";
 export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
+export type { LegacyImportKind, LegacyImportRow } from "./models/legacy";
 export { createMigrator, migrate, migrations } from "./migrate";
+export {
+  LegacySourceError,
+  openLegacySource,
+  parseLegacyUrl,
+  type LegacyFile,
+  type LegacyNote,
+  type LegacySource,
+  type LegacyUser,
+} from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
 export { v7 as newId } from "uuid";
 export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type Model, type ModelStatic, type WhereOptions } from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
-  return { ...defineAccountModels(sequelize), ...defineNoteModels(sequelize), ...defineFileModels(sequelize), ...defineAdminModels(sequelize) };
+  return {
+    ...defineAccountModels(sequelize),
+    ...defineNoteModels(sequelize),
+    ...defineFileModels(sequelize),
+    ...defineAdminModels(sequelize),
+    ...defineLegacyModels(sequelize),
+  };
 }
 
 export type Models = ReturnType<typeof defineModels>;

@@ -33,8 +33,9 @@ class Session {
     }
   }
 
-  signedIn(user: User): void {
-    this.user = user;
+  /** After sign-in or sign-up; an answer without `mustChangePassword` is an account that need not. */
+  signedIn(user: Omit<User, "mustChangePassword"> & { mustChangePassword?: boolean }): void {
+    this.user = { ...user, mustChangePassword: user.mustChangePassword ?? false };
     this.error = null;
   }
 
@@ -78,6 +79,23 @@ export function safeNext(value: string | null): ResolvedPathname | null {
 /** For the load function of a page only signed-in people may see. */
 export function requireSignedIn(url: URL): void {
   if (!session.user) redirect(307, signInUrl(url));
+}
+
+/** The page where an account that must choose a new password goes first, then back to `url`. */
+export function newPasswordUrl(url: URL) {
+  return resolve(`/account/new-password?next=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/**
+ * For the layout's load, on every navigation: an account that must choose a new password (one
+ * brought over from the original system) sees nothing else until it has, as the server refuses
+ * everything else. Following a reset link stays possible.
+ */
+export function requireCurrentPassword(url: URL): void {
+  const pathname = url.pathname; // read every time, so the layout's load runs again on each navigation
+  if (!session.user?.mustChangePassword) return;
+  if (pathname === resolve("/account/new-password") || pathname === resolve("/reset-password")) return;
+  redirect(307, newPasswordUrl(url));
 }
 
 /** For the load function of sign-in and sign-up: someone already signed in goes home. */

@@ -1,4 +1,4 @@
-import { session } from "$lib/session.svelte";
+import { requireCurrentPassword, session } from "$lib/session.svelte";
 import type { LayoutLoad } from "./$types";
 
 // A single-page app: apps/server serves the same index.html for every route.
@@ -7,6 +7,7 @@ export const prerender = false;
 
 // Every page needs to know who is signed in before it decides what to show or where to send
 // the visitor; the session asks the server once and remembers.
-export const load: LayoutLoad = async () => {
+export const load: LayoutLoad = async ({ url }) => {
   await session.load();
+  requireCurrentPassword(url);
 };

@@ -19,21 +19,22 @@ import {
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import * as field from "../schemas";
-import { credentialProcedure, protectedProcedure, publicProcedure, router } from "../trpc";
+import { credentialProcedure, passwordChangeProcedure, protectedProcedure, publicProcedure, router } from "../trpc";
 
+// Open to an account that must still set a new password: ending sessions is part of securing it.
 const sessionsRouter = router({
-  list: protectedProcedure.query(async ({ ctx }) => ({
+  list: passwordChangeProcedure.query(async ({ ctx }) => ({
     items: await listSessions({ deps: ctx.deps, userId: ctx.auth.user.id, currentSessionId: ctx.auth.sessionId }),
     nextCursor: null,
   })),
 
-  revoke: protectedProcedure.input(z.object({ id: field.sessionId })).mutation(async ({ ctx, input }) => {
+  revoke: passwordChangeProcedure.input(z.object({ id: field.sessionId })).mutation(async ({ ctx, input }) => {
     await revokeSession({ deps: ctx.deps, userId: ctx.auth.user.id, sessionId: input.id });
     if (input.id === ctx.auth.sessionId) ctx.clearSessionCookie();
     return { status: "revoked" as const };
   }),
 
-  revokeOthers: protectedProcedure.mutation(async ({ ctx }) => {
+  revokeOthers: passwordChangeProcedure.mutation(async ({ ctx }) => {
     const revoked = await invalidateUserSessions({
       deps: ctx.deps,
       userId: ctx.auth.user.id,
@@ -105,14 +106,14 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: field.email, password: field.existingPassword }))
     .mutation(async ({ ctx, input }) => {
-      const { user, token } = await login({
+      const { user, token, mustChangePassword } = await login({
         deps: ctx.deps,
         ...input,
         meta: ctx.meta,
         previousSessionId: ctx.auth?.sessionId,
       });
       ctx.setSessionCookie(token);
-      return { user };
+      return { user: { ...user, mustChangePassword } };
     }),
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
@@ -121,7 +122,10 @@ export const authRouter = router({
     return { status: "signed_out" as const };
   }),
 
-  me: publicProcedure.query(({ ctx }) => (ctx.auth ? toPublicUser(ctx.auth.user) : null)),
+  /** `mustChangePassword`: every other call is refused until auth.changePassword succeeds. */
+  me: publicProcedure.query(({ ctx }) =>
+    ctx.auth ? { ...toPublicUser(ctx.auth.user), mustChangePassword: Boolean(ctx.auth.user.mustChangePassword) } : null,
+  ),
 
   requestPasswordReset: publicProcedure
     .input(z.object({ email: field.email }))
@@ -135,7 +139,7 @@ export const authRouter = router({
       return result;
     }),
 
-  changePassword: protectedProcedure
+  changePassword: passwordChangeProcedure
     .input(z.object({ currentPassword: field.existingPassword, newPassword: field.password }))
     .mutation(async ({ ctx, input }) => {
       const { token } = await changePassword({

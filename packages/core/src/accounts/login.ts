@@ -23,7 +23,7 @@ export async function login({
   meta: RequestMeta;
   /** The session the browser had, ended so a sign-in always gets a new token. */
   previousSessionId?: string | null;
-}): Promise<{ user: PublicUser; token: string }> {
+}): Promise<{ user: PublicUser; token: string; mustChangePassword: boolean }> {
   const email = normalizeEmail(rawEmail);
   await deps.limits.consume("loginPerIp", meta.ip);
   await deps.limits.check("loginFailuresPerAccount", email);
@@ -65,5 +65,6 @@ export async function login({
     await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, transaction });
     return created.token;
   });
-  return { user: toPublicUser(user), token };
+  // An imported account signs in with its old password and must choose a new one first.
+  return { user: toPublicUser(user), token, mustChangePassword: Boolean(user.mustChangePassword) };
 }
