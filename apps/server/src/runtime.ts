@@ -15,8 +15,8 @@ export interface RuntimeOptions {
   limitRules?: Partial<LimitRules>;
   /** Namespace for shared Redis keys; tests give each server its own. */
   redisPrefix?: string;
-  /** Cache lengths, shortened by tests. */
-  cache?: { listTtlMs?: number; sessionTtlMs?: number };
+  /** Cache lengths, or `disabled` for benchmarks that measure the uncached path. */
+  cache?: { disabled?: boolean; listTtlMs?: number; sessionTtlMs?: number };
 }
 
 export interface Runtime {

@@ -38,6 +38,8 @@ export interface Cache {
 export type CacheStats = Record<"list" | "session", Record<CacheEvent, number>>;
 
 export interface CacheOptions {
+  /** No caching at all: every read goes to the database (benchmarks compare against it). */
+  disabled?: boolean;
   redis?: Redis;
   /** Key namespace, so tests and several deployments can share one Redis. */
   prefix?: string;
@@ -64,13 +66,35 @@ const done = Promise.resolve();
 const digest = (key: unknown) => createHash("sha256").update(JSON.stringify(key)).digest("base64url").slice(0, 32);
 
 export function createCache(options: CacheOptions = {}): Cache {
+  if (options.disabled) return noCache();
   return options.redis ? redisCache(options.redis, options) : memoryCache(options);
+}
+
+function noCache(): Cache {
+  const { stats, onEvent } = counters();
+  return {
+    remember: (_scope, _owner, _key, load) => {
+      onEvent("list", "miss");
+      return load();
+    },
+    invalidate: () => done,
+    readSession: () => {
+      onEvent("session", "miss");
+      return Promise.resolve(null);
+    },
+    storeSession: () => done,
+    forgetSessions: () => done,
+    forgetUser: () => done,
+    stats: () => stats,
+  };
 }
 
 function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }: CacheOptions): Cache {
   const { stats, onEvent } = counters();
   const versions = new Map<string, number>();
-  const entries = new LRUCache<string, string>({ max: 10_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => v.length + 64, ttl: listTtlMs });
+  /** Each person's entries, so a write frees them at once instead of leaving them to expire. */
+  const entryKeys = new Map<string, Set<string>>();
+  const entries = new LRUCache<string, string>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (v) => v.length + 64, ttl: listTtlMs });
   const sessions = new LRUCache<string, { userId: string; value: string }>({ max: 50_000, ttl: sessionTtlMs });
   const tombstones = new LRUCache<string, true>({ max: 100_000, ttl: TOMBSTONE_TTL_MS });
 
@@ -86,11 +110,16 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
       onEvent("list", "miss");
       const value = await load();
       entries.set(entryKey, JSON.stringify(value));
+      let keys = entryKeys.get(owner);
+      if (!keys) entryKeys.set(owner, (keys = new Set()));
+      keys.add(entryKey);
       return value;
     },
     invalidate(scope, ownerId) {
       const owner = `${scope}:${ownerId}`;
       versions.set(owner, (versions.get(owner) ?? 0) + 1);
+      for (const key of entryKeys.get(owner) ?? []) entries.delete(key);
+      entryKeys.delete(owner);
       return done;
     },
     readSession(sessionId) {
