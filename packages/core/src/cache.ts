@@ -168,12 +168,24 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
   const versionKey = (scope: CacheScope, ownerId: string) => `${prefix}:cv:${scope}:${ownerId}`;
   const sessionKey = (id: string) => `${prefix}:cs:${id}`;
   const userPrefix = `${prefix}:cu:`;
-  /** Version bumps Redis refused: retried before the next read, and meanwhile those people read uncached. */
+  // Scripts are sent once and then called by their hash (EVALSHA).
+  redis.defineCommand("notebox_read_list", { numberOfKeys: 1, lua: READ_LIST });
+  redis.defineCommand("notebox_read_session", { numberOfKeys: 1, lua: READ_SESSION });
+  redis.defineCommand("notebox_store_session", { numberOfKeys: 2, lua: STORE_SESSION });
+  const script = (name: string, ...args: (string | number)[]) =>
+    (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name]!(...args);
+
+  /** After a failed or timed-out command, reads skip Redis for a moment instead of waiting on it again. */
+  let skipUntil = 0;
+  const skipping = () => Date.now() < skipUntil;
+  const failed = (error: unknown) => {
+    skipUntil = Date.now() + 2_000;
+    onError?.(error);
+  };
+
+  /** Version bumps Redis refused: retried every second until sent; meanwhile those people read uncached here. */
   const pending = new Set<string>();
-
-  const eval_ = (script: string, keys: string[], args: (string | number)[]) =>
-    redis.eval(script, keys.length, ...keys, ...args);
-
+  let retry: NodeJS.Timeout | undefined;
   const bump = async (key: string) => {
     await redis.multi().incr(key).pexpire(key, 24 * 60 * 60 * 1000).exec();
   };
@@ -182,7 +194,14 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
       await bump(key);
       pending.delete(key);
     }
+    clearInterval(retry);
+    retry = undefined;
   };
+  const bumpLater = (key: string) => {
+    pending.add(key);
+    retry ??= setInterval(() => void flushPending().catch(() => undefined), 1_000).unref();
+  };
+
   let outage = false;
   /** Until then, cached entries may predate writes made during an outage: read through to the database. */
   let distrustUntil = 0;
@@ -197,61 +216,69 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
     async remember(scope, ownerId, key, load) {
       const vKey = versionKey(scope, ownerId);
       let version: string | null = null;
-      try {
-        if (pending.size) await flushPending();
-        const [v, cached] = (await eval_(READ_LIST, [vKey], [digest(key)])) as [string, string | null];
-        if (cached !== null && Date.now() >= distrustUntil && !pending.has(vKey)) {
-          onEvent("list", "hit");
-          return JSON.parse(cached) as Awaited<ReturnType<typeof load>>;
+      if (skipping()) onEvent("list", "error");
+      else {
+        try {
+          const [v, cached] = (await script("notebox_read_list", vKey, digest(key))) as [string, string | null];
+          if (cached !== null && Date.now() >= distrustUntil && !pending.has(vKey)) {
+            onEvent("list", "hit");
+            return JSON.parse(cached) as Awaited<ReturnType<typeof load>>;
+          }
+          version = pending.has(vKey) ? null : v;
+          onEvent("list", "miss");
+        } catch (error) {
+          onEvent("list", "error");
+          failed(error);
         }
-        version = pending.has(vKey) ? null : v;
-        onEvent("list", "miss");
-      } catch (error) {
-        onEvent("list", "error");
-        onError?.(error);
       }
       const value = await load();
       if (version !== null) {
-        void redis.set(`${vKey}:${version}:${digest(key)}`, JSON.stringify(value), "PX", listTtlMs).catch(onError);
+        void redis.set(`${vKey}:${version}:${digest(key)}`, JSON.stringify(value), "PX", listTtlMs).catch(failed);
       }
       return value;
     },
     async invalidate(scope, ownerId) {
       const key = versionKey(scope, ownerId);
+      if (skipping()) return bumpLater(key);
       try {
         await bump(key);
       } catch (error) {
-        pending.add(key);
-        onError?.(error);
+        bumpLater(key);
+        failed(error);
       }
     },
     async readSession(sessionId) {
-      if (Date.now() < distrustUntil) return null;
+      if (Date.now() < distrustUntil || skipping()) {
+        onEvent("session", "error");
+        return null;
+      }
       try {
-        const value = (await eval_(READ_SESSION, [sessionKey(sessionId)], [userPrefix])) as string | null;
+        const value = (await script("notebox_read_session", sessionKey(sessionId), userPrefix)) as string | null;
         onEvent("session", value ? "hit" : "miss");
         return value ? value.slice(value.indexOf("|") + 1) : null;
       } catch (error) {
         onEvent("session", "error");
-        onError?.(error);
+        failed(error);
         return null;
       }
     },
     async storeSession(sessionId, userId, value) {
+      if (skipping()) return;
       try {
-        await eval_(STORE_SESSION, [sessionKey(sessionId), userPrefix + userId], [`${userId}|${value}`, sessionTtlMs]);
+        await script("notebox_store_session", sessionKey(sessionId), userPrefix + userId, `${userId}|${value}`, sessionTtlMs);
       } catch (error) {
-        onError?.(error);
+        failed(error);
       }
     },
+    // Revocations are always attempted, even while reads skip Redis.
     async forgetSessions(sessionIds) {
       if (sessionIds.length === 0) return;
       const pipeline = redis.pipeline();
       for (const id of sessionIds) pipeline.set(sessionKey(id), TOMBSTONE, "PX", TOMBSTONE_TTL_MS);
-      await pipeline.exec().catch(onError);
+      await pipeline.exec().catch(failed);
     },
     async forgetUser(userId) {
-      await redis.set(userPrefix + userId, "1", "PX", TOMBSTONE_TTL_MS).then(() => undefined, onError);
+      await redis.set(userPrefix + userId, "1", "PX", TOMBSTONE_TTL_MS).then(() => undefined, failed);
     },
     stats: () => stats,
   };

@@ -1,9 +1,10 @@
-// Redis is a cache (DESIGN §5): killed under load, every request still succeeds (rate limits and
+// Redis is a cache (DESIGN §5): killed or stalled under load, every request still succeeds (rate limits and
 // caches fall back in process), nothing acknowledged is lost, and Notebox picks Redis up again
 // once it is back. Runs once, in the SQLite project, against a private redis-server.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { testDb } from "../support/env";
@@ -32,7 +33,7 @@ async function readiness(server: ServerProcess): Promise<Readiness> {
   return { status: res.status, body: (await res.json()) as Readiness["body"] };
 }
 
-describe.runIf(testDb === "sqlite")("Redis killed under load", () => {
+describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
   let dataDir: string;
   let redis: PrivateService | undefined;
   let server: ServerProcess | undefined;
@@ -54,12 +55,8 @@ describe.runIf(testDb === "sqlite")("Redis killed under load", () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("answers every request, loses no write, and uses Redis again once it is back", async (ctx) => {
-    if (!redis || !server) return ctx.skip("Redis is not installed (redis-server)");
-    const cache = redis;
-    const notebox = server;
-
-    // Writes, the reads a cache would serve, and the session check every request makes.
+  /** Writes, the reads a cache would serve, and the session check every request makes. */
+  function startMixedLoad() {
     const mixed: ((n: number) => LoadRequest)[] = [
       (n) => ({
         op: "notes.create",
@@ -91,7 +88,15 @@ describe.runIf(testDb === "sqlite")("Redis killed under load", () => {
         },
       }),
     ];
-    const load = startLoad(3, (n) => mixed[n % mixed.length]!(n));
+    return startLoad(3, (n) => mixed[n % mixed.length]!(n));
+  }
+
+  it("answers every request, loses no write, and uses Redis again once it is back", async (ctx) => {
+    if (!redis || !server) return ctx.skip("Redis is not installed (redis-server)");
+    const cache = redis;
+    const notebox = server;
+
+    const load = startMixedLoad();
 
     await sleep(1_000);
     const readyBefore = await readiness(notebox);
@@ -142,5 +147,30 @@ describe.runIf(testDb === "sqlite")("Redis killed under load", () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     expect(acknowledged.filter((id) => !listed.includes(id))).toEqual([]);
     expect(listed).toHaveLength(acknowledged.length);
+  });
+
+  it("answers every request without waiting long when Redis stops answering (slow, not down)", async (ctx) => {
+    if (!redis || !server) return ctx.skip("Redis is not installed (redis-server)");
+    const admin = new Redis(redis.url);
+    try {
+      const load = startMixedLoad();
+      await sleep(1_000);
+      load.phase = "paused";
+      // Redis holds every command for 3 s: connected, but not answering.
+      await admin.call("CLIENT", "PAUSE", "3000", "ALL");
+      await sleep(3_500);
+      load.phase = "back";
+      await sleep(1_500);
+      const outcomes = await load.stop();
+      const slowest = Math.max(...outcomes.filter((o) => o.phase === "paused").map((o) => o.ms));
+      console.info("redis paused:", JSON.stringify({ statusesByPhase: statusesByPhase(outcomes), slowestMs: slowest }));
+
+      expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
+      for (const phase of ["before", "paused", "back"]) expect(statusesByPhase(outcomes)[phase]?.[200], phase).toBeGreaterThan(0);
+      // A command gives up after 500 ms, and then reads skip Redis for a while instead of waiting again.
+      expect(slowest).toBeLessThan(2_500);
+    } finally {
+      admin.disconnect();
+    }
   });
 });
