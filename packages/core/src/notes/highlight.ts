@@ -17,6 +17,12 @@ export function searchTerms(query: string, { max = 8, maxLength = 64 } = {}): st
   return [...new Set(words.map((w) => [...w].slice(0, maxLength).join("")))].slice(0, max);
 }
 
+/** How many of `terms` start a word of `text`, compared folded: a hit's rank tier. */
+export function termsStartingWords(text: string, terms: string[]): number {
+  const words = foldText(text.normalize("NFKC")).match(/[\p{L}\p{N}]+/gu) ?? [];
+  return terms.filter((term) => words.some((word) => word.startsWith(term))).length;
+}
+
 /** Code-point ranges of `text` where a word starts with one of `terms` (both compared folded). */
 function matchRanges(chars: string[], terms: string[]): boolean[] {
   let folded = "";

@@ -1,9 +1,13 @@
 // Ranked word-prefix search over the owner's notes with the database's own full-text engine:
-// SQLite FTS5 or InnoDB FULLTEXT. Title hits rank first; trash is excluded.
-import { ownerKeyOf, QueryTypes } from "@notebox/db";
+// SQLite FTS5 or InnoDB FULLTEXT, each indexed so that a search reads only its owner's part (see
+// the 2026-11-24T00-00-notes-search migration). Trash is excluded.
+//
+// Order: notes whose title holds more of the query's words first, then the most recently edited,
+// then by id, so pages never overlap.
+import { QueryTypes } from "@notebox/db";
 import type { CoreDeps } from "../deps";
-import { decodeCursor, encodeCursor, likePattern, type Page } from "../pagination";
-import { highlight, searchTerms, snippet, type Segment } from "./highlight";
+import { decodeCursor, encodeCursor, type Page } from "../pagination";
+import { highlight, searchTerms, snippet, termsStartingWords, type Segment } from "./highlight";
 
 export interface SearchHit {
   id: string;
@@ -15,10 +19,6 @@ export interface SearchHit {
   updatedAt: string;
 }
 
-/** InnoDB does not index words shorter than this (innodb_ft_min_token_size). */
-const MYSQL_MIN_TOKEN = 3;
-/** InnoDB does not index words longer than this (innodb_ft_max_token_size). */
-const MYSQL_MAX_TOKEN = 84;
 const MAX_OFFSET = 1000;
 
 type OffsetCursor = { o: number };
@@ -71,49 +71,176 @@ export async function searchNotes({
   return { items, nextCursor: rows.length > limit ? encodeCursor({ o: offset + limit }) : null };
 }
 
-/**
- * FTS5: the owner token and every term as a quoted prefix, so nothing typed is query syntax.
- * bm25 weights: owner 0, title 100, text 1 — a title hit outranks any number of text hits.
- */
-async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
-  const match = `owner_key:"${ownerKeyOf(ownerId)}" AND {title description}:(${terms.map((t) => `"${t}"*`).join(" AND ")})`;
-  return deps.db.sequelize.query<Row>(
-    `SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
-       FROM notes_fts
-      -- CROSS JOIN fixes the join order: the full-text match first, then its rows. With a plain
-      -- JOIN the planner may walk the owner's notes and re-run the MATCH for each one.
-      CROSS JOIN notes n ON n.rowid = notes_fts.rowid
-      WHERE notes_fts MATCH :match AND n.owner_id = :ownerId AND n.deleted_at IS NULL
-      ORDER BY bm25(notes_fts, 0.0, 100.0, 1.0), n.updated_at DESC
-      LIMIT :limit OFFSET :offset`,
-    { replacements: { match, ownerId, limit, offset }, type: QueryTypes.SELECT },
-  );
-}
+// ---------------------------------------------------------------------------------------------
+// SQLite
 
 /**
- * InnoDB boolean mode: `+owner +term*` for every term long enough to be indexed. Shorter terms
- * are matched with LIKE among the rows the index found (or among the owner's notes when every
- * term is short, which the owner-led index keeps to that one person's notes).
+ * The owner's bucket as the migration computes it: 5 bits from each of the owner id's last five
+ * characters. The owner's notes are the FTS rowids from bucket << 36 to that plus 2^36 - 1.
  */
-async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
-  const indexed = terms.filter((t) => [...t].length >= MYSQL_MIN_TOKEN).map((t) => [...t].slice(0, MYSQL_MAX_TOKEN).join(""));
-  const short = terms.filter((t) => [...t].length < MYSQL_MIN_TOKEN);
-  const all = `+${ownerKeyOf(ownerId)} ${indexed.map((t) => `+${t}*`).join(" ")}`;
-  const titleQuery = terms.map((t) => `${t}*`).join(" ");
-  const replacements: Record<string, unknown> = { all, titleQuery, ownerId, limit, offset };
-  const shortFilters = short.map((t, i) => {
-    replacements[`short${i}`] = likePattern(t);
-    return `AND (n.title LIKE :short${i} ESCAPE '!' OR n.description LIKE :short${i} ESCAPE '!')`;
-  });
-  const matchAll = "MATCH(n.owner_key, n.title, n.description) AGAINST(:all IN BOOLEAN MODE)";
+function sqliteBucket(ownerId: string): number {
+  let bucket = 0;
+  for (let i = 1; i <= 5; i++) bucket |= ((ownerId.codePointAt(ownerId.length - i) ?? 0) & 31) << ((i - 1) * 5);
+  return bucket;
+}
+const SQLITE_NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
+
+/**
+ * Every term as a quoted prefix (nothing typed is FTS5 syntax), within the owner's rowid range so
+ * FTS5 reads only that part of each doclist. The tier counts the terms found in the title, one
+ * title-only match per term; both are sets the size of one person's matches.
+ */
+async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
+  const replacements: Record<string, unknown> = {
+    all: terms.map((t) => `"${t}"*`).join(" AND "),
+    bucket: sqliteBucket(ownerId),
+    ownerId,
+    limit,
+    offset,
+  };
+  const range = `rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${SQLITE_NOTE_ROWID_MASK}`;
+  const tier = terms
+    .map((t, i) => {
+      replacements[`title${i}`] = `title : "${t}"*`;
+      return `(rowid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH :title${i} AND ${range}))`;
+    })
+    .join(" + ");
   return deps.db.sequelize.query<Row>(
-    `SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at,
-            MATCH(n.title) AGAINST(:titleQuery IN BOOLEAN MODE) * 100 + ${matchAll} AS score
-       FROM notes n
-      WHERE ${matchAll} AND n.owner_id = :ownerId AND n.deleted_at IS NULL
-            ${shortFilters.join(" ")}
-      ORDER BY score DESC, n.updated_at DESC
+    `SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
+       FROM (SELECT rowid AS k, ${tier} AS tier FROM notes_fts WHERE notes_fts MATCH :all AND ${range}) m
+      -- CROSS JOIN keeps the full-text match first; the mask is the note's own rowid.
+      CROSS JOIN notes n ON n.rowid = (m.k & ${SQLITE_NOTE_ROWID_MASK})
+      WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL
+      ORDER BY m.tier DESC, n.updated_at DESC, n.id DESC
       LIMIT :limit OFFSET :offset`,
     { replacements, type: QueryTypes.SELECT },
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// MySQL / MariaDB
+
+/** The owner's bucket, as in the generated columns: RIGHT(owner_id, 5). */
+const mysqlBucket = (ownerId: string) => ownerId.slice(-5);
+/** innodb_ft_max_token_size (84) less the bucket. */
+const MYSQL_MAX_WORD = 79;
+/** Above this many notes with a query word in the title, ranking is done within recent blocks. */
+const TITLE_CAP = 300;
+/** Title-less hits are first looked for among this many most recently edited notes... */
+const RECENT_NOTES = 1000;
+/** ...then through the full-text index when it finds at most this many notes... */
+const MATCH_CAP = 1000;
+/** ...and past that the owner's notes are read newest first: such a query matches many of them. */
+const WINDOW = 100;
+
+interface Candidate {
+  id: string;
+  title: string;
+  updated_at: string | Date;
+}
+
+interface Ranked extends Candidate {
+  tier: number;
+  at: number;
+}
+
+const byRank = (a: Ranked, b: Ranked) => b.tier - a.tier || b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/**
+ * InnoDB cannot stop a full-text query early, and MariaDB reads the row of every match before it
+ * sorts, so a query that matches thousands of notes costs thousands of random row reads. Each
+ * statement here is therefore bounded:
+ *
+ * 1. Notes with a query word in the title, through the title index (at most TITLE_CAP + 1 rows).
+ *    They rank first, by how many query words the title holds, then by last edit.
+ * 2. The rest of the page comes from notes without any query word in the title, newest edit
+ *    first: read from the owner's RECENT_NOTES most recent notes (a short walk when such hits are
+ *    common), or else through the full-text index when it matches at most MATCH_CAP notes, or
+ *    else from all the owner's notes newest first (the hits are common enough to stop early).
+ *
+ * When more than TITLE_CAP notes have a query word in the title (one or two letters, or a word
+ * in most titles), the ranking applies within consecutive blocks of WINDOW matches, newest first.
+ *
+ * Words are tested on rows already read with `LIKE '% <bucket><term>%'`: a word start in the
+ * bucket-prefixed text, never a scan of the table.
+ */
+async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
+  const bucket = mysqlBucket(ownerId);
+  const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
+  const base: Record<string, unknown> = { ownerId };
+  words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
+  const inText = words.map((_, i) => `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`).join(" AND ");
+  const inTitle = words.map((_, i) => `n.search_title LIKE :w${i}`).join(" OR ");
+  const select = (sql: string, replacements: Record<string, unknown> = {}) =>
+    deps.db.sequelize.query<Candidate>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
+  const rank = (rows: Candidate[], minTier = 0): Ranked[] =>
+    rows.map((r) => ({ ...r, tier: Math.max(minTier, termsStartingWords(r.title, terms)), at: new Date(iso(r.updated_at)).getTime() }));
+  const need = offset + limit;
+  const newestFirst = "ORDER BY n.updated_at DESC, n.id DESC";
+  const owned = "n.owner_id = :ownerId AND n.deleted_at IS NULL";
+
+  const titled = await select(
+    `SELECT n.id, n.title, n.updated_at FROM notes n
+      WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${owned}
+            ${words.length > 1 ? `AND ${inText}` : ""}
+      LIMIT ${TITLE_CAP + 1}`,
+    { query: words.map((w) => `${bucket}${w}*`).join(" ") },
+  );
+
+  let page: Candidate[];
+  if (titled.length > TITLE_CAP) {
+    const firstBlock = Math.floor(offset / WINDOW);
+    const skip = firstBlock * WINDOW;
+    const rows = rank(
+      await select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${owned} AND ${inText} ${newestFirst} LIMIT :take OFFSET :skip`, {
+        take: Math.ceil(need / WINDOW) * WINDOW - skip,
+        skip,
+      }),
+    );
+    const blocks: Ranked[] = [];
+    for (let i = 0; i < rows.length; i += WINDOW) blocks.push(...rows.slice(i, i + WINDOW).sort(byRank));
+    page = blocks.slice(offset - skip, need - skip);
+  } else {
+    const titleHits = rank(titled, 1).sort(byRank);
+    page = titleHits.slice(offset, need);
+    if (titleHits.length < need) {
+      // The rest of the page: hits without a query word in the title, newest edit first.
+      const skip = Math.max(0, offset - titleHits.length);
+      const take = need - titleHits.length - skip;
+      const titleIds = new Set(titleHits.map((r) => r.id));
+      const withoutTitleHit = (rows: Candidate[]) => rows.filter((r) => !titleIds.has(r.id));
+      let rest = await select(
+        `SELECT n.id, n.title, n.updated_at FROM notes n
+          WHERE ${owned} AND NOT (${inTitle}) AND ${inText}
+            AND n.updated_at >= COALESCE((SELECT r.updated_at FROM notes r WHERE r.owner_id = :ownerId AND r.deleted_at IS NULL
+                                          ORDER BY r.updated_at DESC, r.id DESC LIMIT 1 OFFSET ${RECENT_NOTES - 1}), '1000-01-01')
+          ${newestFirst} LIMIT :take OFFSET :skip`,
+        { take, skip },
+      );
+      if (rest.length < take) {
+        const matches = await select(
+          `SELECT n.id, n.title, n.updated_at FROM notes n
+            WHERE MATCH(n.search_title, n.search_body) AGAINST(:query IN BOOLEAN MODE) AND ${owned}
+            LIMIT ${MATCH_CAP + 1}`,
+          { query: words.map((w) => `+${bucket}${w}*`).join(" ") },
+        );
+        rest =
+          matches.length <= MATCH_CAP
+            ? rank(withoutTitleHit(matches)).sort(byRank).slice(skip, skip + take)
+            : await select(
+                `SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${owned} AND NOT (${inTitle}) AND ${inText} ${newestFirst} LIMIT :take OFFSET :skip`,
+                { take, skip },
+              );
+      }
+      page = [...page, ...withoutTitleHit(rest)];
+    }
+  }
+
+  if (page.length === 0) return [];
+  const rows = await deps.db.sequelize.query<Row>(
+    `SELECT id, title, description, version, created_at, updated_at FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
+    { replacements: { ids: page.map((r) => r.id), ownerId }, type: QueryTypes.SELECT },
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return page.flatMap((r) => byId.get(r.id) ?? []);
 }
