@@ -29,15 +29,20 @@ export async function createNote({
   description: string;
 }): Promise<Note> {
   const now = new Date();
-  const note = await deps.db.models.Note.create({
-    id: newId(),
-    ownerId,
-    ownerKey: ownerKeyOf(ownerId),
-    title,
-    description,
-    createdAt: now,
-    updatedAt: now,
-  });
+  const note = await deps.db.models.Note.create(
+    {
+      id: newId(),
+      ownerId,
+      ownerKey: ownerKeyOf(ownerId),
+      title,
+      description,
+      createdAt: now,
+      updatedAt: now,
+    },
+    // Keeps our updatedAt rather than Sequelize's own clock reading a moment later: a new note
+    // was created and last updated at the same instant.
+    { silent: true },
+  );
   await deps.cache.invalidate("notes", ownerId);
   return toNote(note);
 }
