@@ -1,6 +1,6 @@
 // Search as a person types it: word prefixes, any case and accent, every word required, title hits
 // first, highlighted matches, and no input at all that turns into an error.
-import { newId, ownerKeyOf } from "@notebox/db";
+import { createMigrator, newId, ownerKeyOf } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { createNote, highlighted, search, searchTitles, textOf, trashNote, walkPages, type Note, type SearchHit } from "../support/notes";
@@ -428,5 +428,26 @@ describe("a person with thousands of notes", () => {
     const page = await search(client, "q");
     expect(page.items).toHaveLength(20);
     expect(page.items.every((h) => /quokka/i.test(h.title))).toBe(true);
+  });
+});
+
+describe("upgrading a database that already holds notes", () => {
+  it("indexes the notes written before the search migration, trash excepted", async () => {
+    const migrator = createMigrator(t.server.runtime.deps.db.sequelize);
+    await migrator.down({ to: "2026-11-24T00-00-notes-search" });
+    try {
+      const { client, notes } = await newWriter([
+        { title: "Heirloom tomato", description: "seeds saved from last year" },
+        { title: "Heirloom bean", description: "climbing" },
+      ]);
+      await trashNote(client, notes[1]!.id);
+      await migrator.up();
+      expect(await searchTitles(client, "heirloom")).toEqual(["Heirloom tomato"]);
+      expect(await searchTitles(client, "seed")).toEqual(["Heirloom tomato"]);
+      expect((await client.mutation("notes.restore", { id: notes[1]!.id })).status).toBe(200);
+      expect(await searchTitles(client, "heirloom")).toEqual(["Heirloom bean", "Heirloom tomato"]);
+    } finally {
+      await migrator.up();
+    }
   });
 });

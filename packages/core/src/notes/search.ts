@@ -128,9 +128,11 @@ const MYSQL_MAX_WORD = 79;
 const TITLE_CAP = 300;
 /** Title-less hits are first looked for among this many most recently edited notes... */
 const RECENT_NOTES = 1000;
-/** ...then through the full-text index when it finds at most this many notes... */
+/** ...or through the full-text index when it finds at most this many notes, or else among all. */
 const MATCH_CAP = 1000;
-/** ...and past that the owner's notes are read newest first: such a query matches many of them. */
+/** Fewer title hits than this suggest a rare word: ask the full-text index before the recent notes. */
+const FEW_TITLE_HITS = 20;
+/** Block size of the ranking when more than TITLE_CAP notes have a query word in the title. */
 const WINDOW = 100;
 
 interface Candidate {
@@ -149,98 +151,139 @@ const byRank = (a: Ranked, b: Ranked) => b.tier - a.tier || b.at - a.at || (a.id
 /**
  * InnoDB cannot stop a full-text query early, and MariaDB reads the row of every match before it
  * sorts, so a query that matches thousands of notes costs thousands of random row reads. Each
- * statement here is therefore bounded:
- *
- * 1. Notes with a query word in the title, through the title index (at most TITLE_CAP + 1 rows).
- *    They rank first, by how many query words the title holds, then by last edit.
- * 2. The rest of the page comes from notes without any query word in the title, newest edit
- *    first: read from the owner's RECENT_NOTES most recent notes (a short walk when such hits are
- *    common), or else through the full-text index when it matches at most MATCH_CAP notes, or
- *    else from all the owner's notes newest first (the hits are common enough to stop early).
- *
- * When more than TITLE_CAP notes have a query word in the title (one or two letters, or a word
- * in most titles), the ranking applies within consecutive blocks of WINDOW matches, newest first.
- *
- * Words are tested on rows already read with `LIKE '% <bucket><term>%'`: a word start in the
- * bucket-prefixed text, never a scan of the table.
+ * statement here is therefore bounded (see oneWord and severalWords). Words are tested on rows
+ * already read with `LIKE '% <bucket><term>%'`: a word start in the bucket-prefixed text, on rows
+ * reached through an index, never a scan of the table.
  */
 async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
   const bucket = mysqlBucket(ownerId);
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
   const base: Record<string, unknown> = { ownerId };
   words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
-  const inText = words.map((_, i) => `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`).join(" AND ");
-  const inTitle = words.map((_, i) => `n.search_title LIKE :w${i}`).join(" OR ");
   const select = (sql: string, replacements: Record<string, unknown> = {}) =>
     deps.db.sequelize.query<Candidate>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
-  const rank = (rows: Candidate[], minTier = 0): Ranked[] =>
-    rows.map((r) => ({ ...r, tier: Math.max(minTier, termsStartingWords(r.title, terms)), at: new Date(iso(r.updated_at)).getTime() }));
-  const need = offset + limit;
-  const newestFirst = "ORDER BY n.updated_at DESC, n.id DESC";
-  const owned = "n.owner_id = :ownerId AND n.deleted_at IS NULL";
-
-  const titled = await select(
-    `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${owned}
-            ${words.length > 1 ? `AND ${inText}` : ""}
-      LIMIT ${TITLE_CAP + 1}`,
-    { query: words.map((w) => `${bucket}${w}*`).join(" ") },
-  );
-
-  let page: Candidate[];
-  if (titled.length > TITLE_CAP) {
-    const firstBlock = Math.floor(offset / WINDOW);
-    const skip = firstBlock * WINDOW;
-    const rows = rank(
-      await select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${owned} AND ${inText} ${newestFirst} LIMIT :take OFFSET :skip`, {
-        take: Math.ceil(need / WINDOW) * WINDOW - skip,
-        skip,
-      }),
-    );
-    const blocks: Ranked[] = [];
-    for (let i = 0; i < rows.length; i += WINDOW) blocks.push(...rows.slice(i, i + WINDOW).sort(byRank));
-    page = blocks.slice(offset - skip, need - skip);
-  } else {
-    const titleHits = rank(titled, 1).sort(byRank);
-    page = titleHits.slice(offset, need);
-    if (titleHits.length < need) {
-      // The rest of the page: hits without a query word in the title, newest edit first.
-      const skip = Math.max(0, offset - titleHits.length);
-      const take = need - titleHits.length - skip;
-      const titleIds = new Set(titleHits.map((r) => r.id));
-      const withoutTitleHit = (rows: Candidate[]) => rows.filter((r) => !titleIds.has(r.id));
-      let rest = await select(
-        `SELECT n.id, n.title, n.updated_at FROM notes n
-          WHERE ${owned} AND NOT (${inTitle}) AND ${inText}
-            AND n.updated_at >= COALESCE((SELECT r.updated_at FROM notes r WHERE r.owner_id = :ownerId AND r.deleted_at IS NULL
-                                          ORDER BY r.updated_at DESC, r.id DESC LIMIT 1 OFFSET ${RECENT_NOTES - 1}), '1000-01-01')
-          ${newestFirst} LIMIT :take OFFSET :skip`,
-        { take, skip },
-      );
-      if (rest.length < take) {
-        const matches = await select(
-          `SELECT n.id, n.title, n.updated_at FROM notes n
-            WHERE MATCH(n.search_title, n.search_body) AGAINST(:query IN BOOLEAN MODE) AND ${owned}
-            LIMIT ${MATCH_CAP + 1}`,
-          { query: words.map((w) => `+${bucket}${w}*`).join(" ") },
-        );
-        rest =
-          matches.length <= MATCH_CAP
-            ? rank(withoutTitleHit(matches)).sort(byRank).slice(skip, skip + take)
-            : await select(
-                `SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${owned} AND NOT (${inTitle}) AND ${inText} ${newestFirst} LIMIT :take OFFSET :skip`,
-                { take, skip },
-              );
-      }
-      page = [...page, ...withoutTitleHit(rest)];
-    }
-  }
-
+  const q: MysqlSearch = {
+    select,
+    terms,
+    offset,
+    need: offset + limit,
+    owned: "n.owner_id = :ownerId AND n.deleted_at IS NULL",
+    newestFirst: "ORDER BY n.updated_at DESC, n.id DESC",
+    inText: words.map((_, i) => `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`).join(" AND "),
+    inTitle: words.map((_, i) => `n.search_title LIKE :w${i}`).join(" OR "),
+    titleQuery: words.map((w) => `${bucket}${w}*`).join(" "),
+    allQuery: words.map((w) => `+${bucket}${w}*`).join(" "),
+  };
+  const page = words.length > 1 ? await severalWords(q) : await oneWord(q);
   if (page.length === 0) return [];
   const rows = await deps.db.sequelize.query<Row>(
-    `SELECT id, title, description, version, created_at, updated_at FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
+    "SELECT id, title, description, version, created_at, updated_at FROM notes WHERE id IN (:ids) AND owner_id = :ownerId",
     { replacements: { ids: page.map((r) => r.id), ownerId }, type: QueryTypes.SELECT },
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return page.flatMap((r) => byId.get(r.id) ?? []);
+}
+
+interface MysqlSearch {
+  select: (sql: string, replacements?: Record<string, unknown>) => Promise<Candidate[]>;
+  terms: string[];
+  offset: number;
+  /** offset + limit: the page is ranked hits [offset, need). */
+  need: number;
+  owned: string;
+  newestFirst: string;
+  /** Every term starts a word of the title or the text (SQL condition on `n`). */
+  inText: string;
+  /** Some term starts a word of the title. */
+  inTitle: string;
+  /** Boolean-mode queries: any term (for the title index), every term (for both columns). */
+  titleQuery: string;
+  allQuery: string;
+}
+
+const ranked = (rows: Candidate[], tier: (row: Candidate) => number): Ranked[] =>
+  rows.map((r) => ({ ...r, tier: tier(r), at: new Date(iso(r.updated_at)).getTime() }));
+const titleWords = (q: MysqlSearch) => (row: Candidate) => termsStartingWords(row.title, q.terms);
+
+/** Every hit, through the full-text index of both columns; null when there are more than MATCH_CAP. */
+async function allMatches(q: MysqlSearch): Promise<Candidate[] | null> {
+  const rows = await q.select(
+    `SELECT n.id, n.title, n.updated_at FROM notes n
+      WHERE MATCH(n.search_title, n.search_body) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned}
+      LIMIT ${MATCH_CAP + 1}`,
+    { query: q.allQuery },
+  );
+  return rows.length <= MATCH_CAP ? rows : null;
+}
+
+/**
+ * For a query matching very many notes: the hits newest first, ranked within consecutive blocks
+ * of WINDOW. Such hits are dense among the owner's notes, so the walk stops early.
+ */
+async function inRecentBlocks(q: MysqlSearch): Promise<Candidate[]> {
+  const skip = Math.floor(q.offset / WINDOW) * WINDOW;
+  const rows = ranked(
+    await q.select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`, {
+      take: Math.ceil(q.need / WINDOW) * WINDOW - skip,
+      skip,
+    }),
+    titleWords(q),
+  );
+  const blocks: Ranked[] = [];
+  for (let i = 0; i < rows.length; i += WINDOW) blocks.push(...rows.slice(i, i + WINDOW).sort(byRank));
+  return blocks.slice(q.offset - skip, q.need - skip);
+}
+
+/** Several words: their intersection is usually small, and then it is the whole ranked answer. */
+async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
+  const matches = await allMatches(q);
+  return matches ? ranked(matches, titleWords(q)).sort(byRank).slice(q.offset, q.need) : inRecentBlocks(q);
+}
+
+/**
+ * One word: the notes with it in the title, through the title index (a title is short, so there
+ * are few), rank first, newest edit first. The rest of the page comes from the other hits, newest
+ * edit first: from the owner's RECENT_NOTES most recent notes (a short walk when such hits are
+ * common), or else through the full-text index when it matches at most MATCH_CAP notes, or else
+ * from all the owner's notes newest first (the hits are then common enough to stop early).
+ * Past TITLE_CAP title hits (one or two letters, or a word in most titles), the ranking applies
+ * within blocks of recent hits instead.
+ */
+async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
+  const titled = await q.select(
+    `SELECT n.id, n.title, n.updated_at FROM notes n
+      WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
+    { query: q.titleQuery },
+  );
+  if (titled.length > TITLE_CAP) return inRecentBlocks(q);
+  const titleHits = ranked(titled, () => 1).sort(byRank);
+  const page: Candidate[] = titleHits.slice(q.offset, q.need);
+  if (titleHits.length >= q.need) return page;
+
+  const skip = Math.max(0, q.offset - titleHits.length);
+  const take = q.need - titleHits.length - skip;
+  const titleIds = new Set(titleHits.map((r) => r.id));
+  const rest = (rows: Candidate[]) => rows.filter((r) => !titleIds.has(r.id));
+  const walk = (floor: string | Date | null) =>
+    q.select(
+      `SELECT n.id, n.title, n.updated_at FROM notes n
+        WHERE ${q.owned} AND NOT (${q.inTitle}) AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"}
+        ${q.newestFirst} LIMIT :take OFFSET :skip`,
+      { take, skip, floor },
+    );
+  const fromRecent = async () => {
+    const [edge] = await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`);
+    const rows = await walk(edge?.updated_at ?? null);
+    return rows.length === take || !edge ? rows : null;
+  };
+  const fromIndex = async () => {
+    const matches = await allMatches(q);
+    return matches && ranked(rest(matches), () => 0).sort(byRank).slice(skip, skip + take);
+  };
+  // Few title hits predict few hits at all (a title is a short text): then the index first.
+  const others =
+    titleHits.length < FEW_TITLE_HITS
+      ? ((await fromIndex()) ?? (await fromRecent()) ?? (await walk(null)))
+      : ((await fromRecent()) ?? (await fromIndex()) ?? (await walk(null)));
+  return [...page, ...rest(others)];
 }
