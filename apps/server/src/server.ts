@@ -6,44 +6,12 @@ import { serve } from "@hono/node-server";
 import type { Config } from "@notebox/config";
 import { purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
 import { createApp, type AppOptions } from "./app";
+import { pullStream } from "./routes/streams";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
 
 /** Responses whose bodies are streamed for a long time: file downloads and note exports. */
 const STREAMED_ROUTES = /^\/api\/v1\/(files\/[^/]+\/content|notes\/export)$/;
-
-/** Passes `body` through, reading only when asked (no read-ahead), and calls `done` once at its end. */
-function untilDone(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let called = false;
-  const once = () => {
-    if (!called) {
-      called = true;
-      done();
-    }
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = await reader.read();
-          if (next.done) {
-            controller.close();
-            once();
-          } else controller.enqueue(next.value);
-        } catch (error) {
-          controller.error(error);
-          once();
-        }
-      },
-      async cancel(reason) {
-        once();
-        await reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 /** How long SIGTERM waits for in-flight requests (Kubernetes allows 30 s by default). */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -96,7 +64,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // A download or an export is in flight until its last byte is sent, not when the handler returns.
       if (response.body && STREAMED_ROUTES.test(new URL(request.url).pathname)) {
         streaming = true;
-        return new Response(untilDone(response.body, finished), response);
+        return new Response(pullStream(response.body, { onEnd: finished }), response);
       }
       return response;
     } finally {

@@ -1,5 +1,5 @@
 // The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure whenever PUBLIC_URL is https.
-import { SESSION_TTL_MS } from "@notebox/core";
+import { SESSION_TTL_MS, type Authentication } from "@notebox/core";
 
 export const SESSION_COOKIE = "notebox_session";
 
@@ -18,6 +18,21 @@ export function serializeClearedCookie(secure: boolean): string {
   return [`${SESSION_COOKIE}=`, "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=0", ...(secure ? ["Secure"] : [])].join(
     "; ",
   );
+}
+
+/**
+ * The Set-Cookie value that carries out an authentication's cookie outcome: the same token with
+ * a fresh expiry when the session was renewed, an expired cookie when it is no longer valid, or
+ * null when the cookie stays as it is.
+ */
+export function sessionCookieUpdate(
+  cookie: Authentication["cookie"],
+  token: string | null,
+  secure: boolean,
+): string | null {
+  if (cookie === "renew" && token) return serializeSessionCookie(token, secure);
+  if (cookie === "clear") return serializeClearedCookie(secure);
+  return null;
 }
 
 export function readCookie(header: string | null | undefined, name: string): string | null {

@@ -1,22 +1,30 @@
 // One place builds tRPC: the request context, the error formatter, and the procedure builders.
 import {
+  apiKeyNotAccepted,
   AppError,
+  authenticate,
+  invalidBearer,
   passwordChangeRequired,
-  validateApiKey,
-  validateSessionToken,
-  verifyBearerToken,
+  type Caller,
   type CoreDeps,
   type RequestMeta,
 } from "@notebox/core";
 import { isDatabaseUnavailable, type UserRow } from "@notebox/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
-import { readCookie, serializeClearedCookie, serializeSessionCookie, SESSION_COOKIE } from "./cookies";
+import {
+  readCookie,
+  serializeClearedCookie,
+  serializeSessionCookie,
+  SESSION_COOKIE,
+  sessionCookieUpdate,
+} from "./cookies";
 
+/** Who is calling, as core's authenticate() found it. */
 export interface Auth {
   user: UserRow;
   /** How the caller proved who they are: the browser's cookie, a JWT, or an API key. */
-  kind: "session" | "jwt" | "apiKey";
+  kind: Caller["kind"];
   /** The session behind this request; null for bearer callers. */
   sessionId: string | null;
   /** The API key, when the caller presented one (only auth.issueToken accepts it). */
@@ -48,34 +56,15 @@ export async function createContext({ deps, req, resHeaders, ip, requestId }: Cr
   const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
 
-  let auth: Auth | null = null;
-  let bearerRefused = false;
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
   const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
-  if (bearer) {
-    // A bearer credential decides alone; a cookie that came along is ignored.
-    if (bearer.startsWith("nbk_")) {
-      const valid = await validateApiKey({ deps, key: bearer });
-      if (valid) auth = { user: valid.user, kind: "apiKey", sessionId: null, apiKeyId: valid.apiKey.id };
-    } else {
-      const user = await verifyBearerToken({ deps, token: bearer });
-      if (user) auth = { user, kind: "jwt", sessionId: null, apiKeyId: null };
-    }
-    bearerRefused = auth === null;
-  } else if (token) {
-    const valid = await validateSessionToken({ deps, token });
-    if (valid) {
-      auth = { user: valid.user, kind: "session", sessionId: valid.session.id, apiKeyId: null };
-      if (valid.renewed) setSessionCookie(token);
-    } else {
-      clearSessionCookie();
-    }
-  }
+  const authentication = await authenticate({ deps, authorization: req.headers.get("authorization"), sessionToken: token });
+  const cookie = sessionCookieUpdate(authentication.cookie, token, secure);
+  if (cookie) resHeaders.append("set-cookie", cookie);
   return {
     deps,
     meta: { ip, userAgent: req.headers.get("user-agent") },
-    auth,
-    bearerRefused,
+    auth: authentication.caller,
+    bearerRefused: authentication.outcome === "bearerRefused",
     requestId,
     resHeaders,
     setSessionCookie,
@@ -174,8 +163,13 @@ const noNul = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(noNul).use(appErrors);
 
+/** A core refusal (the same ones the file and export routes give) as the tRPC error with its code. */
+function refusal(error: AppError): TRPCError {
+  return new TRPCError({ code: error.code, message: error.message, cause: error });
+}
+
 const refuseBadBearer = publicProcedure.use(({ ctx, next }) => {
-  if (ctx.bearerRefused) throw new TRPCError({ code: "UNAUTHORIZED", message: "The access token is not valid." });
+  if (ctx.bearerRefused) throw refusal(invalidBearer());
   return next();
 });
 
@@ -190,9 +184,7 @@ const signedIn = refuseBadBearer.use(({ ctx, next }) => {
  * refused here, and on the file and export routes by the server's requestUser.
  */
 function refuseUntilPasswordChanged(auth: Auth): void {
-  if (!auth.user.mustChangePassword) return;
-  const refusal = passwordChangeRequired();
-  throw new TRPCError({ code: "FORBIDDEN", message: refusal.message, cause: refusal });
+  if (auth.user.mustChangePassword) throw refusal(passwordChangeRequired());
 }
 
 /** Signed in by any means, API key included: only auth.issueToken is built on this. */
@@ -206,9 +198,7 @@ export const credentialProcedure = signedIn.use(({ ctx, next }) => {
  * auth.changePassword and auth.sessions.* are built on this.
  */
 export const passwordChangeProcedure = signedIn.use(({ ctx, next }) => {
-  if (ctx.auth.kind === "apiKey") {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Exchange the API key for a token with auth.issueToken." });
-  }
+  if (ctx.auth.kind === "apiKey") throw refusal(apiKeyNotAccepted());
   return next();
 });
 

@@ -25,6 +25,7 @@ export {
   type SessionSummary,
   type ValidSession,
 } from "./sessions/sessions";
+export { apiKeyNotAccepted, authenticate, invalidBearer, type Authentication, type Caller } from "./sessions/authenticate";
 export { adminStats, listUsers, type AdminUserListItem, type AdminUserSummary, type UserSort } from "./admin/users";
 export type { Page } from "./pagination";
 export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";

@@ -1,25 +1,78 @@
+// Response bodies streamed at the pace the client reads them: file downloads and note exports.
 import type { Readable } from "node:stream";
+
+/** One chunk at a time from a Node stream or a web stream, and a way to stop it. */
+interface ChunkSource {
+  read(): Promise<Uint8Array | null>;
+  cancel(reason: unknown): void | Promise<void>;
+}
+
+function nodeSource(readable: Readable): ChunkSource {
+  const chunks = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return {
+    async read() {
+      const next: IteratorResult<Buffer> = await chunks.next();
+      return next.done ? null : new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    },
+    cancel() {
+      readable.destroy();
+    },
+  };
+}
+
+function webSource(stream: ReadableStream<Uint8Array>): ChunkSource {
+  const reader = stream.getReader();
+  return {
+    async read() {
+      const next = await reader.read();
+      return next.done ? null : next.value;
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
+
+export interface PullStreamOptions {
+  /**
+   * Called once when the stream has ended, failed or been cancelled: the server counts a
+   * streamed response in flight until then, so a SIGTERM drain waits for its last byte.
+   */
+  onEnd?: () => void;
+}
 
 /**
  * A web stream that reads the next chunk only when the HTTP layer asks for one
  * (highWaterMark 0): with the node-server adapter waiting for 'drain', a slow client holds the
  * read back, so memory stays flat whatever the size. (Readable.toWeb on Node 20 reads ahead.)
  */
-export function pullStream(readable: Readable): ReadableStream<Uint8Array> {
-  const chunks = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+export function pullStream(
+  source: Readable | ReadableStream<Uint8Array>,
+  { onEnd }: PullStreamOptions = {},
+): ReadableStream<Uint8Array> {
+  const chunks = source instanceof ReadableStream ? webSource(source) : nodeSource(source);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    onEnd?.();
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const next: IteratorResult<Buffer> = await chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+          const chunk = await chunks.read();
+          if (chunk !== null) controller.enqueue(chunk);
+          else {
+            controller.close();
+            end();
+          }
         } catch (error) {
           controller.error(error);
+          end();
         }
       },
-      cancel() {
-        readable.destroy();
+      async cancel(reason) {
+        end();
+        await chunks.cancel(reason);
       },
     },
     { highWaterMark: 0 },

@@ -1,0 +1,78 @@
+// Who is calling: the one reading of a request's credentials, shared by tRPC and the plain HTTP
+// routes (file transfer, notes export), so both accept, renew and refuse them alike.
+import type { UserRow } from "@notebox/db";
+import type { CoreDeps } from "../deps";
+import { AppError } from "../errors";
+import { validateApiKey, verifyBearerToken } from "../tokens";
+import { validateSessionToken } from "./sessions";
+
+/** How the caller proved who they are: the browser's session cookie, a JWT, or an API key. */
+export type Caller =
+  | { kind: "session"; user: UserRow; sessionId: string; apiKeyId: null }
+  | { kind: "jwt"; user: UserRow; sessionId: null; apiKeyId: null }
+  | { kind: "apiKey"; user: UserRow; sessionId: null; apiKeyId: string };
+
+/**
+ * What the request's credentials amount to. `cookie` says what the response must do with the
+ * session cookie: send it again (its expiry moved), clear it (it no longer names a live session),
+ * or leave it alone.
+ */
+export type Authentication =
+  /** No credential came with the request. */
+  | { outcome: "anonymous"; caller: null; cookie: "keep" }
+  | { outcome: "signedIn"; caller: Caller; cookie: "keep" | "renew" }
+  /** A bearer credential came and is not valid (expired, revoked, forged); any cookie was not looked at. */
+  | { outcome: "bearerRefused"; caller: null; cookie: "keep" }
+  /** The session cookie is expired, signed out or revoked: the browser should forget it. */
+  | { outcome: "cookieRefused"; caller: null; cookie: "clear" };
+
+/** API keys carry this prefix (see tokens.ts); any other bearer is taken for a JWT. */
+const API_KEY_PREFIX = "nbk_";
+
+/**
+ * Reads the `Authorization` header and the session cookie's value. A bearer credential decides
+ * alone: when one is sent, a cookie that came along is ignored, so a bad bearer never falls back
+ * to the browser's session. Database errors propagate (the HTTP layer answers 503).
+ */
+export async function authenticate({
+  deps,
+  authorization,
+  sessionToken,
+}: {
+  deps: CoreDeps;
+  authorization: string | null | undefined;
+  sessionToken: string | null | undefined;
+}): Promise<Authentication> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (bearer) {
+    const caller = await bearerCaller(deps, bearer);
+    return caller ? { outcome: "signedIn", caller, cookie: "keep" } : { outcome: "bearerRefused", caller: null, cookie: "keep" };
+  }
+  if (!sessionToken) return { outcome: "anonymous", caller: null, cookie: "keep" };
+  const valid = await validateSessionToken({ deps, token: sessionToken });
+  if (!valid) return { outcome: "cookieRefused", caller: null, cookie: "clear" };
+  return {
+    outcome: "signedIn",
+    caller: { kind: "session", user: valid.user, sessionId: valid.session.id, apiKeyId: null },
+    cookie: valid.renewed ? "renew" : "keep",
+  };
+}
+
+async function bearerCaller(deps: CoreDeps, bearer: string): Promise<Caller | null> {
+  if (bearer.startsWith(API_KEY_PREFIX)) {
+    const valid = await validateApiKey({ deps, key: bearer });
+    return valid ? { kind: "apiKey", user: valid.user, sessionId: null, apiKeyId: valid.apiKey.id } : null;
+  }
+  const user = await verifyBearerToken({ deps, token: bearer });
+  return user ? { kind: "jwt", user, sessionId: null, apiKeyId: null } : null;
+}
+
+/** The answer to a bearer credential that is not valid, wherever a signed-in caller is needed. */
+export function invalidBearer(): AppError {
+  return new AppError("UNAUTHORIZED", "The access token is not valid.");
+}
+
+/** The answer to an API key anywhere but auth.issueToken: it must be exchanged for a JWT first. */
+export function apiKeyNotAccepted(): AppError {
+  return new AppError("UNAUTHORIZED", "Exchange the API key for a token with auth.issueToken.");
+}
