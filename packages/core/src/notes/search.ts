@@ -76,7 +76,7 @@ export async function searchNotes({
 
 /**
  * The owner's bucket as the migration computes it: 5 bits from each of the owner id's last five
- * characters. The owner's notes are the FTS rowids from bucket << 36 to that plus 2^36 - 1.
+ * characters. A note's FTS rowid is (bucket << 36) | its rowid in `notes`.
  */
 function sqliteBucket(ownerId: string): number {
   let bucket = 0;
@@ -87,8 +87,9 @@ const SQLITE_NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
 
 /**
  * Every term as a quoted prefix (nothing typed is FTS5 syntax), within the owner's rowid range so
- * FTS5 reads only that part of each doclist. The tier counts the terms found in the title, one
- * title-only match per term; both are sets the size of one person's matches.
+ * FTS5 reads only that part of each doclist. The owner's notes are then walked in the covering
+ * `notes_by_updated` index (no table row read) and kept when in the match set; the tier counts
+ * the terms found in the title, one title-only match per term. Only the page's rows are read.
  */
 async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
   const replacements: Record<string, unknown> = {
@@ -98,21 +99,25 @@ async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], li
     limit,
     offset,
   };
-  const range = `rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${SQLITE_NOTE_ROWID_MASK}`;
+  const matching = (match: string) =>
+    `((:bucket << 36) | o.rowid) IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ${match}
+       AND rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${SQLITE_NOTE_ROWID_MASK})`;
   const tier = terms
     .map((t, i) => {
       replacements[`title${i}`] = `title : "${t}"*`;
-      return `(rowid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH :title${i} AND ${range}))`;
+      return `(${matching(`:title${i}`)})`;
     })
     .join(" + ");
   return deps.db.sequelize.query<Row>(
-    `SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
-       FROM (SELECT rowid AS k, ${tier} AS tier FROM notes_fts WHERE notes_fts MATCH :all AND ${range}) m
-      -- CROSS JOIN keeps the full-text match first; the mask is the note's own rowid.
-      CROSS JOIN notes n ON n.rowid = (m.k & ${SQLITE_NOTE_ROWID_MASK})
-      WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL
-      ORDER BY m.tier DESC, n.updated_at DESC, n.id DESC
-      LIMIT :limit OFFSET :offset`,
+    `WITH page AS (
+       SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id, ${tier} AS tier
+         FROM notes o INDEXED BY notes_by_updated
+        WHERE o.owner_id = :ownerId AND o.deleted_at IS NULL AND ${matching(":all")}
+        ORDER BY tier DESC, edited DESC, id DESC
+        LIMIT :limit OFFSET :offset)
+     SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
+       FROM page CROSS JOIN notes n ON n.rowid = page.note
+      ORDER BY page.tier DESC, page.edited DESC, page.id DESC`,
     { replacements, type: QueryTypes.SELECT },
   );
 }

@@ -7,8 +7,9 @@ import type { Migration } from "../migrate";
  * SQLite: a contentless FTS5 table whose rowid is (owner bucket << 36) | notes.rowid, where the
  * bucket is 25 bits taken from the last five characters of the owner id. One person's notes are
  * then one rowid range, which FTS5 seeks to inside every doclist. `detail=column` (no positions:
- * highlighting is done in code) and prefix indexes for 1-3 letters keep as-you-type prefixes off
- * the slow path that merges every matching term of the whole table.
+ * highlighting is done in code) keeps doclists small, and prefix indexes for 1 to 6 letters keep
+ * as-you-type prefixes off the slow path that merges every matching term of the whole table
+ * (a longer prefix matches few words).
  *
  * MySQL/MariaDB: InnoDB reads a term's whole posting list, and the SQL layer fetches the row of
  * every match. The stored columns `search_title` and `search_body` therefore repeat the text with
@@ -37,7 +38,7 @@ async function sqliteUp(query: (sql: string) => Promise<unknown>) {
   await query(`CREATE VIRTUAL TABLE notes_fts USING fts5(
     title, description,
     content='', contentless_delete=1, detail=column,
-    tokenize='unicode61 remove_diacritics 2', prefix='1 2 3'
+    tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4 5 6'
   )`);
   await query(`INSERT INTO notes_fts(rowid, title, description)
     SELECT ${sqliteKey("n")}, n.title, n.description FROM notes n WHERE n.deleted_at IS NULL ORDER BY 1`);
