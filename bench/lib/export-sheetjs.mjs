@@ -1,8 +1,8 @@
 // The sheetjs-style prototype for bench/export.mjs (run in its own process): one user's notes read
-// from the SQLite file in keyset batches of 1,000, as the server does, into a styled worksheet
-// (bold header, column widths, date cells), written with XLSX.write({type: "buffer"}). SheetJS
-// has no streaming .xlsx writer: the whole workbook is built in memory. Prints one JSON line:
-// bytes, seconds, and peak RSS growth (VmHWM) over the RSS before the first row was read.
+// from the SQLite file in keyset batches of 250, as the server does for .xlsx, into a styled
+// worksheet (bold header, column widths, date cells), written with XLSX.write({type: "buffer"}).
+// SheetJS has no streaming .xlsx writer: the whole workbook is built in memory. Prints one JSON
+// line: bytes, seconds, and peak RSS growth (VmHWM) over the RSS before the first row was read.
 // Writing only: SheetJS never reads a spreadsheet here (its reader has a prototype-pollution CVE).
 import { readFileSync } from "node:fs";
 import sqlite3 from "sqlite3";
@@ -23,11 +23,11 @@ for (;;) {
   const rows = await all(
     `SELECT id, title, description, created_at, updated_at FROM notes
       WHERE owner_id = ? AND deleted_at IS NULL ${after ? "AND (updated_at < ? OR (updated_at = ? AND id < ?))" : ""}
-      ORDER BY updated_at DESC, id DESC LIMIT 1000`,
+      ORDER BY updated_at DESC, id DESC LIMIT 250`,
     after ? [ownerId, after.updated_at, after.updated_at, after.id] : [ownerId],
   );
   for (const row of rows) aoa.push([cell(row.title), cell(row.description), toDate(row.created_at), toDate(row.updated_at), row.id]);
-  if (rows.length < 1000) break;
+  if (rows.length < 250) break;
   after = rows[rows.length - 1];
 }
 const sheet = XLSX.utils.aoa_to_sheet(aoa, { cellDates: true, dateNF: "yyyy-mm-dd hh:mm" });

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { crc32, inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
 import { newId, ownerKeyOf, QueryTypes } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +34,7 @@ const tricky: { title: string; description: string }[] = [
   { title: "  spaces around  ", description: "_x000D_ is literal, _x005F\r too; a\rlone CR" },
   { title: "Empty text", description: "" },
   { title: "Markdown", description: "# Heading\n\n- item *one*\n- item `two`\n\n| a | b |\n|---|---|" },
+  { title: "<b>Markup</b> & &amp; entities", description: "a < b > c && ]]> <![CDATA[ x ]]> </t></is></c>" },
 ];
 
 const formulaStart = /^[=+\-@\t\r]/;
@@ -142,6 +144,40 @@ async function readXlsx(body: Buffer) {
   await workbook.xlsx.load(body as unknown as ExcelJS.Buffer);
   const sheet = workbook.worksheets[0]!;
   return { workbook, sheet };
+}
+
+/**
+ * The zip's entries as its central directory lists them, each checked against its local header,
+ * its size and its CRC-32 (ExcelJS's reader checks none of these; Excel does).
+ */
+function zipEntries(zip: Buffer): Map<string, Buffer> {
+  const entries = new Map<string, Buffer>();
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  expect(end).toBe(zip.length - 22);
+  let at = zip.readUInt32LE(end + 16);
+  expect(at + zip.readUInt32LE(end + 12)).toBe(end);
+  for (let n = zip.readUInt16LE(end + 10); n > 0; n--) {
+    expect(zip.readUInt32LE(at)).toBe(0x02014b50);
+    const [method, crc, compressed, size, nameLength, local] = [
+      zip.readUInt16LE(at + 10),
+      zip.readUInt32LE(at + 16),
+      zip.readUInt32LE(at + 20),
+      zip.readUInt32LE(at + 24),
+      zip.readUInt16LE(at + 28),
+      zip.readUInt32LE(at + 42),
+    ];
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    expect(zip.readUInt32LE(local), name).toBe(0x04034b50);
+    expect(zip.toString("utf8", local + 30, local + 30 + nameLength), name).toBe(name);
+    const start = local + 30 + nameLength + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(start, start + compressed);
+    const data = method === 8 ? inflateRawSync(raw) : raw;
+    expect(data.length, name).toBe(size);
+    expect(crc32(data), name).toBe(crc);
+    entries.set(name, data);
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
 }
 
 /** Every cell of the sheet, for the checks that must hold everywhere. */
@@ -288,6 +324,40 @@ describe("notes export", () => {
     for (const attack of ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx", "\rx"]) expect(titles).toContain(`'${attack}`);
   });
 
+  it("xlsx: a sound zip (every part's header, size and CRC-32 check out) of XML parts without raw control characters", async () => {
+    const { client } = await seedNotes();
+    const parts = zipEntries((await download(client, "xlsx")).body);
+    expect([...parts.keys()]).toEqual([
+      "[Content_Types].xml",
+      "_rels/.rels",
+      "docProps/core.xml",
+      "xl/workbook.xml",
+      "xl/_rels/workbook.xml.rels",
+      "xl/styles.xml",
+      "xl/worksheets/sheet1.xml",
+    ]);
+    for (const [name, data] of parts) {
+      const xml = data.toString("utf8");
+      expect(xml, name).toMatch(/^<\?xml version="1\.0" encoding="UTF-8" standalone="yes"\?>\n<[A-Za-z:]+[ >]/);
+      // eslint-disable-next-line no-control-regex -- none of these may reach the XML
+      expect(xml, name).not.toMatch(/[\x00-\x08\x0B\x0C\x0E-\x1F\r]/);
+    }
+    const sheet = parts.get("xl/worksheets/sheet1.xml")!.toString("utf8");
+    expect(sheet).not.toContain("<f>");
+    expect(sheet.endsWith("</worksheet>")).toBe(true);
+  });
+
+  it("xlsx: drops the control characters XML cannot hold, keeps tab, LF, CR and the rest", async () => {
+    const { user, account } = await createUser(t);
+    const description = "bell\u0007 nul\u0000 tab\t lf\n cr\r esc\u001b del\u007f \ufffe\uffff end";
+    await t.models.Note.create({ id: newId(), ownerId: user.id, ownerKey: ownerKeyOf(user.id), title: "\u0001=1", description });
+    const body = (await download(await signIn(t, account), "xlsx")).body;
+    const { sheet } = await readXlsx(body);
+    // What is left after the drop is what the formula check sees.
+    expect(sheet.getRow(2).getCell(1).text).toBe("'=1");
+    expect(sheet.getRow(2).getCell(2).text).toBe("bell nul tab\t lf\n cr\r esc del\u007f  end");
+  });
+
   it("xlsx: a text longer than an Excel cell is cut with a note; csv keeps all of it", async () => {
     const { user, account } = await createUser(t);
     const long = `${"a".repeat(32_760)}😀${"b".repeat(50_000)}`;
@@ -371,15 +441,17 @@ describe("a large export", () => {
       updatedAt: new Date(Date.UTC(2026, 1, 1) - i * 1000),
     }));
     await t.models.Note.bulkCreate(rows);
-    // The oldest note, so it is in the second batch, long after the headers went out.
+    // The oldest note, so it is in a later batch, long after the headers went out.
     await t.models.Note.sequelize!.query(
       "UPDATE notes SET created_at = 'not a date' WHERE id = :id",
       { replacements: { id: rows[rows.length - 1]!.id }, type: QueryTypes.UPDATE },
     );
     const broken = await signIn(t, account);
-    const res = await broken.fetch("/api/v1/notes/export?format=csv");
-    expect(res.status).toBe(200);
-    await expect(res.arrayBuffer()).rejects.toThrow();
+    for (const format of ["csv", "xlsx"]) {
+      const res = await broken.fetch(`/api/v1/notes/export?format=${format}`);
+      expect(res.status, format).toBe(200);
+      await expect(res.arrayBuffer(), format).rejects.toThrow();
+    }
     expect((await t.client().fetch("/healthz")).status).toBe(200);
     expect(parseCsv((await download(client, "csv")).body.subarray(3).toString("utf8")).length).toBe(total + 1);
   });
