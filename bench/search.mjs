@@ -5,6 +5,7 @@
 // BENCH_NOTES=200000 scales the corpus down for a quick run. BENCH_SEARCH_KEEP=dir keeps the
 // generated databases (SQLite under dir, MariaDB's notebox_bench_search) and reuses them on the
 // next run with the same BENCH_NOTES; pending migrations are applied to them first.
+// BENCH_SEARCH_SQLITE=0 skips SQLite.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -46,7 +47,7 @@ console.log(
     `${queries.length} queries, one at a time, up to ${ROUNDS} rounds in ${BUDGET_S} s${TOTAL < 1_000_000 ? "  (scaled down by BENCH_NOTES)" : ""}`,
 );
 
-await benchSqlite();
+if (process.env.BENCH_SEARCH_SQLITE !== "0") await benchSqlite();
 if (MYSQL_URL) await benchMysql(MYSQL_URL);
 else console.log("  MariaDB/MySQL: skipped (set BENCH_MYSQL_URL, e.g. mysql://notebox:notebox@127.0.0.1:3306/)");
 
@@ -430,7 +431,7 @@ async function timedRounds(time) {
   const slowest = [...perQuery]
     .map(([q, ms]) => [q, percentile(ms, 50)])
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 3);
+    .slice(0, 5);
   return { times, rounds, slowest };
 }
 

@@ -137,7 +137,7 @@ const RECENT_NOTES = 1000;
 const MATCH_CAP = 1000;
 /** Fewer title hits than this suggest a rare word: ask the full-text index before the recent notes. */
 const FEW_TITLE_HITS = 20;
-/** Block size of the ranking when more than TITLE_CAP notes have a query word in the title. */
+/** Block size of the ranking past TITLE_CAP title hits or MATCH_CAP hits of several words. */
 const WINDOW = 100;
 
 interface Candidate {
