@@ -1,21 +1,19 @@
 // Accounts through the real web app in Chromium: sign-up with the emailed code, sign-in and out,
 // password reset from the emailed link, password change, sessions, cookie and CSP in the browser,
 // and who sees the admin page. One server and one browser; every test opens fresh contexts.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { SESSION_COOKIE } from "@notebox/api";
-import { createUser, newAccount, startTestServer, type TestServer } from "../support/server";
+import { createUser, newAccount } from "../support/server";
 import { codeFrom, resetLinkFrom } from "../support/smtp";
 import {
   browserAvailable,
   cookieNamed,
-  launchBrowser,
   mainNav,
   noProblems,
-  openPage,
   signInThroughUi,
+  useBrowserSuite,
   waitForPath,
-  watchProblems,
 } from "./browser";
 
 const LAPTOP_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -28,32 +26,8 @@ const TABLET_UA =
 const poll = { timeout: 10_000, interval: 100 };
 
 describe.skipIf(!browserAvailable)("accounts in the browser", () => {
-  let t: TestServer;
-  let browser: Browser;
-  /** Every context of every test reports here; each test ends by checking it stayed empty. */
-  const problems = noProblems();
-  let contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
-    expect(seen).toEqual({ csp: [], errors: [] });
-  });
-
-  /** A new device: its own cookie jar and one page, watched for CSP violations and page errors. */
-  async function device(userAgent?: string) {
-    const opened = await openPage(browser, { baseURL: t.url, userAgent, problems });
-    contexts.push(opened.context);
-    return opened;
-  }
+  const suite = useBrowserSuite();
+  const { device } = suite;
 
   const formError = (page: Page) => page.locator("[data-form-error]");
   const fieldError = (page: Page, field: string) => page.locator(`[data-field-error="${field}"]`);
@@ -87,7 +61,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     await waitForPath(page, "/verify");
     expect(new URL(page.url()).searchParams.get("email")).toBe(account.email);
     expect(await page.getByLabel("Email").inputValue()).toBe(account.email);
-    const code = codeFrom(await t.smtp.waitFor(account.email, /code/i));
+    const code = codeFrom(await suite.server.smtp.waitFor(account.email, /code/i));
 
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
     const codeInput = page.getByLabel("Code");
@@ -117,7 +91,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("refuses a wrong password without a cookie, signs in, and signs out from the nav", async () => {
-    const { account } = await createUser(t);
+    const { account } = await createUser(suite.server);
     const { context, page } = await device();
 
     await page.goto("/sign-in");
@@ -153,7 +127,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("resets a forgotten password from the emailed link", async () => {
-    const { account } = await createUser(t);
+    const { account } = await createUser(suite.server);
     const { page } = await device();
     const status = page.getByRole("status");
 
@@ -173,8 +147,8 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     const forOwner = await requestLink(account.email);
     expect(forOwner).toBe(forUnknown);
 
-    const link = resetLinkFrom(await t.smtp.waitFor(account.email, /reset/i));
-    expect(link.startsWith(`${t.url}/reset-password#token=`)).toBe(true);
+    const link = resetLinkFrom(await suite.server.smtp.waitFor(account.email, /reset/i));
+    expect(link.startsWith(`${suite.server.url}/reset-password#token=`)).toBe(true);
     await page.goto(link);
     // The token leaves the address bar (and history) as soon as the page has read it.
     await page.waitForURL((url) => url.pathname === "/reset-password" && url.hash === "");
@@ -196,10 +170,10 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("changes the password on /account and signs the other device out", async () => {
-    const { account } = await createUser(t);
-    const other = await device(PHONE_UA);
+    const { account } = await createUser(suite.server);
+    const other = await device({ userAgent: PHONE_UA });
     await signInThroughUi(other.page, account);
-    const { page } = await device(LAPTOP_UA);
+    const { page } = await device({ userAgent: LAPTOP_UA });
     await signInThroughUi(page, account);
 
     await mainNav(page).getByRole("link", { name: "Account" }).click();
@@ -240,9 +214,9 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("lists sessions, revokes one, and signs out everywhere else", async () => {
-    const { account } = await createUser(t);
-    const laptop = await device(LAPTOP_UA);
-    const phone = await device(PHONE_UA);
+    const { account } = await createUser(suite.server);
+    const laptop = await device({ userAgent: LAPTOP_UA });
+    const phone = await device({ userAgent: PHONE_UA });
     await signInThroughUi(laptop.page, account);
     await signInThroughUi(phone.page, account);
 
@@ -268,7 +242,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     await expectSentToSignIn(phone.page);
 
     // Two devices more, then all but this one go at once.
-    const tablet = await device(TABLET_UA);
+    const tablet = await device({ userAgent: TABLET_UA });
     await signInThroughUi(phone.page, account);
     await signInThroughUi(tablet.page, account);
     await page.reload();
@@ -287,7 +261,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("keeps the session cookie out of scripts' reach and breaks no CSP rule", async () => {
-    const { account } = await createUser(t);
+    const { account } = await createUser(suite.server);
     const { context, page } = await device();
     const response = await page.goto("/sign-in");
     const csp = (await response?.allHeaders())?.["content-security-policy"] ?? "";
@@ -320,10 +294,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   it("would notice a CSP violation: an injected inline script is blocked and reported", async () => {
     // The control for the check above: the same watcher, on a page where a violation is forced.
     const own = noProblems();
-    const context = await browser.newContext({ baseURL: t.url });
-    contexts.push(context);
-    watchProblems(context, own);
-    const page = await context.newPage();
+    const { page } = await device({ problems: own });
     await page.goto("/");
     await mainNav(page).getByRole("link", { name: "Sign in" }).waitFor();
     await page.evaluate(`{
@@ -337,7 +308,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
   });
 
   it("shows the admin page to admins only", async () => {
-    const plain = await createUser(t);
+    const plain = await createUser(suite.server);
     const { page } = await device();
     const adminCalls: string[] = [];
     page.on("request", (request) => {
@@ -353,7 +324,7 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     expect(await page.getByRole("table").count()).toBe(0);
     expect(adminCalls).toEqual([]);
 
-    const admin = await createUser(t, { role: "admin" });
+    const admin = await createUser(suite.server, { role: "admin" });
     const adminDevice = await device();
     await signInThroughUi(adminDevice.page, admin.account);
     const adminLink = mainNav(adminDevice.page).getByRole("link", { name: "Admin" });

@@ -1,44 +1,14 @@
 // The admin console in Chromium: who may sign in there, and an administrator finding, disabling,
 // enabling and finally deleting an account, with the person's own browser feeling each step.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { SESSION_COOKIE } from "@notebox/api";
-import { createUser, startTestServer, type TestServer } from "../support/server";
-import {
-  browserAvailable,
-  cookieNamed,
-  launchBrowser,
-  noProblems,
-  openPage,
-  signInThroughUi,
-  waitForPath,
-} from "./browser";
+import { createUser } from "../support/server";
+import { browserAvailable, cookieNamed, signInThroughUi, useBrowserSuite, waitForPath } from "./browser";
 
 describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
-  let t: TestServer;
-  let browser: Browser;
-  const problems = noProblems();
-  let contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
-    expect(seen).toEqual({ csp: [], errors: [] });
-  });
-
-  async function device() {
-    const opened = await openPage(browser, { baseURL: t.url, problems });
-    contexts.push(opened.context);
-    return opened;
-  }
+  const suite = useBrowserSuite();
+  const { device } = suite;
 
   async function adminSignIn(page: Page, account: { email: string; password: string }) {
     await page.goto("/admin/sign-in");
@@ -48,7 +18,7 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
   }
 
   it("refuses a non-administrator and leaves no session behind", async () => {
-    const { account } = await createUser(t);
+    const { account } = await createUser(suite.server);
     const { context, page } = await device();
     await adminSignIn(page, account);
     await page.getByText("This account is not an administrator.").waitFor();
@@ -57,8 +27,8 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
   });
 
   it("finds a user, disables, enables and deletes them", async () => {
-    const admin = await createUser(t, { role: "admin" });
-    const target = await createUser(t);
+    const admin = await createUser(suite.server, { role: "admin" });
+    const target = await createUser(suite.server);
 
     // The person is signed in on their own device.
     const person = await device();
@@ -79,7 +49,7 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
 
     await page.getByRole("button", { name: "Disable" }).click();
     await page.getByRole("button", { name: "Enable" }).waitFor();
-    expect((await t.models.User.findByPk(target.user.id))?.disabledAt).toBeTruthy();
+    expect((await suite.server.models.User.findByPk(target.user.id))?.disabledAt).toBeTruthy();
 
     // Their next page load finds them signed out.
     await person.page.goto("/account");
@@ -87,7 +57,7 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
 
     await page.getByRole("button", { name: "Enable" }).click();
     await page.getByRole("button", { name: "Disable" }).waitFor();
-    expect((await t.models.User.findByPk(target.user.id))?.disabledAt).toBeFalsy();
+    expect((await suite.server.models.User.findByPk(target.user.id))?.disabledAt).toBeFalsy();
 
     await page.getByRole("button", { name: "Delete user" }).click();
     const confirmButton = page.getByRole("button", { name: "Delete permanently" });
@@ -96,7 +66,7 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
     await page.getByLabel("Type the email address to confirm").fill(target.account.email);
     await confirmButton.click();
     await waitForPath(page, "/admin/users");
-    expect(await t.models.User.findByPk(target.user.id)).toBeNull();
+    expect(await suite.server.models.User.findByPk(target.user.id)).toBeNull();
 
     await page.goto("/admin/users");
     await page.getByLabel("Search users").fill(target.account.email);

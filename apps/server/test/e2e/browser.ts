@@ -1,8 +1,11 @@
-// Debian's Chromium driven by playwright-core. Without a browser the e2e project skips locally
-// but fails in CI, where .ci/run installs it.
+// Debian's Chromium driven by playwright-core, and the setup every end-to-end file shares. Without
+// a browser the e2e project skips locally but fails in CI, where .ci/run installs it.
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import type { Role } from "@notebox/db";
 import { chromiumPath, isCi } from "../support/env";
+import { createUser, startTestServer, type TestServer, type TestServerOptions } from "../support/server";
 
 export const browserAvailable = existsSync(chromiumPath);
 
@@ -64,6 +67,83 @@ export async function openPage(browser: Browser, { baseURL, userAgent, problems 
   if (problems) watchProblems(context, problems);
   const page = await context.newPage();
   return { context, page };
+}
+
+export interface Device {
+  context: BrowserContext;
+  page: Page;
+}
+
+export interface DeviceOptions {
+  userAgent?: string;
+  /** Where this device reports CSP violations and page errors instead of the suite's own list. */
+  problems?: PageProblems;
+}
+
+export interface BrowserSuite {
+  /** The server under test: started before the first test of the block, closed after the last. */
+  readonly server: TestServer;
+  /** A new device: its own cookie jar and one page, closed when the test ends. */
+  device: (options?: DeviceOptions) => Promise<Device>;
+  /** A new account, signed in on a new device through the sign-in page. */
+  signedIn: (options?: { role?: Role }) => Promise<Device & Awaited<ReturnType<typeof createUser>>>;
+}
+
+/**
+ * One test server and one Chromium for the describe block this is called in. Every test opens
+ * fresh devices, which are closed when it ends, and fails if any of them reported a CSP violation
+ * or an uncaught error.
+ */
+export function useBrowserSuite(options: TestServerOptions = {}): BrowserSuite {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  const problems = noProblems();
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    // Both start at once; whichever did start is closed again by afterAll when the other failed.
+    const [started, launched] = await Promise.allSettled([startTestServer(options), launchBrowser()]);
+    if (started.status === "fulfilled") server = started.value;
+    if (launched.status === "fulfilled") browser = launched.value;
+    if (started.status === "rejected") throw started.reason;
+    if (launched.status === "rejected") throw launched.reason;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
+    expect(seen).toEqual({ csp: [], errors: [] });
+  });
+
+  function running<T>(value: T | undefined): T {
+    if (value === undefined) throw new Error("The server and browser are only there inside tests and hooks.");
+    return value;
+  }
+
+  const suite: BrowserSuite = {
+    get server() {
+      return running(server);
+    },
+    async device({ userAgent, problems: own } = {}) {
+      const opened = await openPage(running(browser), {
+        baseURL: running(server).url,
+        userAgent,
+        problems: own ?? problems,
+      });
+      contexts.push(opened.context);
+      return opened;
+    },
+    async signedIn({ role } = {}) {
+      const created = await createUser(running(server), { role });
+      const opened = await suite.device();
+      await signInThroughUi(opened.page, created.account);
+      return { ...opened, ...created };
+    },
+  };
+  return suite;
 }
 
 /** Waits until the page's address (client-side navigations included) has this path. */

@@ -1,10 +1,9 @@
 // Files through the real web app in Chromium: upload by picker and by drag-and-drop, preview,
 // download, rename, delete, and the storage usage that follows.
 import { readFile } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createUser, startTestServer, type TestServer } from "../support/server";
-import { browserAvailable, launchBrowser, noProblems, openPage, signInThroughUi, waitForPath } from "./browser";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { browserAvailable, useBrowserSuite, waitForPath } from "./browser";
 
 /** A valid 1x1 transparent PNG. */
 const PNG = Buffer.from(
@@ -14,24 +13,7 @@ const PNG = Buffer.from(
 const TEXT = "hello from the e2e test\nsecond line\n";
 
 describe.skipIf(!browserAvailable)("files in the browser", () => {
-  let t: TestServer;
-  let browser: Browser;
-  const problems = noProblems();
-  let contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
-    expect(seen).toEqual({ csp: [], errors: [] });
-  });
+  const suite = useBrowserSuite();
 
   const row = (page: Page, name: string) => page.locator("[data-file-row]").filter({ has: page.getByRole("link", { name, exact: true }) });
 
@@ -48,10 +30,7 @@ describe.skipIf(!browserAvailable)("files in the browser", () => {
   }
 
   it("uploads, previews, downloads, renames and deletes files", async () => {
-    const { account } = await createUser(t);
-    const { context, page } = await openPage(browser, { baseURL: t.url, problems });
-    contexts.push(context);
-    await signInThroughUi(page, account);
+    const { page } = await suite.signedIn();
 
     await page.goto("/files");
     await page.getByRole("button", { name: "Upload files" }).waitFor();

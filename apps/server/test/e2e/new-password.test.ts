@@ -1,28 +1,17 @@
 // An account that must set a new password (one imported from the original system) in the real
 // web app: after signing in, and on every page it opens, it is sent to choose one first; then it
 // carries on to where it was going.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { createUser, startTestServer, type TestServer } from "../support/server";
-import { browserAvailable, launchBrowser, noProblems, openPage, waitForPath } from "./browser";
+import { describe, expect, it } from "vitest";
+import { createUser } from "../support/server";
+import { browserAvailable, useBrowserSuite, waitForPath } from "./browser";
 
 describe.skipIf(!browserAvailable)("choosing a new password first, in the browser", () => {
-  let t: TestServer;
-  let browser: Browser;
-  const problems = noProblems();
-
-  beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const suite = useBrowserSuite();
 
   it("sends an imported account to the new-password page until it has chosen one", async () => {
-    const { user, account } = await createUser(t);
-    await t.models.User.update({ mustChangePassword: true }, { where: { id: user.id } });
-    const { context, page } = await openPage(browser, { baseURL: t.url, problems });
+    const { user, account } = await createUser(suite.server);
+    await suite.server.models.User.update({ mustChangePassword: true }, { where: { id: user.id } });
+    const { page } = await suite.device();
 
     await page.goto("/files");
     await waitForPath(page, "/sign-in");
@@ -43,9 +32,6 @@ describe.skipIf(!browserAvailable)("choosing a new password first, in the browse
     await waitForPath(page, "/trash");
     await page.reload();
     await waitForPath(page, "/trash");
-    expect((await t.models.User.findByPk(user.id))?.mustChangePassword).toBe(false);
-
-    await context.close();
-    expect(problems).toEqual({ csp: [], errors: [] });
+    expect((await suite.server.models.User.findByPk(user.id))?.mustChangePassword).toBe(false);
   });
 });

@@ -1,39 +1,14 @@
 // Notes through the real web app in Chromium: create, search as you type, edit, an edit conflict,
 // delete with undo, the trash, export, and a hostile note body that must stay inert.
 import { readFile } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
-import { browserAvailable, launchBrowser, noProblems, openPage, signInThroughUi, waitForPath } from "./browser";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { signIn } from "../support/server";
+import { browserAvailable, useBrowserSuite, waitForPath } from "./browser";
 
 describe.skipIf(!browserAvailable)("notes in the browser", () => {
-  let t: TestServer;
-  let browser: Browser;
-  const problems = noProblems();
-  let contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    const seen = { csp: problems.csp.splice(0), errors: problems.errors.splice(0) };
-    expect(seen).toEqual({ csp: [], errors: [] });
-  });
-
-  /** A signed-in person on a fresh device. */
-  async function signedIn() {
-    const { account } = await createUser(t);
-    const opened = await openPage(browser, { baseURL: t.url, problems });
-    contexts.push(opened.context);
-    await signInThroughUi(opened.page, account);
-    return { ...opened, account };
-  }
+  const suite = useBrowserSuite();
+  const { signedIn } = suite;
 
   async function createThroughUi(page: Page, title: string, text: string): Promise<string> {
     await page.goto("/");
@@ -76,7 +51,7 @@ describe.skipIf(!browserAvailable)("notes in the browser", () => {
     await page.getByLabel("Text").fill("eggs, milk (mine)");
 
     // Someone else (another session of the same person) saves first.
-    const other = await signIn(t, account);
+    const other = await signIn(suite.server, account);
     const current = await other.query<{ version: number }>("notes.get", { id });
     expect(current.status).toBe(200);
     const changed = await other.mutation("notes.update", {
