@@ -82,6 +82,18 @@ export async function focusFirstError(form: HTMLFormElement): Promise<void> {
   target?.focus();
 }
 
+/** What the server accepts as a new password, said beside the field. */
+export const NEW_PASSWORD_HINT = "8–128 characters; avoid common passwords";
+
+/**
+ * The check a new password gets before it is sent: `missing` when empty, else too short or fine.
+ * The server checks the rest (the upper bound, common passwords).
+ */
+export function checkNewPassword(password: string, missing: string): string | null {
+  if (!password) return missing;
+  return password.length < 8 ? "Use at least 8 characters." : null;
+}
+
 /** The problem's message, plus how long to wait when the server said so. */
 export function problemText(problem: ApiProblem): string {
   return problem.retryAfterSeconds
