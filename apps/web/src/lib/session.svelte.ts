@@ -4,7 +4,7 @@ import { goto } from "$app/navigation";
 import { resolve } from "$app/paths";
 import type { ResolvedPathname } from "$app/types";
 import { redirect } from "@sveltejs/kit";
-import { toProblem, trpc, type User } from "./trpc";
+import { toProblem, trpc, type ApiProblem, type User } from "./trpc";
 
 class Session {
   user = $state<User | null>(null);
@@ -79,6 +79,28 @@ export function safeNext(value: string | null): ResolvedPathname | null {
 /** For the load function of a page only signed-in people may see. */
 export function requireSignedIn(url: URL): void {
   if (!session.user) redirect(307, signInUrl(url));
+}
+
+/**
+ * For the load function of a page about one of the signed-in person's things (a note, a file). A
+ * session that ended sends them to sign in; any other failure comes back as data, so the page can
+ * say itself that the thing does not exist or could not be opened.
+ */
+export async function loadOwn<T>(
+  url: URL,
+  get: () => Promise<T>,
+): Promise<{ value: T; problem: null } | { value: null; problem: ApiProblem }> {
+  requireSignedIn(url);
+  try {
+    return { value: await get(), problem: null };
+  } catch (error) {
+    const problem = toProblem(error);
+    if (problem.code === "UNAUTHORIZED") {
+      session.signedOut();
+      redirect(307, signInUrl(url));
+    }
+    return { value: null, problem };
+  }
 }
 
 /** The page where an account that must choose a new password goes first, then back to `url`. */

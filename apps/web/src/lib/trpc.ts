@@ -105,3 +105,11 @@ export function toProblem(error: unknown): ApiProblem {
     httpStatus: response.status,
   };
 }
+
+/**
+ * Whether a problem means the note or file asked for is not there for this person: a malformed id
+ * is as missing as a deleted one, and another person's is reported the same way.
+ */
+export function isMissing(problem: ApiProblem | null): boolean {
+  return problem?.code === "NOT_FOUND" || problem?.code === "BAD_REQUEST";
+}
