@@ -363,6 +363,27 @@ describe("pages of results", () => {
     expect(seen.sort()).toEqual(notes.map((n) => n.id).sort());
   });
 
+  it("lists a two-letter query's hits once each, title hits first on the first page", async () => {
+    const { user, account } = await createUser(t);
+    const client = await signIn(t, account);
+    const base = Date.UTC(2025, 5, 1);
+    await t.models.Note.bulkCreate(
+      Array.from({ length: 130 }, (_, i) => ({
+        id: newId(),
+        ownerId: user.id,
+        ownerKey: ownerKeyOf(user.id),
+        ...(i % 2 ? { title: `Note ${i}`, description: "an alpaca" } : { title: `Alpaca ${i}`, description: "wool" }),
+        createdAt: new Date(base + i * 1000),
+        updatedAt: new Date(base + i * 1000),
+      })),
+    );
+    const first = (await search(client, "al")).items.map((h) => h.title);
+    expect(first).toEqual(Array.from({ length: 20 }, (_, k) => `Alpaca ${128 - 2 * k}`));
+    const all = (await walkPages<SearchHit>(client, "notes.search", { q: "al", limit: 30 })).flat().map((h) => h.title);
+    expect(all).toHaveLength(130);
+    expect(new Set(all).size).toBe(130);
+  });
+
   it("refuses a forged cursor with a field error", async () => {
     const { client } = await newWriter();
     for (const cursor of ["garbage", Buffer.from('{"o":-5}').toString("base64url")]) {

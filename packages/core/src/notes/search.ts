@@ -137,6 +137,8 @@ const RECENT_NOTES = 1000;
 const MATCH_CAP = 1000;
 /** Fewer title hits than this suggest a rare word: ask the full-text index before the recent notes. */
 const FEW_TITLE_HITS = 20;
+/** A one-word query this short ranks in blocks when the RECENT_NOTES hold a block of its hits. */
+const SHORT_WORD = 2;
 /** Block size of the ranking past TITLE_CAP title hits or MATCH_CAP hits of several words. */
 const WINDOW = 100;
 
@@ -225,13 +227,16 @@ async function allMatches(q: MysqlSearch): Promise<Candidate[] | null> {
  * For a query matching very many notes: the hits newest first, ranked within consecutive blocks
  * of WINDOW. Such hits are dense among the owner's notes, so the walk stops early.
  */
-async function inRecentBlocks(q: MysqlSearch): Promise<Candidate[]> {
+async function inRecentBlocks(q: MysqlSearch, firstBlock?: Candidate[]): Promise<Candidate[]> {
   const skip = Math.floor(q.offset / WINDOW) * WINDOW;
+  const take = Math.ceil(q.need / WINDOW) * WINDOW - skip;
   const rows = ranked(
-    await q.select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`, {
-      take: Math.ceil(q.need / WINDOW) * WINDOW - skip,
-      skip,
-    }),
+    firstBlock && skip === 0 && take === WINDOW
+      ? firstBlock
+      : await q.select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`, {
+          take,
+          skip,
+        }),
     titleWords(q),
   );
   const blocks: Ranked[] = [];
@@ -251,10 +256,23 @@ async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
  * edit first: from the owner's RECENT_NOTES most recent notes (a short walk when such hits are
  * common), or else through the full-text index when it matches at most MATCH_CAP notes, or else
  * from all the owner's notes newest first (the hits are then common enough to stop early).
- * Past TITLE_CAP title hits (one or two letters, or a word in most titles), the ranking applies
- * within blocks of recent hits instead.
+ * Past TITLE_CAP title hits (a word in most titles), or for one or two letters found WINDOW times
+ * in the RECENT_NOTES, the ranking applies within blocks of recent hits instead.
  */
 async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
+  const edge = async () =>
+    (await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`))[0]?.updated_at ?? null;
+  if ([...q.terms[0]!].length <= SHORT_WORD) {
+    // One or two letters start a word of most notes: when the recent notes hold a block of hits,
+    // rank in blocks without asking the title index for its hundreds of matches first.
+    const floor = await edge();
+    const recent = await q.select(
+      `SELECT n.id, n.title, n.updated_at FROM notes n
+        WHERE ${q.owned} AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"} ${q.newestFirst} LIMIT ${WINDOW}`,
+      { floor },
+    );
+    if (recent.length === WINDOW) return inRecentBlocks(q, recent);
+  }
   const titled = await q.select(
     `SELECT n.id, n.title, n.updated_at FROM notes n
       WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
@@ -277,9 +295,9 @@ async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
       { take, skip, floor },
     );
   const fromRecent = async () => {
-    const [edge] = await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`);
-    const rows = await walk(edge?.updated_at ?? null);
-    return rows.length === take || !edge ? rows : null;
+    const floor = await edge();
+    const rows = await walk(floor);
+    return rows.length === take || floor === null ? rows : null;
   };
   const fromIndex = async () => {
     const matches = await allMatches(q);
