@@ -107,7 +107,7 @@ describe("streaming", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     // 200 batches are about 160 MB of sheet XML; without backpressure the writer takes them all.
-    // With it, it stops once the compressor is 8 MB behind and the zip's buffers are full.
+    // With it, it stops once the stream buffers between the sheet, zlib and the zip are full.
     expect(state.pulled).toBeLessThan(50);
     await chunks.return(undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,6 @@
 // The three export formats, each turning batches of notes into chunks of the file as they come.
-import { pipeline, Readable } from "node:stream";
-import zlib from "node:zlib";
+import { Readable } from "node:stream";
+import ZipStream from "zip-stream";
 
 /** One note as every format writes it. */
 export interface ExportedNote {
@@ -107,25 +107,48 @@ const NOT_IN_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 
 /**
  * A styled .xlsx (bold frozen header, column widths, wrapped text, real date cells in UTC), written
- * as SpreadsheetML by hand and zipped as it goes: each batch of notes becomes a piece of the sheet's
- * XML, deflated on zlib's thread while the next batch is read and written. Memory holds about two
- * batches, and nothing is made faster than the reader takes it. ExcelJS's streaming writer did the
- * same job at about 2.7x the CSV export's time, and sheetjs-style holds the whole workbook in memory
- * (see "Excel export" in the README).
+ * as SpreadsheetML by hand and zipped by zip-stream as it goes: each batch of notes becomes a piece
+ * of the sheet's XML, deflated on zlib's thread while the next batch is read and written. Memory
+ * holds about two batches, and nothing is made faster than the reader takes it. ExcelJS's streaming
+ * writer did the same job at about 2.7x the CSV export's time, and sheetjs-style holds the whole
+ * workbook in memory (see "Excel export" in the README).
  */
 export async function* xlsxChunks(batches: AsyncIterable<ExportedNote[]>, now = new Date()): AsyncGenerator<Uint8Array> {
-  const zip = new ZipWriter(now);
-  // Compression starts at once: the first notes are read while the small parts go out.
-  const sheet = new DeflatedPart(sheetXml(batches));
+  const zip = new ZipStream({ zlib: SHEET_DEFLATE });
+  // A write the zip refuses after it was destroyed (the reader left) must not crash the process;
+  // every error that matters reaches the loop below through the zip's iterator.
+  zip.on("error", () => undefined);
+  // Small parts stored whole (written at once), then the sheet, deflated with its CRC and sizes
+  // in a data descriptor after it. Compression starts at once: the first notes are read while the
+  // small parts go out.
+  for (const [name, xml] of workbookParts(now)) zip.entry(Buffer.from(xml, "utf8"), { name, date: now, store: true });
+  const sheet = Readable.from(sheetXml(batches), { highWaterMark: 1 });
+  zip.entry(sheet, { name: "xl/worksheets/sheet1.xml", date: now }, (error) => {
+    // zip-stream ends a failed entry like a finished one; the central directory must then never
+    // be written, or the download would end as a sound file with notes missing.
+    if (error) zip.destroy(error);
+    else zip.finalize();
+  });
   try {
-    for (const [name, xml] of workbookParts(now)) yield zip.stored(name, Buffer.from(xml, "utf8"));
-    yield* zip.deflated("xl/worksheets/sheet1.xml", sheet);
-    yield zip.end();
+    for await (const chunk of zip as AsyncIterable<Buffer>) yield chunk;
   } finally {
     // A reader that left, or a failure: stop reading notes.
     sheet.destroy();
+    zip.destroy();
   }
 }
+
+/**
+ * Level 1 is the fastest deflate, and the sheet's XML still shrinks 3-4x; the largest hash table
+ * (memLevel 9) makes it about 7% faster still. Large output steps mean fewer trips to zlib's thread.
+ */
+const SHEET_DEFLATE = { level: 1, memLevel: 9, chunkSize: 64 * 1024 };
+
+/**
+ * A streamed entry's sizes go in a 32-bit data descriptor, so a sheet of 4 GiB or more (far beyond
+ * Excel's 1,048,576 rows of typical notes) fails the export instead of producing a broken file.
+ */
+const SHEET_MAX_BYTES = 0xffff_ffff;
 
 const DATE_FORMAT = "yyyy-mm-dd hh:mm";
 const COLUMNS = [
@@ -227,6 +250,7 @@ async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator
     "utf8",
   );
   let r = 1;
+  let size = 0;
   for await (const notes of batches) {
     let xml = "";
     for (const note of notes) {
@@ -240,7 +264,10 @@ async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator
         textCell(`E${r}`, STYLE.id, note.id) +
         `</row>`;
     }
-    yield Buffer.from(xml, "utf8");
+    const piece = Buffer.from(xml, "utf8");
+    size += piece.length;
+    if (size >= SHEET_MAX_BYTES) throw new Error("the sheet is over 4 GiB, more than a zip without zip64 holds");
+    yield piece;
   }
   yield Buffer.from(`</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`, "utf8");
 }
@@ -283,166 +310,4 @@ function excelDate(date: Date): number {
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new RangeError("Invalid time value");
   return ms / 86_400_000 + 25_569;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Zip (APPNOTE 6.3): small parts stored whole, the sheet deflated as it is written, with its CRC
-// and sizes in a data descriptor after it. No zip64: a sheet of 4 GiB or more (far beyond Excel's
-// 1,048,576 rows of typical notes) fails the export instead of producing a broken file.
-
-interface ZipEntry {
-  name: Buffer;
-  flags: number;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  offset: number;
-}
-
-const ZIP32_MAX = 0xffff_ffff;
-const crc32: (data: Uint8Array, value?: number) => number = zlib.crc32 ?? crc32Fallback;
-
-/**
- * Raw deflate of a part, started when made, with the CRC and size of what went in. The output is
- * read as the zip is written; until then at most one piece of input waits for the compressor.
- */
-class DeflatedPart {
-  crc = 0;
-  size = 0;
-  /**
-   * Level 1 is the fastest deflate, and the sheet's XML still shrinks 3-4x; the largest hash table
-   * (memLevel 9) makes it about 7% faster still. Large output steps mean fewer trips to zlib's
-   * thread.
-   */
-  readonly output = zlib.createDeflateRaw({ level: 1, memLevel: 9, chunkSize: 64 * 1024 });
-
-  constructor(source: AsyncIterable<Buffer>) {
-    pipeline(Readable.from(this.measured(source), { highWaterMark: 1 }), this.output, () => {
-      // A failure reaches the reader through the output; a reader that left needs nothing more.
-    });
-  }
-
-  /** Ends the compression and the reading of the source. */
-  destroy() {
-    this.output.destroy();
-  }
-
-  private async *measured(source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      this.crc = crc32(chunk, this.crc);
-      this.size += chunk.length;
-      if (this.size >= ZIP32_MAX) throw new Error("the sheet is over 4 GiB, more than a zip without zip64 holds");
-      yield chunk;
-    }
-  }
-}
-
-class ZipWriter {
-  private readonly entries: ZipEntry[] = [];
-  private offset = 0;
-  private readonly dosTime: number;
-  private readonly dosDate: number;
-
-  constructor(now: Date) {
-    this.dosTime = (now.getUTCHours() << 11) | (now.getUTCMinutes() << 5) | (now.getUTCSeconds() >> 1);
-    this.dosDate = ((now.getUTCFullYear() - 1980) << 9) | ((now.getUTCMonth() + 1) << 5) | now.getUTCDate();
-  }
-
-  /** A small part, stored as it is, its CRC and sizes in its header. */
-  stored(name: string, data: Buffer): Buffer {
-    const entry = this.entry(name, 0, 0);
-    entry.crc = crc32(data);
-    entry.size = entry.compressedSize = data.length;
-    return this.advance(Buffer.concat([this.localHeader(entry), data]));
-  }
-
-  /** A part compressed as it is produced, with its CRC and sizes in a data descriptor after it. */
-  async *deflated(name: string, part: DeflatedPart): AsyncGenerator<Buffer> {
-    const entry = this.entry(name, 0x0008, 8); // bit 3: CRC and sizes follow the data
-    yield this.advance(this.localHeader(entry));
-    for await (const chunk of part.output as AsyncIterable<Buffer>) {
-      entry.compressedSize += chunk.length;
-      yield this.advance(chunk);
-    }
-    entry.crc = part.crc;
-    entry.size = part.size;
-    const descriptor = Buffer.alloc(16);
-    descriptor.writeUInt32LE(0x08074b50, 0);
-    descriptor.writeUInt32LE(entry.crc, 4);
-    descriptor.writeUInt32LE(entry.compressedSize, 8);
-    descriptor.writeUInt32LE(entry.size, 12);
-    yield this.advance(descriptor);
-  }
-
-  /** The central directory and its end record. */
-  end(): Buffer {
-    const start = this.offset;
-    const headers = this.entries.map((entry) => {
-      const header = Buffer.alloc(46 + entry.name.length);
-      header.writeUInt32LE(0x02014b50, 0);
-      header.writeUInt16LE(20, 4); // made by: version 2.0, MS-DOS attributes
-      header.writeUInt16LE(20, 6); // needed: 2.0 (deflate)
-      header.writeUInt16LE(entry.flags, 8);
-      header.writeUInt16LE(entry.method, 10);
-      header.writeUInt16LE(this.dosTime, 12);
-      header.writeUInt16LE(this.dosDate, 14);
-      header.writeUInt32LE(entry.crc, 16);
-      header.writeUInt32LE(entry.compressedSize, 20);
-      header.writeUInt32LE(entry.size, 24);
-      header.writeUInt16LE(entry.name.length, 28);
-      header.writeUInt32LE(entry.offset, 42);
-      entry.name.copy(header, 46);
-      return header;
-    });
-    const directory = Buffer.concat(headers);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(this.entries.length, 8);
-    end.writeUInt16LE(this.entries.length, 10);
-    end.writeUInt32LE(directory.length, 12);
-    end.writeUInt32LE(start, 16);
-    if (start + directory.length >= ZIP32_MAX) throw new Error("the .xlsx is over 4 GiB, more than a zip without zip64 holds");
-    return this.advance(Buffer.concat([directory, end]));
-  }
-
-  private entry(name: string, flags: number, method: number): ZipEntry {
-    const entry = { name: Buffer.from(name, "utf8"), flags, method, crc: 0, compressedSize: 0, size: 0, offset: this.offset };
-    this.entries.push(entry);
-    return entry;
-  }
-
-  private localHeader(entry: ZipEntry): Buffer {
-    const header = Buffer.alloc(30 + entry.name.length);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(entry.flags, 6);
-    header.writeUInt16LE(entry.method, 8);
-    header.writeUInt16LE(this.dosTime, 10);
-    header.writeUInt16LE(this.dosDate, 12);
-    header.writeUInt32LE(entry.crc, 14);
-    header.writeUInt32LE(entry.compressedSize, 18);
-    header.writeUInt32LE(entry.size, 22);
-    header.writeUInt16LE(entry.name.length, 26);
-    entry.name.copy(header, 30);
-    return header;
-  }
-
-  private advance(bytes: Buffer): Buffer {
-    this.offset += bytes.length;
-    return bytes;
-  }
-}
-
-/** CRC-32 for Node 20 before 20.15, which has no zlib.crc32. */
-let crcTable: Int32Array | undefined;
-function crc32Fallback(data: Uint8Array, value = 0): number {
-  crcTable ??= Int32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c;
-  });
-  let crc = ~value;
-  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
 }
