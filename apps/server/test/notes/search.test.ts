@@ -445,6 +445,23 @@ describe("a person with thousands of notes", () => {
     expect([...titles].sort()).toEqual([...range(1010, 1330).map((i) => `Quokka ${i}`), ...range(1330, 1400).map((i) => `Island ${i}`)].sort());
   });
 
+  it("pages past the last title hit of a word in hundreds of titles", async () => {
+    const pages = await walkPages<SearchHit>(client, "notes.search", { q: "quokka", limit: 20 });
+    expect(pages.slice(0, 16).flat().every((h) => h.title.startsWith("Quokka"))).toBe(true);
+    expect(pages[16]!.map((h) => h.title)).toEqual(range(1380, 1400).reverse().map((i) => `Island ${i}`));
+    expect(new Set(pages.flat().map((h) => h.id)).size).toBe(390);
+  });
+
+  it("pages two words matching over a thousand notes newest first, each once", async () => {
+    const first = await search(client, "wombat burrow");
+    expect(titlesOf(first.items)).toEqual(range(990, 1010).reverse().map((i) => `Burrow ${i}`));
+    const typing = await walkPages<SearchHit>(client, "notes.search", { q: "nothing h", limit: 100 });
+    const titles = typing.flat().map((h) => h.title);
+    expect(titles.slice(0, 3)).toEqual(["Filler 2449", "Filler 2448", "Filler 2447"]);
+    expect(titles).toHaveLength(1050);
+    expect(new Set(titles).size).toBe(1050);
+  });
+
   it("answers a one-letter query with a full page", async () => {
     const page = await search(client, "q");
     expect(page.items).toHaveLength(20);

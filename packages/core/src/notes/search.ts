@@ -129,7 +129,7 @@ async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], li
 const mysqlBucket = (ownerId: string) => ownerId.slice(-5);
 /** innodb_ft_max_token_size (84) less the bucket. */
 const MYSQL_MAX_WORD = 79;
-/** Above this many notes with a query word in the title, ranking is done within recent blocks. */
+/** Up to this many title hits of one word are read through the title index and sorted. */
 const TITLE_CAP = 300;
 /** Title-less hits are first looked for among this many most recently edited notes... */
 const RECENT_NOTES = 1000;
@@ -137,10 +137,10 @@ const RECENT_NOTES = 1000;
 const MATCH_CAP = 1000;
 /** Fewer title hits than this suggest a rare word: ask the full-text index before the recent notes. */
 const FEW_TITLE_HITS = 20;
-/** A one-word query this short ranks in blocks when the RECENT_NOTES hold a block of its hits. */
+/** A last word this short is looked for among the RECENT_NOTES first. */
 const SHORT_WORD = 2;
-/** Block size of the ranking past TITLE_CAP title hits or MATCH_CAP hits of several words. */
-const WINDOW = 100;
+/** Block size of the ranking of several words past MATCH_CAP hits or dense in the recent notes. */
+const WINDOW = 50;
 
 interface Candidate {
   id: string;
@@ -167,8 +167,8 @@ async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], lim
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
   const base: Record<string, unknown> = { ownerId };
   words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
-  const select = (sql: string, replacements: Record<string, unknown> = {}) =>
-    deps.db.sequelize.query<Candidate>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
+  const select = <T extends object = Candidate>(sql: string, replacements: Record<string, unknown> = {}) =>
+    deps.db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
   const q: MysqlSearch = {
     select,
     terms,
@@ -192,7 +192,7 @@ async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], lim
 }
 
 interface MysqlSearch {
-  select: (sql: string, replacements?: Record<string, unknown>) => Promise<Candidate[]>;
+  select: <T extends object = Candidate>(sql: string, replacements?: Record<string, unknown>) => Promise<T[]>;
   terms: string[];
   offset: number;
   /** offset + limit: the page is ranked hits [offset, need). */
@@ -244,69 +244,122 @@ async function inRecentBlocks(q: MysqlSearch, firstBlock?: Candidate[]): Promise
   return blocks.slice(q.offset - skip, q.need - skip);
 }
 
-/** Several words: their intersection is usually small, and then it is the whole ranked answer. */
+/**
+ * Several words: their intersection is usually small, and then it is the whole ranked answer.
+ * Past MATCH_CAP hits, or when the word being typed is one or two letters and the recent notes
+ * hold a block of hits, the ranking applies within blocks of WINDOW recent hits.
+ */
 async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
+  const dense = await denseInRecentNotes(q);
+  if (dense) return dense;
   const matches = await allMatches(q);
   return matches ? ranked(matches, titleWords(q)).sort(byRank).slice(q.offset, q.need) : inRecentBlocks(q);
 }
 
+/** The last edit time of the owner's RECENT_NOTES-th most recent note; null when they have fewer. */
+async function recentEdge(q: MysqlSearch) {
+  const [edge] = await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`);
+  return edge?.updated_at ?? null;
+}
+
 /**
- * One word: the notes with it in the title, through the title index (a title is short, so there
- * are few), rank first, newest edit first. The rest of the page comes from the other hits, newest
- * edit first: from the owner's RECENT_NOTES most recent notes (a short walk when such hits are
- * common), or else through the full-text index when it matches at most MATCH_CAP notes, or else
- * from all the owner's notes newest first (the hits are then common enough to stop early).
- * Past TITLE_CAP title hits (a word in most titles), or for one or two letters found WINDOW times
- * in the RECENT_NOTES, the ranking applies within blocks of recent hits instead.
+ * The word being typed (the last) has one or two letters so far, and starts a word of most notes:
+ * when the owner's RECENT_NOTES hold a block of WINDOW hits, the answer is ranked in recent
+ * blocks, read from recent rows, without fetching the hundreds of older rows the full-text index
+ * would return.
+ */
+async function denseInRecentNotes(q: MysqlSearch): Promise<Candidate[] | null> {
+  if ([...q.terms[q.terms.length - 1]!].length > SHORT_WORD) return null;
+  const floor = await recentEdge(q);
+  const recent = await q.select(
+    `SELECT n.id, n.title, n.updated_at FROM notes n
+      WHERE ${q.owned} AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"} ${q.newestFirst} LIMIT ${WINDOW}`,
+    { floor },
+  );
+  return recent.length === WINDOW ? inRecentBlocks(q, recent) : null;
+}
+
+/**
+ * One word, ranked exactly: the notes with it in the title first, then the others, each newest
+ * edit first.
+ *
+ * Title hits: for a word of one or two letters, from the owner's RECENT_NOTES when they fill the
+ * page (such a word starts a word of most titles); else through the title index when it finds at
+ * most TITLE_CAP notes (a title is short, so a word is in few); else, being common, newest first
+ * straight from the owner's notes, which stops early.
+ *
+ * The other hits: from the RECENT_NOTES (a short walk when such hits are common), or through the
+ * full-text index when it finds at most MATCH_CAP notes, or else from all the owner's notes newest
+ * first (the hits are then common enough to stop early).
  */
 async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
-  const edge = async () =>
-    (await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`))[0]?.updated_at ?? null;
-  if ([...q.terms[0]!].length <= SHORT_WORD) {
-    // One or two letters start a word of most notes: when the recent notes hold a block of hits,
-    // rank in blocks without asking the title index for its hundreds of matches first.
-    const floor = await edge();
-    const recent = await q.select(
+  const take = q.need - q.offset;
+  const titleHitsNewestFirst = (floor: string | Date | null) =>
+    q.select(
       `SELECT n.id, n.title, n.updated_at FROM notes n
-        WHERE ${q.owned} AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"} ${q.newestFirst} LIMIT ${WINDOW}`,
-      { floor },
+        WHERE ${q.owned} AND (${q.inTitle}) ${floor === null ? "" : "AND n.updated_at >= :floor"}
+        ${q.newestFirst} LIMIT :take OFFSET :skip`,
+      { take, skip: q.offset, floor },
     );
-    if (recent.length === WINDOW) return inRecentBlocks(q, recent);
+  if ([...q.terms[0]!].length <= SHORT_WORD) {
+    const floor = await recentEdge(q);
+    if (floor !== null) {
+      const recent = await titleHitsNewestFirst(floor);
+      if (recent.length === take) return recent;
+    }
   }
+
   const titled = await q.select(
     `SELECT n.id, n.title, n.updated_at FROM notes n
       WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
     { query: q.titleQuery },
   );
-  if (titled.length > TITLE_CAP) return inRecentBlocks(q);
-  const titleHits = ranked(titled, () => 1).sort(byRank);
-  const page: Candidate[] = titleHits.slice(q.offset, q.need);
-  if (titleHits.length >= q.need) return page;
+  let page: Candidate[];
+  let titleCount: number;
+  let isTitleHit: (row: Candidate) => boolean;
+  if (titled.length <= TITLE_CAP) {
+    const titleHits = ranked(titled, () => 1).sort(byRank);
+    page = titleHits.slice(q.offset, q.need);
+    titleCount = titleHits.length;
+    const ids = new Set(titleHits.map((r) => r.id));
+    isTitleHit = (row) => ids.has(row.id);
+  } else {
+    page = await titleHitsNewestFirst(null);
+    if (page.length === take) return page;
+    titleCount = page.length > 0 ? q.offset + page.length : await countTitleHits(q);
+    isTitleHit = (row) => titleWords(q)(row) > 0;
+  }
+  if (page.length === take) return page;
 
-  const skip = Math.max(0, q.offset - titleHits.length);
-  const take = q.need - titleHits.length - skip;
-  const titleIds = new Set(titleHits.map((r) => r.id));
-  const rest = (rows: Candidate[]) => rows.filter((r) => !titleIds.has(r.id));
+  const skip = Math.max(0, q.offset - titleCount);
+  const rest = take - page.length;
+  const others = (rows: Candidate[]) => rows.filter((r) => !isTitleHit(r));
   const walk = (floor: string | Date | null) =>
     q.select(
       `SELECT n.id, n.title, n.updated_at FROM notes n
         WHERE ${q.owned} AND NOT (${q.inTitle}) AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"}
         ${q.newestFirst} LIMIT :take OFFSET :skip`,
-      { take, skip, floor },
+      { take: rest, skip, floor },
     );
   const fromRecent = async () => {
-    const floor = await edge();
+    const floor = await recentEdge(q);
     const rows = await walk(floor);
-    return rows.length === take || floor === null ? rows : null;
+    return rows.length === rest || floor === null ? rows : null;
   };
   const fromIndex = async () => {
     const matches = await allMatches(q);
-    return matches && ranked(rest(matches), () => 0).sort(byRank).slice(skip, skip + take);
+    return matches && ranked(others(matches), () => 0).sort(byRank).slice(skip, skip + rest);
   };
   // Few title hits predict few hits at all (a title is a short text): then the index first.
-  const others =
-    titleHits.length < FEW_TITLE_HITS
+  const tail =
+    titleCount < FEW_TITLE_HITS
       ? ((await fromIndex()) ?? (await fromRecent()) ?? (await walk(null)))
       : ((await fromRecent()) ?? (await fromIndex()) ?? (await walk(null)));
-  return [...page, ...rest(others)];
+  return [...page, ...others(tail)];
+}
+
+/** How many of the owner's notes have the word in the title (only for pages past them all). */
+async function countTitleHits(q: MysqlSearch): Promise<number> {
+  const [row] = await q.select<{ count: number | string }>(`SELECT COUNT(*) AS count FROM notes n WHERE ${q.owned} AND (${q.inTitle})`);
+  return Number(row?.count ?? 0);
 }
