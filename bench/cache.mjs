@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
-import { cannon, fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+import { cannon, fmt, root, run, seedNotes, signIn, startNotebox, summarizeRuns as summary } from "./lib/notebox.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const noteCount = Number(process.env.BENCH_LIST_NOTES ?? 1000);
@@ -40,7 +40,7 @@ try {
   const withoutCache = await start({}, ["--no-cache"]);
   await run(["create-admin", "--email", email, "--username", "cached", "--password-stdin"], withCache.env, password);
   const cookie = await signIn(withCache, email, password);
-  await seed(withCache, cookie);
+  await seedNotes(withCache, cookie, noteCount);
 
   const target = (server) => ({
     url: `${server.url}/api/v1/trpc/notes.list?input=${encodeURIComponent(JSON.stringify({ limit: 20 }))}`,
@@ -74,30 +74,4 @@ try {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
   await admin.end();
-}
-
-async function seed(server, cookie) {
-  const origin = `http://localhost:${new URL(server.url).port}`;
-  const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
-  const create = (i) =>
-    fetch(`${server.url}/api/v1/trpc/notes.create`, {
-      method: "POST",
-      headers: { "content-type": "application/json", cookie, origin },
-      body: JSON.stringify({
-        title: `Note ${i} ${words[i % words.length]}`,
-        description: Array.from({ length: 40 + (i % 80) }, (_, k) => words[(i * 7 + k) % words.length]).join(" "),
-      }),
-    }).then((r) => {
-      if (!r.ok) throw new Error(`notes.create ${r.status}`);
-    });
-  for (let i = 0; i < noteCount; i += 20) await Promise.all(Array.from({ length: Math.min(20, noteCount - i) }, (_, k) => create(i + k)));
-}
-
-function summary(list) {
-  return {
-    rps: list.reduce((s, r) => s + r.requests.average, 0) / list.length,
-    p50: list.reduce((s, r) => s + r.latency.p50, 0) / list.length,
-    p99: list.reduce((s, r) => s + r.latency.p99, 0) / list.length,
-    errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
-  };
 }

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { cannon, fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+import { cannon, fmt, root, run, seedNotes, signIn, startNotebox, summarizeRuns as summary } from "./lib/notebox.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const noteCount = Number(process.env.BENCH_LIST_NOTES ?? 1000);
@@ -21,7 +21,7 @@ try {
   // The notes are written once; each mode then serves the same database.
   const seeding = await startNotebox({}, { entry, dataDir });
   await run(["create-admin", "--email", email, "--username", "lister", "--password-stdin"], seeding.env, password);
-  await seed(seeding, await signIn(seeding, email, password));
+  await seedNotes(seeding, await signIn(seeding, email, password), noteCount);
   await seeding.stop();
 
   console.log("bench/list");
@@ -35,23 +35,6 @@ try {
   console.log(`  tRPC / bare throughput (caches on)  = ${fmt((cached.trpc.rps / cached.bare.rps) * 100, 0)}%`);
 } finally {
   await rm(dataDir, { recursive: true, force: true });
-}
-
-async function seed(server, cookie) {
-  const origin = `http://localhost:${new URL(server.url).port}`;
-  const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
-  const create = (i) =>
-    fetch(`${server.url}/api/v1/trpc/notes.create`, {
-      method: "POST",
-      headers: { "content-type": "application/json", cookie, origin },
-      body: JSON.stringify({
-        title: `Note ${i} ${words[i % words.length]}`,
-        description: Array.from({ length: 40 + (i % 80) }, (_, k) => words[(i * 7 + k) % words.length]).join(" "),
-      }),
-    }).then((r) => {
-      if (!r.ok) throw new Error(`notes.create ${r.status}`);
-    });
-  for (let i = 0; i < noteCount; i += 20) await Promise.all(Array.from({ length: Math.min(20, noteCount - i) }, (_, k) => create(i + k)));
 }
 
 async function measure(args) {
@@ -74,15 +57,6 @@ async function measure(args) {
   } finally {
     await server.stop();
   }
-}
-
-function summary(list) {
-  return {
-    rps: list.reduce((s, r) => s + r.requests.average, 0) / list.length,
-    p50: list.reduce((s, r) => s + r.latency.p50, 0) / list.length,
-    p99: list.reduce((s, r) => s + r.latency.p99, 0) / list.length,
-    errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
-  };
 }
 
 function report(label, { trpc, bare }) {

@@ -89,3 +89,31 @@ export async function signIn(server, email, password) {
   if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie()[0].split(";")[0];
 }
+
+/** `count` notes of 40-120 words for the signed-in person, created over tRPC 20 at a time. */
+export async function seedNotes(server, cookie, count) {
+  const origin = `http://localhost:${new URL(server.url).port}`;
+  const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
+  const create = (i) =>
+    fetch(`${server.url}/api/v1/trpc/notes.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin },
+      body: JSON.stringify({
+        title: `Note ${i} ${words[i % words.length]}`,
+        description: Array.from({ length: 40 + (i % 80) }, (_, k) => words[(i * 7 + k) % words.length]).join(" "),
+      }),
+    }).then((r) => {
+      if (!r.ok) throw new Error(`notes.create ${r.status}`);
+    });
+  for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => create(i + k)));
+}
+
+/** Mean throughput, p50, p99 and error count over several autocannon runs of one target. */
+export function summarizeRuns(list) {
+  return {
+    rps: list.reduce((s, r) => s + r.requests.average, 0) / list.length,
+    p50: list.reduce((s, r) => s + r.latency.p50, 0) / list.length,
+    p99: list.reduce((s, r) => s + r.latency.p99, 0) / list.length,
+    errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
+  };
+}

@@ -1,22 +1,12 @@
 // The real `notebox` CLI in a child process (from source, through tsx), for tests that must kill
 // the server or that would take the test process down with it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { TestClient } from "./client";
+import { freePort } from "./server";
 
 const serverDir = fileURLToPath(new URL("../..", import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs one CLI command to the end. The child gets only `env` (no inherited environment). */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string) {

@@ -1,4 +1,6 @@
 // The three export formats, each turning batches of notes into chunks of the file as they come.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- zip-stream ships no types; the declaration must travel with this file into every project that compiles it
+/// <reference path="./zip-stream.d.ts" />
 import { Readable } from "node:stream";
 import ZipStream from "zip-stream";
 
