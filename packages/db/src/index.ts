@@ -71,6 +71,16 @@ export async function openDatabase(
   options: ConnectionOptions & { migrate?: boolean },
 ): Promise<Database> {
   const sequelize = createSequelize(options);
+  // SQLite has one writer at a time, and a transaction waiting for the lock waits inside a libuv
+  // worker thread (the busy timeout). Under a flood, enough waiters take every worker, the
+  // transaction holding the lock cannot run its next statement, and all stall until the timeout.
+  // So this process queues its own write transactions and lets only one at a time ask for the lock.
+  let lastWriter: Promise<unknown> = Promise.resolve();
+  const oneWriterAtATime = <T>(run: () => Promise<T>): Promise<T> => {
+    const turn = lastWriter.then(run, run);
+    lastWriter = turn.catch(() => undefined);
+    return turn;
+  };
   const dialect = dialectOf(options.url);
   const models = defineModels(sequelize);
   await sequelize.authenticate();
@@ -82,7 +92,8 @@ export async function openDatabase(
     transaction: async (work) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await sequelize.transaction(dialect === "sqlite" ? { type: Transaction.TYPES.IMMEDIATE } : {}, work);
+          if (dialect !== "sqlite") return await sequelize.transaction(work);
+          return await oneWriterAtATime(() => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));
         } catch (error) {
           if (attempt >= 3 || !isDeadlock(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));

@@ -60,8 +60,11 @@ export async function login({
   await deps.limits.reset("loginFailuresPerAccount", email);
   if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
   const token = await deps.db.transaction(async (transaction) => {
-    const created = await createSession({ deps, userId: user.id, meta, transaction });
+    // The user row first: its write lock queues simultaneous sign-ins of one account. Inserting the
+    // session first would take a shared lock on the row (the foreign key), and two sign-ins each
+    // holding one and asking to update it deadlock on MySQL.
     await user.update({ lastLoginAt: new Date() }, { transaction });
+    const created = await createSession({ deps, userId: user.id, meta, transaction });
     await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, transaction });
     return created.token;
   });
