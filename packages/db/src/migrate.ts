@@ -5,6 +5,7 @@ import { notes } from "./migrations/2026-11-23T01-00-notes";
 import { files } from "./migrations/2026-11-23T02-00-files";
 import { admin } from "./migrations/2026-11-23T03-00-admin";
 import { legacyImports } from "./migrations/2026-11-23T04-00-legacy-imports";
+import { notesTitleKey } from "./migrations/2026-11-23T05-00-notes-title-key";
 import { notesSearch } from "./migrations/2026-11-24T00-00-notes-search";
 
 export interface MigrationContext {
@@ -22,7 +23,7 @@ export interface Migration {
 }
 
 /** In order. Listed, not globbed, so the bundled server carries them. */
-export const migrations: Migration[] = [accounts, notes, files, admin, legacyImports, notesSearch];
+export const migrations: Migration[] = [accounts, notes, files, admin, legacyImports, notesTitleKey, notesSearch];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
   const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";

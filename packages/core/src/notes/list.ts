@@ -7,7 +7,8 @@ import { EXCERPT_LENGTH, toSummary, type NoteSummary } from "./shape";
 
 export type NoteSort = "updated" | "created" | "title";
 
-const sortColumn = { updated: "updatedAt", created: "createdAt", title: "title" } as const;
+/** Titles sort by their folded key (no case, no accents), the same on every database. */
+const sortColumn = { updated: "updatedAt", created: "createdAt", title: "titleKey" } as const;
 /** Newest first for dates; A to Z for titles. */
 const descending = { updated: true, created: true, title: false } as const;
 
@@ -33,7 +34,7 @@ export async function listNotes({
     ownerId,
     deletedAt: trash ? { [Op.ne]: null } : null,
   };
-  if (after) Object.assign(where, keysetAfter(column, column === "title" ? after.v : new Date(after.v), after.id, desc));
+  if (after) Object.assign(where, keysetAfter(column, column === "titleKey" ? after.v : new Date(after.v), after.id, desc));
   const direction = desc ? "DESC" : "ASC";
   const rows = await deps.db.models.Note.findAll({
     // Only the start of the text is needed for the excerpt; notes can be 100 KB each.
@@ -50,7 +51,7 @@ export async function listNotes({
   });
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  const lastValue = last ? (column === "title" ? last.title : last[column].toISOString()) : null;
+  const lastValue = last ? (column === "titleKey" ? (last.titleKey ?? "") : last[column].toISOString()) : null;
   return {
     items: items.map(toSummary),
     nextCursor: rows.length > limit && last && lastValue !== null ? encodeCursor({ v: lastValue, id: last.id }) : null,

@@ -18,6 +18,8 @@ export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAt
    */
   ownerKey: string;
   title: string;
+  /** The title folded for sorting (no case, no accents); kept by the model's hooks. */
+  titleKey: CreationOptional<string | null>;
   description: string;
   /** Bumped by every edit; an update must name the version it read. */
   version: CreationOptional<number>;
@@ -25,6 +27,11 @@ export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAt
   updatedAt: CreationOptional<Date>;
   /** Set while the note is in the trash. */
   deletedAt: CreationOptional<Date | null>;
+}
+
+/** What titles sort by: "Éclair", "eclair" and "ECLAIR" side by side, between "banana" and "zebra". */
+export function titleSortKey(title: string): string {
+  return title.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().slice(0, 255);
 }
 
 export function ownerKeyOf(userId: string): string {
@@ -39,6 +46,7 @@ export function defineNoteModels(sequelize: Sequelize) {
       ownerId: { type: DataTypes.STRING(36), allowNull: false },
       ownerKey: { type: DataTypes.STRING(33), allowNull: false },
       title: { type: DataTypes.STRING(200), allowNull: false },
+      titleKey: { type: DataTypes.STRING(255), allowNull: true },
       // MEDIUMTEXT on MySQL (TEXT stops at 64 KB); SQLite's TEXT has no size variants.
       description: { type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"), allowNull: false },
       version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
@@ -46,7 +54,22 @@ export function defineNoteModels(sequelize: Sequelize) {
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },
       deletedAt: { type: DataTypes.DATE(3), allowNull: true },
     },
-    { tableName: "notes" },
+    {
+      tableName: "notes",
+      hooks: {
+        // Every way a title is written keeps its sort key in step: create, save, and Note.update().
+        beforeSave(note) {
+          if (note.changed("title")) note.titleKey = titleSortKey(note.title);
+        },
+        beforeBulkUpdate(options) {
+          // Sequelize hands the new values to this hook as `attributes` (missing from its types).
+          const values = (options as typeof options & { attributes: Partial<NoteRow> }).attributes;
+          if (typeof values.title !== "string") return;
+          values.titleKey = titleSortKey(values.title);
+          if (options.fields && !options.fields.includes("titleKey")) options.fields.push("titleKey");
+        },
+      },
+    },
   );
   return { Note };
 }
