@@ -3,7 +3,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, SESSION_COOKIE } from "@notebox/api";
-import type { CoreDeps } from "@notebox/core";
+import { AppError, type CoreDeps } from "@notebox/core";
 import { isDatabaseUnavailable } from "@notebox/db";
 import { TRPCError } from "@trpc/server";
 import { Hono, type Context } from "hono";
@@ -29,10 +29,6 @@ export interface AppOptions {
   /** Mounts extra routes after tRPC and before the web app and the 404s (benchmarks use it). */
   extendApp?: (app: Hono<Env>, deps: CoreDeps) => void;
 }
-
-/** While the database is away: a short, honest answer the client may retry. */
-export const UNAVAILABLE_MESSAGE = "Notebox cannot reach its database right now. Try again in a few seconds.";
-export const RETRY_AFTER_UNAVAILABLE_S = 5;
 
 export type Env = { Variables: { requestId: string } };
 
@@ -159,8 +155,9 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
         } catch (error) {
           // Checking the credential needs the database; while it is away, say so.
           if (!isDatabaseUnavailable(error)) throw error;
-          opts.resHeaders.set("Retry-After", String(RETRY_AFTER_UNAVAILABLE_S));
-          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE, cause: error });
+          const unavailable = AppError.databaseUnavailable();
+          opts.resHeaders.set("Retry-After", String(unavailable.retryAfterSeconds));
+          throw new TRPCError({ code: unavailable.code, message: unavailable.message, cause: unavailable });
         }
       },
       onError: ({ error, path }) => {
@@ -183,8 +180,9 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
   app.onError((error, c) => {
     if (isDatabaseUnavailable(error)) {
       logger.warn({ err: error }, "database unavailable");
-      c.header("Retry-After", String(RETRY_AFTER_UNAVAILABLE_S));
-      return c.json({ error: { code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE } }, 503);
+      const unavailable = AppError.databaseUnavailable();
+      c.header("Retry-After", String(unavailable.retryAfterSeconds));
+      return c.json({ error: { code: unavailable.code, message: unavailable.message, reason: unavailable.reason } }, 503);
     }
     logger.error({ err: error }, "unexpected error");
     return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." } }, 500);

@@ -1,28 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@notebox/db";
 import { createTestDatabase, type TestDatabase } from "./support/database";
+import { runCli } from "./support/process";
 
-const serverDir = fileURLToPath(new URL("..", import.meta.url));
-
-function cli(args: string[], env: Record<string, string>, stdin?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-      cwd: serverDir,
-      env: { PATH: process.env.PATH, LOG_LEVEL: "silent", ...env }, // eslint-disable-line no-restricted-properties
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
+const cli = runCli;
 
 let dataDir: string;
 let db: TestDatabase;

@@ -108,23 +108,18 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-/** Turns a domain AppError into the tRPC error with the same code, and sets Retry-After. */
+/**
+ * Turns a domain AppError into the tRPC error with the same code, and sets Retry-After. A lost
+ * database connection is answered as the AppError it stands for.
+ */
 const appErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const app = result.error.cause;
-    if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
-    throw new TRPCError({ code: app.code, message: app.message, cause: app });
-  }
-  if (!result.ok && isDatabaseUnavailable(result.error.cause)) {
-    ctx.resHeaders.set("Retry-After", "5");
-    throw new TRPCError({
-      code: "SERVICE_UNAVAILABLE",
-      message: "Notebox cannot reach its database right now. Try again in a few seconds.",
-      cause: result.error.cause,
-    });
-  }
-  return result;
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  const app = cause instanceof AppError ? cause : isDatabaseUnavailable(cause) ? AppError.databaseUnavailable() : null;
+  if (!app) return result;
+  if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
+  throw new TRPCError({ code: app.code, message: app.message, cause: app });
 });
 
 export const router = t.router;

@@ -50,4 +50,12 @@ export class AppError extends Error {
   static field(field: string, message: string, code: AppErrorCode = "BAD_REQUEST"): AppError {
     return new AppError(code, message, { fieldErrors: { [field]: [message] } });
   }
+
+  /** The answer while the database cannot be reached: the pool reconnects by itself, so retry soon. */
+  static databaseUnavailable(): AppError {
+    return new AppError("SERVICE_UNAVAILABLE", "Notebox cannot reach its database right now. Try again in a few seconds.", {
+      retryAfterSeconds: 5,
+      reason: "database_unavailable",
+    });
+  }
 }
