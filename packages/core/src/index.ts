@@ -34,7 +34,7 @@ export { listNotes, type NoteSort } from "./notes/list";
 export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS } from "./notes/trash";
 export { searchNotes, type SearchHit } from "./notes/search";
 export type { Note, NoteSummary } from "./notes/shape";
-export type { Segment } from "./notes/highlight";
+export { searchTerms, type Segment } from "./notes/highlight";
 export { deleteFile, getFile, listFiles, renameFile } from "./files/crud";
 export { openFile, parseRange, type OpenedFile, type RangeResult } from "./files/download";
 export { receiveUploads } from "./files/upload";

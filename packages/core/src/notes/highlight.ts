@@ -23,27 +23,44 @@ export function termsStartingWords(text: string, terms: string[]): number {
   return terms.filter((term) => words.some((word) => word.startsWith(term))).length;
 }
 
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** One character folded; ASCII, most of any text, without the Unicode round trip. */
+function foldChar(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code >= 128) return foldText(c);
+  return code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : c;
+}
+
+/** Whether the folded text has a letter or digit just before UTF-16 index `at`. */
+function wordCharBefore(folded: string, at: number): boolean {
+  if (at === 0) return false;
+  const unit = folded.charCodeAt(at - 1);
+  const start = unit >= 0xdc00 && unit <= 0xdfff && at >= 2 ? at - 2 : at - 1;
+  return WORD_CHAR.test(String.fromCodePoint(folded.codePointAt(start)!));
+}
+
 /** Code-point ranges of `text` where a word starts with one of `terms` (both compared folded). */
 function matchRanges(chars: string[], terms: string[]): boolean[] {
+  // The folded text, and for each of its UTF-16 units the character it came from.
   let folded = "";
   const origin: number[] = [];
   chars.forEach((c, i) => {
-    for (const f of foldText(c)) {
-      folded += f;
-      origin.push(i);
-    }
+    const f = foldChar(c);
+    folded += f;
+    for (let k = 0; k < f.length; k++) origin.push(i);
   });
   const marked = new Array<boolean>(chars.length).fill(false);
-  const foldedChars = [...folded];
   for (const term of terms) {
-    const termChars = [...term];
-    for (let i = 0; i + termChars.length <= foldedChars.length; i++) {
-      const atWordStart = i === 0 || !/[\p{L}\p{N}]/u.test(foldedChars[i - 1]!);
-      if (!atWordStart) continue;
-      let same = true;
-      for (let k = 0; k < termChars.length && same; k++) same = foldedChars[i + k] === termChars[k];
-      if (same) for (let k = 0; k < termChars.length; k++) marked[origin[i + k]!] = true;
+    for (let at = folded.indexOf(term); at !== -1; at = folded.indexOf(term, at + 1)) {
+      if (wordCharBefore(folded, at)) continue;
+      for (let k = at; k < at + term.length; k++) marked[origin[k]!] = true;
     }
+  }
+  // A character that folds to nothing (a combining accent) belongs to the one before it.
+  for (let i = 1, unit = 0; i < chars.length; i++) {
+    while (unit < origin.length && origin[unit]! < i) unit++;
+    if (origin[unit] !== i) marked[i] = marked[i - 1]!;
   }
   return marked;
 }
