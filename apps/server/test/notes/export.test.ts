@@ -1,10 +1,17 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { crc32, inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
 import { newId, ownerKeyOf, QueryTypes } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { testDb } from "../support/env";
+import { isCi, sofficePath, testDb } from "../support/env";
 import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
 
 let t: TestServer;
@@ -373,6 +380,106 @@ describe("notes export", () => {
     expect(csv[1]![1]).toBe(long);
   });
 });
+
+/**
+ * A sheet as LibreOffice Calc reads it, from Calc's own flat ODF save of the file: per non-empty
+ * row, each cell's type, text, date and formula (none expected).
+ */
+interface CalcCell {
+  type: string | null;
+  text: string;
+  date: string | null;
+  formula: string | null;
+}
+
+function calcRows(fods: string): CalcCell[][] {
+  const attribute = (tag: string, name: string) => {
+    const m = new RegExp(`${name}="([^"]*)"`).exec(tag);
+    return m ? unescapeXml(m[1]!) : null;
+  };
+  const table = fods.slice(fods.indexOf("<table:table "), fods.indexOf("</table:table>"));
+  const rows: CalcCell[][] = [];
+  for (const [, row] of table.matchAll(/<table:table-row\b[^>]*>([\s\S]*?)<\/table:table-row>/g)) {
+    const cells: CalcCell[] = [];
+    for (const [, tag, content] of row!.matchAll(/(<table:table-cell\b[^>]*?)(?:\/>|>([\s\S]*?)<\/table:table-cell>)/g)) {
+      if (content === undefined) {
+        // Empty cells; a run as wide as the sheet is the rest of the row.
+        const repeated = Number(attribute(tag!, "table:number-columns-repeated") ?? 1);
+        if (repeated < 1000) for (let k = 0; k < repeated; k++) cells.push({ type: null, text: "", date: null, formula: attribute(tag!, "table:formula") });
+        continue;
+      }
+      const paragraphs = [...content.matchAll(/<text:p>([\s\S]*?)<\/text:p>|<text:p\/>/g)].map(([, p]) =>
+        unescapeXml(
+          (p ?? "")
+            .replace(/<text:tab\/>/g, "\t")
+            .replace(/<text:line-break\/>/g, "\n")
+            .replace(/<text:s text:c="(\d+)"\/>/g, (_, n: string) => " ".repeat(Number(n)))
+            .replace(/<text:s\/>/g, " ")
+            .replace(/<[^>]+>/g, ""),
+        ),
+      );
+      cells.push({
+        type: attribute(tag!, "office:value-type"),
+        text: attribute(tag!, "office:string-value") ?? paragraphs.join("\n"),
+        date: attribute(tag!, "office:date-value"),
+        formula: attribute(tag!, "table:formula"),
+      });
+    }
+    if (cells.length) rows.push(cells);
+  }
+  return rows;
+}
+
+const unescapeXml = (text: string) =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (_, e: string) =>
+    e[0] === "#" ? String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" }[e]!,
+  );
+
+const calcAvailable = existsSync(sofficePath);
+if (!calcAvailable && isCi) throw new Error(`LibreOffice not found at ${sofficePath}: CI must open the xlsx export in Calc (apt-get install libreoffice-calc-nogui).`);
+
+describe.skipIf(!calcAvailable)("the xlsx export in LibreOffice Calc", () => {
+  it("opens as written: every text as text (formula-like ones escaped), dates as dates, no formula", { timeout: 120_000 }, async () => {
+    const { client, expected } = await seedNotes();
+    const dir = await mkdtemp(join(tmpdir(), "notebox-calc-"));
+    try {
+      await writeFile(join(dir, "notes.xlsx"), (await download(client, "xlsx")).body);
+      // A profile of its own, so that runs side by side do not share (and lock) one.
+      await promisify(execFile)(
+        sofficePath,
+        [`-env:UserInstallation=${pathToFileURL(join(dir, "profile")).href}`, "--headless", "--convert-to", "fods", "--outdir", dir, join(dir, "notes.xlsx")],
+        { timeout: 100_000 },
+      );
+      const fods = await readFile(join(dir, "notes.fods"), "utf8");
+      expect(fods).not.toContain("table:formula");
+      const rows = calcRows(fods);
+      expect(rows.map((r) => r.length)).toEqual(new Array(expected.length + 1).fill(5));
+      expect(rows[0]!.map((c) => [c.type, c.text])).toEqual(["Title", "Text", "Created", "Updated", "Id"].map((h) => ["string", h]));
+      expected.forEach((note, i) => {
+        const [title, text, created, updated, id] = rows[i + 1]!;
+        // Calc saves an empty text as an empty cell.
+        expect([title!.type, text!.type, id!.type]).toEqual(["string", note.description === "" ? null : "string", "string"]);
+        expect(title!.text, `title of row ${i + 2}`).toBe(asCalcShows(escaped(note.title)));
+        expect(text!.text, `text of row ${i + 2}`).toBe(asCalcShows(escaped(note.description)));
+        expect(id!.text).toBe(note.id);
+        for (const [cell, date] of [
+          [created!, note.createdAt],
+          [updated!, note.updatedAt],
+        ] as const) {
+          expect(cell.type).toBe("date");
+          // Calc keeps hundredths of a second.
+          expect(Math.abs(new Date(`${cell.date}Z`).getTime() - date.getTime())).toBeLessThan(10);
+          expect(cell.text).toBe(date.toISOString().slice(0, 16).replace("T", " "));
+        }
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Calc reads a CRLF inside a cell as one line break. */
+const asCalcShows = (text: string) => text.replace(/\r\n/g, "\n");
 
 describe("a large export", () => {
   const total = 5000;

@@ -6,4 +6,6 @@ export const testDb = (env.TEST_DB ?? "sqlite") as "sqlite" | "mysql";
 export const testMysqlUrl = env.TEST_MYSQL_URL;
 export const testRedisUrl = env.TEST_REDIS_URL;
 export const chromiumPath = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** LibreOffice, whose Calc opens the .xlsx export in test/notes/export.test.ts. */
+export const sofficePath = env.SOFFICE_PATH ?? "/usr/bin/soffice";
 export const isCi = env.CI === "true" || env.CI === "1";
