@@ -7,8 +7,8 @@ import http from "node:http";
 import path from "node:path";
 import type { FileRecord, Page } from "@notebox/core";
 import type { Storage, StoredObjectInfo } from "@notebox/storage";
+import { startS3 } from "@notebox/storage/testing";
 import type { TestClient } from "./client";
-import { startS3 } from "./s3";
 import { startTestServer, type TestServer } from "./server";
 
 export type { FileRecord, Page };
