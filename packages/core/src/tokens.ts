@@ -13,7 +13,8 @@ import { userAcceptsCredential } from "./sessions/sessions";
 export const JWT_TTL_SECONDS = 15 * 60;
 export const JWT_ISSUER = "notebox";
 export const JWT_AUDIENCE = "notebox-api";
-const KEY_PREFIX = "nbk_";
+/** Every API key starts with this, so a bearer credential is told apart from a JWT. */
+export const API_KEY_PREFIX = "nbk_";
 const MAX_KEYS_PER_USER = 50;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -57,7 +58,7 @@ export async function createApiKey({
   if (expiresAt && expiresAt.getTime() <= Date.now()) throw AppError.field("expiresAt", "Choose a date in the future.");
   const bytes = new Uint8Array(24);
   crypto.getRandomValues(bytes);
-  const key = `${KEY_PREFIX}${encodeBase32LowerCaseNoPadding(bytes)}`;
+  const key = `${API_KEY_PREFIX}${encodeBase32LowerCaseNoPadding(bytes)}`;
   const row = await deps.db.transaction(async (transaction) => {
     const user = await User.findByPk(userId, { lock: transaction.LOCK.UPDATE, transaction });
     if (!user) throw new AppError("UNAUTHORIZED", "Sign in again.");
@@ -93,7 +94,7 @@ export async function revokeApiKey({ deps, userId, id, meta }: { deps: CoreDeps;
 
 /** The key's row and user when the key is live and its user may act; null otherwise. */
 export async function validateApiKey({ deps, key }: { deps: CoreDeps; key: string }): Promise<{ apiKey: ApiKeyRow; user: UserRow } | null> {
-  if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
+  if (!key.startsWith(API_KEY_PREFIX) || key.length > 100) return null;
   const apiKey = await deps.db.models.ApiKey.findOne({
     where: {
       keyHash: hashToken(key),

@@ -3,7 +3,7 @@
 import type { UserRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
-import { validateApiKey, verifyBearerToken } from "../tokens";
+import { API_KEY_PREFIX, validateApiKey, verifyBearerToken } from "../tokens";
 import { validateSessionToken } from "./sessions";
 
 /** How the caller proved who they are: the browser's session cookie, a JWT, or an API key. */
@@ -25,9 +25,6 @@ export type Authentication =
   | { outcome: "bearerRefused"; caller: null; cookie: "keep" }
   /** The session cookie is expired, signed out or revoked: the browser should forget it. */
   | { outcome: "cookieRefused"; caller: null; cookie: "clear" };
-
-/** API keys carry this prefix (see tokens.ts); any other bearer is taken for a JWT. */
-const API_KEY_PREFIX = "nbk_";
 
 /**
  * Reads the `Authorization` header and the session cookie's value. A bearer credential decides
