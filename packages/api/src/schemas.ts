@@ -1,5 +1,5 @@
 // Input fields shared by routers. Messages are written for the person filling the form.
-import { PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
+import { EMAIL_MAX, EMAIL_SHAPE, NOT_IN_EMAIL, PASSWORD_MAX, PASSWORD_MIN, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN } from "@notebox/core";
 import { z } from "zod";
 
 // eslint-disable-next-line no-control-regex
@@ -9,13 +9,9 @@ export const email = z
   .string({ error: "Enter your email address." })
   .trim()
   .min(1, { error: "Enter your email address." })
-  .max(254, { error: "This email address is too long." })
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "Enter a valid email address, like name@example.com." })
-  // Letters of any script are fine (internationalised addresses); control, format and
-  // pictographic characters are not part of any deliverable address.
-  .refine((v) => !/[\p{C}\p{Extended_Pictographic}]/u.test(v), {
-    error: "Enter a valid email address, like name@example.com.",
-  });
+  .max(EMAIL_MAX, { error: "This email address is too long." })
+  .regex(EMAIL_SHAPE, { error: "Enter a valid email address, like name@example.com." })
+  .refine((v) => !NOT_IN_EMAIL.test(v), { error: "Enter a valid email address, like name@example.com." });
 
 /** Free text a person types to filter a list: bounded, no control characters. */
 export const searchText = z
@@ -26,9 +22,9 @@ export const searchText = z
 export const username = z
   .string({ error: "Choose a username." })
   .trim()
-  .min(3, { error: "Use at least 3 characters." })
-  .max(32, { error: "Use at most 32 characters." })
-  .regex(/^[\p{L}\p{N}_.-]+$/u, { error: "Use only letters, digits, dots, dashes and underscores." });
+  .min(USERNAME_MIN, { error: `Use at least ${USERNAME_MIN} characters.` })
+  .max(USERNAME_MAX, { error: `Use at most ${USERNAME_MAX} characters.` })
+  .regex(USERNAME_CHARACTERS, { error: "Use only letters, digits, dots, dashes and underscores." });
 
 export const password = z
   .string({ error: "Enter a password." })

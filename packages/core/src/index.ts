@@ -3,7 +3,7 @@ export { AppError, httpStatusOf, type AppErrorCode } from "./errors";
 export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
 export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
 export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type PasswordHasher } from "./passwords";
-export { passwordChangeRequired, toPublicUser, type PublicUser } from "./users";
+export { EMAIL_MAX, EMAIL_SHAPE, NOT_IN_EMAIL, passwordChangeRequired, toPublicUser, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN, type PublicUser } from "./users";
 export { hashToken } from "./crypto";
 
 export { register, resendCode } from "./accounts/register";

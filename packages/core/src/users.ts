@@ -20,6 +20,18 @@ export function toPublicUser(user: UserRow): PublicUser {
   };
 }
 
+/**
+ * What an account's username and email address may be: the sign-up form's rules (packages/api
+ * schemas), which the import from the original system applies too.
+ */
+export const USERNAME_MIN = 3;
+export const USERNAME_MAX = 32;
+export const USERNAME_CHARACTERS = /^[\p{L}\p{N}_.-]+$/u;
+export const EMAIL_MAX = 254;
+export const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Letters of any script are fine (internationalised addresses); control, format and pictographic characters are in no deliverable address. */
+export const NOT_IN_EMAIL = /[\p{C}\p{Extended_Pictographic}]/u;
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }

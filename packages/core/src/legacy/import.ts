@@ -17,7 +17,7 @@ import {
 import type { CoreDeps } from "../deps";
 import { detectContentType, SNIFF_BYTES } from "../files/detect";
 import { cleanFileName } from "../files/names";
-import { normalizeEmail, usernameKey } from "../users";
+import { EMAIL_MAX, EMAIL_SHAPE, normalizeEmail, NOT_IN_EMAIL, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN, usernameKey } from "../users";
 
 export const LEGACY_TITLE_MAX = 200;
 export const LEGACY_NOTE_MAX_BYTES = 100 * 1024;
@@ -66,16 +66,13 @@ export interface LegacyImportSummary {
 /** With the server's cache, lists a running instance has cached show what a rerun added at once. */
 type ImportDeps = Pick<CoreDeps, "db" | "storage" | "passwords"> & Partial<Pick<CoreDeps, "cache">>;
 
-// The rules the sign-up form applies (packages/api schemas `username` and `email`).
-const USERNAME = /^[\p{L}\p{N}_.-]{3,32}$/u;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 function usernameAllowed(username: string): boolean {
-  return USERNAME.test(username) && username.length <= 32 && usernameKey(username).length <= 64;
+  // Lengths in UTF-16 units, as the form's schema counts them.
+  return username.length >= USERNAME_MIN && username.length <= USERNAME_MAX && USERNAME_CHARACTERS.test(username) && usernameKey(username).length <= 64;
 }
 
 function emailAllowed(email: string): boolean {
-  return email.length <= 254 && EMAIL.test(email) && !/[\p{C}\p{Extended_Pictographic}]/u.test(email);
+  return email.length <= EMAIL_MAX && EMAIL_SHAPE.test(email) && !NOT_IN_EMAIL.test(email);
 }
 
 // eslint-disable-next-line no-control-regex -- titles hold no control characters (as in the notes form)
