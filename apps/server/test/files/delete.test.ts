@@ -14,7 +14,7 @@ import {
   download,
   drivers,
   storedKeys,
-  startFilesServer,
+  startFilesServerSignedIn,
   temporaries,
   upload,
   uploadOne,
@@ -29,10 +29,7 @@ describe.each(drivers)("deleting files (%s storage)", (driver) => {
   let ownerId: string;
 
   beforeAll(async () => {
-    t = await startFilesServer(driver);
-    const { user, account } = await createUser(t);
-    ownerId = user.id;
-    a = await signIn(t, account);
+    ({ t, a, ownerId } = await startFilesServerSignedIn(driver));
   });
   afterAll(() => t?.close());
 

@@ -9,13 +9,12 @@ import {
   encodedNamePart,
   multipartBody,
   parseDisposition,
-  startFilesServer,
+  startFilesServerSignedIn,
   uploadMultipart,
   uploadOne,
   type FileRecord,
   type FilesServer,
 } from "../support/files";
-import { createUser, signIn } from "../support/server";
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
 /** True when the string survives UTF-8 (no lone surrogate halves from a cut emoji). */
@@ -76,10 +75,7 @@ describe.each(drivers)("file names (%s storage)", (driver) => {
   let ownerId: string;
 
   beforeAll(async () => {
-    t = await startFilesServer(driver);
-    const { user, account } = await createUser(t);
-    ownerId = user.id;
-    a = await signIn(t, account);
+    ({ t, a, ownerId } = await startFilesServerSignedIn(driver));
   });
   afterAll(() => t?.close());
 

@@ -19,7 +19,7 @@ import {
   PDF,
   PNG,
   sha256,
-  startFilesServer,
+  startFilesServerSignedIn,
   SVG,
   SVG_WITH_PROLOG,
   upload,
@@ -29,7 +29,6 @@ import {
   type FileRecord,
   type FilesServer,
 } from "../support/files";
-import { createUser, signIn } from "../support/server";
 
 describe.each(drivers)("file transfer (%s storage)", (driver) => {
   let t: FilesServer;
@@ -37,10 +36,7 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
   let ownerId: string;
 
   beforeAll(async () => {
-    t = await startFilesServer(driver);
-    const { user, account } = await createUser(t);
-    ownerId = user.id;
-    a = await signIn(t, account);
+    ({ t, a, ownerId } = await startFilesServerSignedIn(driver));
   });
   afterAll(() => t?.close());
 

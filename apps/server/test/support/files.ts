@@ -9,7 +9,7 @@ import type { FileRecord, Page } from "@notebox/core";
 import type { Storage, StoredObjectInfo } from "@notebox/storage";
 import { startS3 } from "@notebox/storage/testing";
 import type { TestClient } from "./client";
-import { startTestServer, type TestServer } from "./server";
+import { createUser, signIn, startTestServer, type TestServer } from "./server";
 
 export type { FileRecord, Page };
 
@@ -23,6 +23,13 @@ export const MiB = 1024 * 1024;
 export interface FilesServer extends TestServer {
   driver: StorageDriver;
   storage: Storage;
+}
+
+/** A files server and one signed-in person on it: the setup most file tests share. */
+export async function startFilesServerSignedIn(driver: StorageDriver): Promise<{ t: FilesServer; a: TestClient; ownerId: string }> {
+  const t = await startFilesServer(driver);
+  const { user, account } = await createUser(t);
+  return { t, a: await signIn(t, account), ownerId: user.id };
 }
 
 /** A test server whose files go to local disk (under DATA_DIR/files) or to s3rver on loopback. */
