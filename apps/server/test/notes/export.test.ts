@@ -383,13 +383,12 @@ describe("notes export", () => {
 
 /**
  * A sheet as LibreOffice Calc reads it, from Calc's own flat ODF save of the file: per non-empty
- * row, each cell's type, text, date and formula (none expected).
+ * row, each cell's type, text and date. (That no cell is a formula is checked on the whole save.)
  */
 interface CalcCell {
   type: string | null;
   text: string;
   date: string | null;
-  formula: string | null;
 }
 
 function calcRows(fods: string): CalcCell[][] {
@@ -405,7 +404,7 @@ function calcRows(fods: string): CalcCell[][] {
       if (content === undefined) {
         // Empty cells; a run as wide as the sheet is the rest of the row.
         const repeated = Number(attribute(tag!, "table:number-columns-repeated") ?? 1);
-        if (repeated < 1000) for (let k = 0; k < repeated; k++) cells.push({ type: null, text: "", date: null, formula: attribute(tag!, "table:formula") });
+        if (repeated < 1000) for (let k = 0; k < repeated; k++) cells.push({ type: null, text: "", date: null });
         continue;
       }
       const paragraphs = [...content.matchAll(/<text:p>([\s\S]*?)<\/text:p>|<text:p\/>/g)].map(([, p]) =>
@@ -422,7 +421,6 @@ function calcRows(fods: string): CalcCell[][] {
         type: attribute(tag!, "office:value-type"),
         text: attribute(tag!, "office:string-value") ?? paragraphs.join("\n"),
         date: attribute(tag!, "office:date-value"),
-        formula: attribute(tag!, "table:formula"),
       });
     }
     if (cells.length) rows.push(cells);
