@@ -2,7 +2,7 @@
 // origin check, body limits, health, tRPC, the web app, and the error handler.
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
-import { appRouter, createContext, SESSION_COOKIE } from "@notebox/api";
+import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
 import { AppError, type CoreDeps } from "@notebox/core";
 import { isDatabaseUnavailable } from "@notebox/db";
 import { TRPCError } from "@trpc/server";
@@ -31,8 +31,6 @@ export interface AppOptions {
 }
 
 export type Env = { Variables: { requestId: string } };
-
-const TRPC_BODY_LIMIT = 4 * 1024 * 1024;
 
 export function clientIp(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
@@ -129,7 +127,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
   app.use(
     "/api/v1/trpc/*",
     bodyLimit({
-      maxSize: TRPC_BODY_LIMIT,
+      maxSize: MAX_BODY_BYTES,
       // The rest of the body is never read: close the connection rather than reuse it mid-stream.
       onError: (c) => {
         c.header("Connection", "close");
@@ -151,6 +149,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
             resHeaders: opts.resHeaders,
             ip: clientIp(c, config.trustProxy),
             requestId: (c as Context<Env>).var.requestId,
+            calls: opts.info.calls.length,
           })) as unknown as Record<string, unknown>;
         } catch (error) {
           // Checking the credential needs the database; while it is away, say so.

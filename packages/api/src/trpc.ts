@@ -12,6 +12,7 @@ import {
 import { isDatabaseUnavailable, type UserRow } from "@notebox/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import { assertInputBounded } from "./input-bounds";
 import {
   readCookie,
   serializeClearedCookie,
@@ -49,9 +50,18 @@ export interface CreateContextOptions {
   resHeaders: Headers;
   ip: string;
   requestId: string;
+  /** How many procedure calls the request carries (more than one in a batch). */
+  calls: number;
 }
 
-export async function createContext({ deps, req, resHeaders, ip, requestId }: CreateContextOptions): Promise<Context> {
+export async function createContext({ deps, req, resHeaders, ip, requestId, calls }: CreateContextOptions): Promise<Context> {
+  // Before anything else reads the input or spends a database query on the caller.
+  try {
+    await assertInputBounded({ req, calls });
+  } catch (error) {
+    if (error instanceof AppError) throw refusal(error);
+    throw error;
+  }
   const secure = deps.config.secureCookies;
   const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
@@ -125,13 +135,28 @@ const appErrors = t.middleware(async ({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** The path of the first string in `value` holding a NUL, which no text field may contain. */
-function nulPath(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
-  if (value && typeof value === "object") {
-    for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, [...path, key]);
-      if (found) return found;
+/**
+ * The path of the first string in `value` holding a NUL, which no text field may contain. An
+ * explicit stack with parent links, so the walk is linear and its depth costs no call stack.
+ */
+function nulPath(value: unknown): string[] | null {
+  interface Node {
+    value: unknown;
+    key: string;
+    parent: Node | null;
+  }
+  const stack: Node[] = [{ value, key: "", parent: null }];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (typeof node.value === "string") {
+      if (!node.value.includes("\u0000")) continue;
+      const path: string[] = [];
+      for (let at: Node | null = node; at?.parent; at = at.parent) path.unshift(at.key);
+      return path;
+    }
+    if (node.value && typeof node.value === "object") {
+      const entries = Object.entries(node.value);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: node });
     }
   }
   return null;

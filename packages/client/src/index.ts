@@ -1,6 +1,7 @@
 // A typed Notebox client for other TypeScript services: tRPC typed by AppRouter, authenticated
 // with an API key that it exchanges for short-lived JWTs by itself, plus file helpers.
 import type { AppRouter } from "@notebox/api";
+import { MAX_BATCH_CALLS } from "@notebox/api/limits";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 
 export type { AppRouter, RouterInputs, RouterOutputs } from "@notebox/api";
@@ -34,7 +35,7 @@ export function createNoteboxClient({ url, apiKey, fetch: fetchImpl = fetch }: N
   let pending: Promise<string> | null = null;
 
   const keyClient = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, fetch: fetchImpl, headers: { authorization: `Bearer ${apiKey}` } })],
+    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, maxItems: MAX_BATCH_CALLS, fetch: fetchImpl, headers: { authorization: `Bearer ${apiKey}` } })],
   });
 
   /** A valid JWT, fetched again shortly before the current one expires. */
@@ -69,7 +70,7 @@ export function createNoteboxClient({ url, apiKey, fetch: fetchImpl = fetch }: N
   }
 
   const trpc = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, fetch: withToken })],
+    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, maxItems: MAX_BATCH_CALLS, fetch: withToken })],
   });
 
   async function authorized(path: string, init: RequestInit = {}): Promise<Response> {

@@ -1,12 +1,13 @@
 // The typed tRPC client for the Notebox API, and the one place that turns its failures into
 // something a form can show.
 import type { AppRouter, RouterOutputs } from "@notebox/api";
+import { MAX_BATCH_CALLS } from "@notebox/api/limits";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 
 // Same origin, so fetch sends the HttpOnly session cookie by itself. No transformer: the API
 // speaks plain JSON and dates arrive as ISO strings.
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/api/v1/trpc" })],
+  links: [httpBatchLink({ url: "/api/v1/trpc", maxItems: MAX_BATCH_CALLS })],
 });
 
 export type User = NonNullable<RouterOutputs["auth"]["me"]>;

@@ -1,0 +1,9 @@
+// The bounds of one tRPC request, shared with the clients (the web app and @notebox/client batch
+// no more calls than the server accepts). No imports, so a browser bundle can take it alone.
+
+/** Calls in one batched request. */
+export const MAX_BATCH_CALLS = 10;
+/** Nesting of a request's JSON: a batch wraps an input of a few levels in one more. */
+export const MAX_INPUT_DEPTH = 32;
+/** A request body, enforced by the server before it is read: ten notes of 100 KB, escaped, fit. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
