@@ -12,7 +12,7 @@ import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { noteExportRoutes } from "./routes/export";
-import { createMetrics } from "./metrics";
+import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
 import { requestScope } from "./runtime";
 import { fileRoutes } from "./routes/files";
 import type { WebApp } from "./web";
@@ -28,6 +28,8 @@ export interface AppOptions {
   advisoryChecks?: Record<string, () => Promise<boolean>>;
   /** Mounts extra routes after tRPC and before the web app and the 404s (benchmarks use it). */
   extendApp?: (app: Hono<Env>, deps: CoreDeps) => void;
+  /** Where requests are recorded; the server shares it with the METRICS_PORT listener. */
+  metrics?: Metrics;
 }
 
 export type Env = { Variables: { requestId: string } };
@@ -45,12 +47,11 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   }
 }
 
-export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, advisoryChecks = {}, extendApp }: AppOptions) {
+export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, advisoryChecks = {}, extendApp, metrics = createMetrics(deps) }: AppOptions) {
   const { config, logger } = deps;
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();
 
-  const metrics = createMetrics(deps);
   app.use(requestId({ limitLength: 64 }));
   // Everything logged while serving a request (core, mail, errors) carries its id, and so does
   // the response (the tRPC adapter's own Response would otherwise drop the header).
@@ -112,10 +113,8 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/metrics", async (c) => {
-    c.header("Content-Type", metrics.registry.contentType);
-    return c.body(await metrics.registry.metrics());
-  });
+  // Registered either way: an unserved /metrics is a 404, not the web app's index.html.
+  app.get("/metrics", metricsOnMainPort(config) ? metrics.handler : (c) => c.notFound());
   app.get("/readyz", async (c) => {
     const checks: Record<string, boolean> = { draining: !isReady(), database: await deps.db.ping() };
     for (const [name, check] of Object.entries(extraReadinessChecks)) checks[name] = await check();

@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     case "serve": {
       const server = await startServer(config, { logger });
       logger.info({ url: config.publicUrl, port: server.port }, `Notebox is listening on ${config.publicUrl}`);
+      if (server.metricsUrl) logger.info({ url: server.metricsUrl }, `Metrics are served on ${server.metricsUrl}`);
       const stop = (signal: string) => {
         logger.info({ signal }, "shutting down: draining in-flight requests");
         server.close().then(

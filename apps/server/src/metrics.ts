@@ -1,22 +1,65 @@
 // Prometheus metrics: request durations by route and tRPC procedure, the database pool, bytes
 // moved through the file routes, cache hits and misses, and the process defaults (memory, event loop lag, GC).
+// Every label value comes from a set the server defines, never from the request, and the
+// exposition is not public: a listener of its own (METRICS_PORT) or a bearer token (METRICS_TOKEN).
+import { createHash, timingSafeEqual } from "node:crypto";
+import { appRouter } from "@notebox/api";
+import type { Config } from "@notebox/config";
 import type { CoreDeps } from "@notebox/core";
-import type { MiddlewareHandler } from "hono";
+import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
   registry: Registry;
   middleware: MiddlewareHandler;
+  /** `GET /metrics`: the Prometheus text, behind the bearer token when METRICS_TOKEN is set. */
+  handler: Handler;
   bytesUploaded: Counter;
   bytesDownloaded: Counter;
 }
 
-/** The label for a request: the tRPC procedure(s), or the matched route pattern. */
-function routeLabel(path: string, routePath: string): string {
-  const trpc = /^\/api\/v1\/trpc\/([^?]+)/.exec(path);
-  if (trpc) return `trpc:${decodeURIComponent(trpc[1]!)}`.slice(0, 200);
+/**
+ * Whether the main port serves /metrics: only behind METRICS_TOKEN, and never when METRICS_PORT
+ * gives them a listener of their own (the public port then has no reason to expose them at all).
+ */
+export function metricsOnMainPort(config: Config): boolean {
+  return config.metricsToken !== undefined && config.metricsPort === undefined;
+}
+
+const TRPC_PREFIX = "/api/v1/trpc/";
+/** Every procedure the router serves, keyed as in URLs ("auth.login", "notes.trash.list"). */
+const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
+const UNKNOWN_PROCEDURE = "trpc:unknown";
+
+/**
+ * The labels for a tRPC request, read the way tRPC reads the path (decoded, then split on commas
+ * when batched); a name the router does not know is `trpc:unknown`, whatever it is. A batch
+ * observes each distinct procedure it names once, with the batch's duration and status: callers
+ * (the web app batches) still see per-procedure latency, and a request adds at most one
+ * observation per procedure, so no combination of names becomes a series of its own.
+ */
+function procedureLabels(url: string): string[] {
+  const { pathname, searchParams } = new URL(url);
+  const batch = searchParams.get("batch") === "1";
+  let path: string;
+  try {
+    path = decodeURIComponent(pathname.slice(TRPC_PREFIX.length));
+  } catch {
+    return [UNKNOWN_PROCEDURE]; // tRPC itself refuses it as BAD_REQUEST
+  }
+  const names = batch ? path.split(",") : [path];
+  return [...new Set(names.map((name) => (PROCEDURES.has(name) ? `trpc:${name}` : UNKNOWN_PROCEDURE)))];
+}
+
+/**
+ * The label for any other request: the pattern of the route that answered, one of the few the app
+ * registers (an unmatched path answers from a wildcard: `/api/*` or the web app's `*`), never the path.
+ */
+function routeLabel(routePath: string): string {
   return routePath === "*" || routePath === "/*" ? "static" : routePath;
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
 export function createMetrics(deps: CoreDeps): Metrics {
   const registry = new Registry();
@@ -24,7 +67,7 @@ export function createMetrics(deps: CoreDeps): Metrics {
 
   const duration = new Histogram({
     name: "notebox_http_request_duration_seconds",
-    help: "HTTP request duration by route (tRPC procedure for the API) and status",
+    help: "HTTP request duration by route (for tRPC each procedure, once per batch naming it) and status",
     labelNames: ["method", "route", "status"],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
@@ -68,9 +111,35 @@ export function createMetrics(deps: CoreDeps): Metrics {
   });
 
   const middleware: MiddlewareHandler = async (c, next) => {
-    const end = duration.startTimer();
+    const started = performance.now();
     await next();
-    end({ method: c.req.method, route: routeLabel(c.req.path, c.req.routePath), status: String(c.res.status) });
+    const seconds = (performance.now() - started) / 1000;
+    const method = c.req.method; // from the fixed list of methods Node's HTTP parser accepts
+    const status = String(c.res.status);
+    const routes = c.req.path.startsWith(TRPC_PREFIX) ? procedureLabels(c.req.url) : [routeLabel(c.req.routePath)];
+    for (const route of routes) duration.observe({ method, route, status }, seconds);
   };
-  return { registry, middleware, bytesUploaded, bytesDownloaded };
+
+  const expectedToken = deps.config.metricsToken === undefined ? null : sha256(deps.config.metricsToken);
+  const handler: Handler = async (c) => {
+    if (expectedToken) {
+      const presented = /^Bearer +(\S+) *$/i.exec(c.req.header("authorization") ?? "")?.[1];
+      // Digests of equal length, so the comparison takes the same time whatever was presented.
+      if (presented === undefined || !timingSafeEqual(sha256(presented), expectedToken)) {
+        c.header("WWW-Authenticate", "Bearer");
+        return c.json({ error: { code: "UNAUTHORIZED", message: "Send the metrics token as a bearer token." } }, 401);
+      }
+    }
+    c.header("Content-Type", registry.contentType);
+    return c.body(await registry.metrics());
+  };
+
+  return { registry, middleware, handler, bytesUploaded, bytesDownloaded };
+}
+
+/** The whole of the METRICS_PORT listener: `GET /metrics`, and 404 for anything else. */
+export function metricsApp(metrics: Metrics): Hono {
+  const app = new Hono();
+  app.get("/metrics", metrics.handler);
+  return app;
 }

@@ -1,11 +1,12 @@
-// Starts Notebox on a port and stops it gracefully: stop accepting, finish in-flight requests,
-// close pools.
+// Starts Notebox on a port (and /metrics on a port of its own when METRICS_PORT is set) and stops
+// it gracefully: stop accepting, finish in-flight requests, close pools.
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import type { Config } from "@notebox/config";
+import { ConfigError, type Config } from "@notebox/config";
 import { purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
 import { createApp, type AppOptions } from "./app";
+import { createMetrics, metricsApp } from "./metrics";
 import { pullStream } from "./routes/streams";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
@@ -19,6 +20,8 @@ const DRAIN_TIMEOUT_MS = 25_000;
 export interface RunningServer {
   url: string;
   port: number;
+  /** Where the METRICS_PORT listener serves `/metrics`; unset without METRICS_PORT. */
+  metricsUrl?: string;
   runtime: Runtime;
   /** Drains and closes everything; resolves when the process could exit. */
   close(): Promise<void>;
@@ -37,8 +40,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const web = loadWebApp(options.webRoot);
   if (!web) deps.logger.warn("web app not built: serving the API only (run `npm run build`)");
 
+  const metrics = createMetrics(deps);
   const app = createApp({
     deps,
+    metrics,
     web,
     isReady: () => !draining,
     extraReadinessChecks: { storage: () => deps.storage.ping() },
@@ -72,12 +77,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
   };
 
+  // One listener per process: `notebox serve` has no cluster mode, so a process is an instance and
+  // each instance is scraped on its own. Were workers added, only the primary should listen here,
+  // answering with prom-client's AggregatorRegistry over its workers: through a port shared by
+  // cluster each scrape would reach one random worker, and every counter would jump between
+  // workers' values.
+  let metricsServer: Server | undefined;
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = await listen(metricsApp(metrics).fetch, config.metricsPort, config.metricsHost);
+    } catch (error) {
+      await runtime.close();
+      throw new ConfigError([`METRICS_PORT: cannot listen on ${config.metricsHost}:${config.metricsPort} (${(error as Error).message})`]);
+    }
+  }
+
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch, port: config.port, hostname: options.host }, () => resolve(s as Server));
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
+  const metricsUrl = metricsServer && `http://${hostForUrl(config.metricsHost)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
   const sweep = () =>
@@ -107,9 +128,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       server.closeIdleConnections();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       server.closeAllConnections();
+      // Kept until the requests have drained, so a scrape can still see the shutdown.
+      if (metricsServer) await closeNow(metricsServer);
       await sweeping;
       await runtime.close();
     })());
 
-  return { url, port, runtime, close };
+  return { url, port, metricsUrl, runtime, close };
 }
+
+/** Listens on `port` of `hostname`, rejecting when the address cannot be had (in use, unknown). */
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch, port, hostname }, () => {
+      s.off("error", reject);
+      resolve(s as Server);
+    });
+    s.once("error", reject);
+  });
+}
+
+/** Stops a listener that holds no work worth waiting for: open scrapes are cut. */
+function closeNow(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
+/** A host as it goes in a URL: IPv6 addresses in brackets. */
+const hostForUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);

@@ -3,18 +3,19 @@
 // revoked session or a changed user is refused at once. With Redis unreachable, all still works.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uploadOne, type FileRecord, type Page } from "./support/files";
+import { metricsEnv, scrapeMetrics } from "./support/metrics";
 import { createNote, search, type Note, type NoteSummary } from "./support/notes";
 import { createUser, freePort, signIn, startTestServer, type TestServer } from "./support/server";
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ env: metricsEnv });
 });
 afterAll(() => t.close());
 
 /** notebox_cache_lookups_total for one cache and outcome, from /metrics. */
 async function lookups(server: TestServer, cache: "list" | "session", outcome: "hit" | "miss" | "error"): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await scrapeMetrics(server.url);
   const line = new RegExp(`^notebox_cache_lookups_total\\{cache="${cache}",outcome="${outcome}"\\} (\\d+)`, "m").exec(text);
   return Number(line?.[1] ?? 0);
 }
@@ -148,7 +149,7 @@ describe("with Redis unreachable", () => {
   let down: TestServer;
   beforeAll(async () => {
     // A port nobody listens on: every Redis command fails at once.
-    down = await startTestServer({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+    down = await startTestServer({ env: { ...metricsEnv, REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
   }, 30_000);
   afterAll(() => down.close());
 

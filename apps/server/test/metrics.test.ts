@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricsEnv, scrapeMetrics } from "./support/metrics";
 import { createUser, signIn, startTestServer, type TestServer } from "./support/server";
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ env: metricsEnv });
 });
 afterAll(() => t.close());
 
@@ -17,10 +18,7 @@ describe("/metrics", () => {
     const upload = (await (await client.fetch("/api/v1/files", { method: "POST", body: form })).json()) as { items: { id: string }[] };
     await (await client.fetch(`/api/v1/files/${upload.items[0]!.id}/content`)).arrayBuffer();
 
-    const res = await fetch(`${t.url}/metrics`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
-    const text = await res.text();
+    const text = await scrapeMetrics(t.url);
     expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="GET",route="trpc:auth\.me",status="200"\} 1/);
     expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="POST",route="trpc:auth\.login",status="200"\} 1/);
     expect(text).toMatch(/route="\/api\/v1\/files\/:id\/content"/);

@@ -1,7 +1,20 @@
-// The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure whenever PUBLIC_URL is https.
-import { SESSION_TTL_MS, type Authentication } from "@notebox/core";
+// The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure whenever PUBLIC_URL is https. The
+// device cookie, with the same flags, holds the signed token of a browser that signed in before.
+import { DEVICE_TTL_MS, SESSION_TTL_MS, type Authentication } from "@notebox/core";
 
 export const SESSION_COOKIE = "notebox_session";
+export const DEVICE_COOKIE = "notebox_device";
+
+export function serializeDeviceCookie(token: string, secure: boolean): string {
+  return [
+    `${DEVICE_COOKIE}=${token}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${Math.floor(DEVICE_TTL_MS / 1000)}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
+}
 
 export function serializeSessionCookie(token: string, secure: boolean): string {
   return [

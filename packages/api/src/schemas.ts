@@ -1,5 +1,5 @@
 // Input fields shared by routers. Messages are written for the person filling the form.
-import { EMAIL_MAX, EMAIL_SHAPE, NOT_IN_EMAIL, PASSWORD_MAX, PASSWORD_MIN, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN } from "@notebox/core";
+import { checkUsername, EMAIL_MAX, isEmailAddress, PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
 import { z } from "zod";
 
 // eslint-disable-next-line no-control-regex
@@ -8,10 +8,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export const email = z
   .string({ error: "Enter your email address." })
   .trim()
-  .min(1, { error: "Enter your email address." })
-  .max(EMAIL_MAX, { error: "This email address is too long." })
-  .regex(EMAIL_SHAPE, { error: "Enter a valid email address, like name@example.com." })
-  .refine((v) => !NOT_IN_EMAIL.test(v), { error: "Enter a valid email address, like name@example.com." });
+  .min(1, { error: "Enter your email address.", abort: true })
+  .max(EMAIL_MAX, { error: "This email address is too long.", abort: true })
+  .refine(isEmailAddress, { error: "Enter one email address, like name@example.com, with no name, quotes or brackets." });
 
 /** Free text a person types to filter a list: bounded, no control characters. */
 export const searchText = z
@@ -19,12 +18,15 @@ export const searchText = z
   .max(200, { error: "Search for at most 200 characters." })
   .refine((v) => !CONTROL.test(v), { error: "Remove control characters from the search." });
 
-export const username = z
-  .string({ error: "Choose a username." })
-  .trim()
-  .min(USERNAME_MIN, { error: `Use at least ${USERNAME_MIN} characters.` })
-  .max(USERNAME_MAX, { error: `Use at most ${USERNAME_MAX} characters.` })
-  .regex(USERNAME_CHARACTERS, { error: "Use only letters, digits, dots, dashes and underscores." });
+/** The name as it is stored (NFKC): core's checkUsername is the rule. */
+export const username = z.string({ error: "Choose a username." }).transform((input, ctx) => {
+  const { username, problem } = checkUsername(input);
+  if (problem !== null) {
+    ctx.issues.push({ code: "custom", message: problem, input });
+    return z.NEVER;
+  }
+  return username;
+});
 
 export const password = z
   .string({ error: "Enter a password." })

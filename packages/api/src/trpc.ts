@@ -5,6 +5,7 @@ import {
   authenticate,
   invalidBearer,
   passwordChangeRequired,
+  requestMeta,
   type Caller,
   type CoreDeps,
   type RequestMeta,
@@ -14,8 +15,10 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { assertInputBounded } from "./input-bounds";
 import {
+  DEVICE_COOKIE,
   readCookie,
   serializeClearedCookie,
+  serializeDeviceCookie,
   serializeSessionCookie,
   SESSION_COOKIE,
   sessionCookieUpdate,
@@ -40,8 +43,11 @@ export interface Context {
   bearerRefused: boolean;
   requestId: string;
   resHeaders: Headers;
+  /** The signed token of a browser that signed in before (see core's sessions/devices). */
+  deviceToken: string | null;
   setSessionCookie(token: string): void;
   clearSessionCookie(): void;
+  setDeviceCookie(token: string): void;
 }
 
 export interface CreateContextOptions {
@@ -65,6 +71,7 @@ export async function createContext({ deps, req, resHeaders, ip, requestId, call
   const secure = deps.config.secureCookies;
   const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
+  const setDeviceCookie = (token: string) => resHeaders.append("set-cookie", serializeDeviceCookie(token, secure));
 
   const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
   const authentication = await authenticate({ deps, authorization: req.headers.get("authorization"), sessionToken: token });
@@ -72,13 +79,15 @@ export async function createContext({ deps, req, resHeaders, ip, requestId, call
   if (cookie) resHeaders.append("set-cookie", cookie);
   return {
     deps,
-    meta: { ip, userAgent: req.headers.get("user-agent") },
+    meta: requestMeta({ ip, userAgent: req.headers.get("user-agent") }),
     auth: authentication.caller,
     bearerRefused: authentication.outcome === "bearerRefused",
     requestId,
     resHeaders,
+    deviceToken: readCookie(req.headers.get("cookie"), DEVICE_COOKIE),
     setSessionCookie,
     clearSessionCookie,
+    setDeviceCookie,
   };
 }
 

@@ -24,6 +24,12 @@ const byteSize = z
   })
   .refine((n) => Number.isSafeInteger(n) && n > 0, { error: "expected a positive size" });
 
+const port = z.coerce
+  .number({ error: "expected a port number" })
+  .int({ error: "expected a port number" })
+  .min(0, { error: "expected a port number between 0 and 65535" })
+  .max(65535, { error: "expected a port number between 0 and 65535" });
+
 const url = (protocols: string[], example: string) =>
   z.string().refine(
     (v) => {
@@ -38,12 +44,7 @@ const url = (protocols: string[], example: string) =>
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: z.coerce
-    .number({ error: "expected a port number" })
-    .int({ error: "expected a port number" })
-    .min(0, { error: "expected a port number between 0 and 65535" })
-    .max(65535, { error: "expected a port number between 0 and 65535" })
-    .default(3000),
+  PORT: port.default(3000),
   PUBLIC_URL: url(["http:", "https:"], "https://notes.example.com").optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z
@@ -67,6 +68,14 @@ const envSchema = z.object({
   USER_QUOTA_BYTES: byteSize.default(10 * GiB),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  METRICS_TOKEN: z
+    .string()
+    .refine((v) => Buffer.byteLength(v) >= 16, { error: "expected at least 16 bytes of random text" })
+    .optional(),
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z
+    .union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected an address to listen on, e.g. 127.0.0.1 or 0.0.0.0" })
+    .default("127.0.0.1"),
 });
 
 export interface Config {
@@ -86,6 +95,12 @@ export interface Config {
   userQuotaBytes: number;
   trustProxy: boolean;
   logLevel: string;
+  /** Bearer token /metrics asks for; unset = no token (then only METRICS_PORT serves them). */
+  metricsToken: string | undefined;
+  /** A listener of its own for /metrics, which the main port then never serves; unset = none. */
+  metricsPort: number | undefined;
+  /** The address the metrics listener binds. */
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +128,9 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError([`METRICS_PORT: must differ from PORT (${e.PORT})`]);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
 
@@ -140,6 +158,9 @@ export function loadConfig(env: Env = process.env): Config {
     userQuotaBytes: e.USER_QUOTA_BYTES,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
   };
 }
 

@@ -48,6 +48,9 @@ describe("defaults", () => {
       userQuotaBytes: 10 * GiB,
       trustProxy: false,
       logLevel: "info",
+      metricsToken: undefined,
+      metricsPort: undefined,
+      metricsHost: "127.0.0.1",
     });
   });
 
@@ -76,6 +79,9 @@ describe("defaults", () => {
       MAIL_FROM: "Notes <notes@example.com>",
       TRUST_PROXY: "true",
       LOG_LEVEL: "debug",
+      METRICS_TOKEN: "m".repeat(16),
+      METRICS_PORT: "9464",
+      METRICS_HOST: "0.0.0.0",
     });
     expect(config).toMatchObject({
       nodeEnv: "production",
@@ -90,6 +96,9 @@ describe("defaults", () => {
       jwtSecret: SECRET,
       trustProxy: true,
       logLevel: "debug",
+      metricsToken: "m".repeat(16),
+      metricsPort: 9464,
+      metricsHost: "0.0.0.0",
     });
   });
 
@@ -148,13 +157,18 @@ describe("bad values stop start-up with a message naming the variable", () => {
     ["TRUST_PROXY", "maybe"],
     ["LOG_LEVEL", "loud"],
     ["NODE_ENV", "staging"],
+    ["METRICS_TOKEN", "m".repeat(15)],
+    ["METRICS_PORT", "abc"],
+    ["METRICS_PORT", "70000"],
+    ["METRICS_HOST", "http://0.0.0.0"],
+    ["METRICS_HOST", "0.0.0.0:9464"],
   ] as const)("%s=%s", ([name, value]) => {
     const dataDir = tempDir();
     const error = configErrorOf(() => loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SECRET, [name]: value }));
     expect(error.message).toContain(name);
     expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: .+`))]);
     // The value is judged, not echoed: a bad secret must not end up in logs.
-    if (name === "JWT_SECRET") expect(error.message).not.toContain(value);
+    if (name === "JWT_SECRET" || name === "METRICS_TOKEN") expect(error.message).not.toContain(value);
     expect(existsSync(path.join(dataDir, "secret.key"))).toBe(false);
   });
 
@@ -167,6 +181,27 @@ describe("bad values stop start-up with a message naming the variable", () => {
   it("accepts the edges of the port range", () => {
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: "65535" }).port).toBe(65535);
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: "0" }).port).toBe(0);
+  });
+});
+
+describe("metrics", () => {
+  it("takes a token of at least 16 bytes, counting bytes rather than characters", () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, METRICS_TOKEN: "m".repeat(16) }).metricsToken).toBe("m".repeat(16));
+    // Eight two-byte characters: 16 bytes.
+    expect(loadConfig({ JWT_SECRET: SECRET, METRICS_TOKEN: "é".repeat(8) }).metricsToken).toBe("é".repeat(8));
+  });
+
+  it("listens on an IPv6 address or a host name", () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, METRICS_HOST: "::" }).metricsHost).toBe("::");
+    expect(loadConfig({ JWT_SECRET: SECRET, METRICS_HOST: "localhost" }).metricsHost).toBe("localhost");
+  });
+
+  it("refuses METRICS_PORT equal to PORT, which would leave metrics on the public port", () => {
+    const error = configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, PORT: "3000", METRICS_PORT: "3000" }));
+    expect(error.problems).toEqual([expect.stringMatching(/^METRICS_PORT: /)]);
+    expect(configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, METRICS_PORT: "3000" })).message).toContain("METRICS_PORT");
+    // Two ephemeral ports never collide.
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: "0", METRICS_PORT: "0" }).metricsPort).toBe(0);
   });
 });
 
@@ -225,6 +260,9 @@ describe("empty strings count as unset", () => {
       USER_QUOTA_BYTES: "  ",
       TRUST_PROXY: "",
       LOG_LEVEL: "",
+      METRICS_TOKEN: "",
+      METRICS_PORT: "",
+      METRICS_HOST: "",
     });
     expect(config).toMatchObject({
       nodeEnv: "development",
@@ -239,6 +277,9 @@ describe("empty strings count as unset", () => {
       userQuotaBytes: 10 * GiB,
       trustProxy: false,
       logLevel: "info",
+      metricsToken: undefined,
+      metricsPort: undefined,
+      metricsHost: "127.0.0.1",
     });
   });
 

@@ -19,8 +19,11 @@ export interface CoreDeps {
   logger: Logger;
 }
 
-/** Who is asking, for throttling and the session list. */
+/** Who is asking, for throttling and the session list. Built by requestMeta(). */
 export interface RequestMeta {
+  /** The client's address, as the audit log and the session list show it. */
   ip: string;
+  /** What per-address rate limits count under: the IPv4 address, or the IPv6 /64. */
+  ipKey: string;
   userAgent: string | null;
 }

@@ -1,9 +1,10 @@
 export type { CoreDeps, RequestMeta } from "./deps";
+export { canonicalIp, ipRateKey, requestMeta } from "./client-address";
 export { AppError, httpStatusOf, type AppErrorCode } from "./errors";
 export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
 export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
-export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type PasswordHasher } from "./passwords";
-export { EMAIL_MAX, EMAIL_SHAPE, NOT_IN_EMAIL, passwordChangeRequired, toPublicUser, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN, type PublicUser } from "./users";
+export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type HashCaller, type PasswordHasher } from "./passwords";
+export { checkUsername, EMAIL_MAX, isEmailAddress, mixedScripts, normalizeEmail, passwordChangeRequired, toPublicUser, USERNAME_MAX, USERNAME_MIN, usernameKey, type PublicUser, type UsernameCheck } from "./users";
 export { hashToken } from "./crypto";
 
 export { register, resendCode } from "./accounts/register";
@@ -25,6 +26,7 @@ export {
   type SessionSummary,
   type ValidSession,
 } from "./sessions/sessions";
+export { DEVICE_TTL_MS } from "./sessions/devices";
 export { apiKeyNotAccepted, authenticate, invalidBearer, type Authentication, type Caller } from "./sessions/authenticate";
 export { adminStats, listUsers, type AdminUserListItem, type AdminUserSummary, type UserSort } from "./admin/users";
 export type { Page } from "./pagination";
@@ -56,6 +58,7 @@ export {
   validateApiKey,
   verifyBearerToken,
   type ApiKeySummary,
+  type RevokedApiKey,
 } from "./tokens";
 export { deleteUser, getUserDetail, setUserDisabled, setUserRole, type AdminUserDetail } from "./admin/manage";
 export {

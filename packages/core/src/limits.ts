@@ -15,11 +15,25 @@ export interface LimitRule {
   duration: number;
 }
 
+/**
+ * Sign-in throttling never lets a stranger lock an owner out. A browser that signed in to the
+ * account before (its signed device cookie) counts only its own failures. Anyone else is counted
+ * per address, per (account, address), and per account only past a threshold ten times higher,
+ * so guessing from many addresses slows new devices down without stopping known ones.
+ */
 export const defaultLimitRules = {
-  /** Every sign-in attempt from one address. */
-  loginPerIp: { points: 30, duration: 15 * 60 },
-  /** Failed sign-ins (and wrong current passwords) against one account. */
-  loginFailuresPerAccount: { points: 10, duration: 15 * 60 },
+  /** Sign-in attempts from one address without a known device: its share of the hashing. */
+  loginPerIp: { points: 100, duration: 15 * 60 },
+  /** Failed sign-ins from one address, whatever the account. */
+  loginFailuresPerIp: { points: 30, duration: 15 * 60 },
+  /** Failed sign-ins to one account from one address. */
+  loginFailuresPerAccountIp: { points: 10, duration: 15 * 60 },
+  /** Failed sign-ins to one account from unknown devices, from any address. */
+  loginFailuresPerAccount: { points: 100, duration: 15 * 60 },
+  /** Failed sign-ins from one known device (a stolen device cookie buys no more guesses). */
+  loginFailuresPerDevice: { points: 10, duration: 15 * 60 },
+  /** Wrong current passwords given to auth.changePassword by one session. */
+  passwordChecksPerSession: { points: 10, duration: 15 * 60 },
   /** Email-code attempts from one address (each code also dies after 5 wrong tries). */
   codeAttemptsPerIp: { points: 30, duration: 15 * 60 },
   /** Sign-ups and reset requests from one address. */
@@ -34,12 +48,26 @@ export const defaultLimitRules = {
 export type LimitName = keyof typeof defaultLimitRules;
 export type LimitRules = Record<LimitName, LimitRule>;
 
+/** What a reserved attempt gives back when it succeeds. */
+export type OnSuccess = "refund" | "reset" | "keep";
+
+export interface Reservation {
+  /** The attempt succeeded: refund or reset each counter as it was reserved. */
+  succeeded(): Promise<void>;
+}
+
 export interface Limits {
   /** Counts one hit; throws 429 with Retry-After when the window is used up. */
   consume(name: LimitName, key: string, points?: number): Promise<void>;
   /** Throws 429 when the window is already used up, without counting. */
   check(name: LimitName, key: string): Promise<void>;
   reset(name: LimitName, key: string): Promise<void>;
+  /**
+   * Counts an attempt as failed before it is checked, on every counter at once: parallel
+   * attempts each take their point atomically, so they cannot outrun the limit. When one
+   * counter is used up, the points taken from the others are given back and 429 is thrown.
+   */
+  reserve(counters: { name: LimitName; key: string; onSuccess: OnSuccess }[]): Promise<Reservation>;
 }
 
 export interface LimitsOptions {
@@ -75,6 +103,21 @@ export function createLimits({ rules = {}, redis, prefix = "nb", onStoreError }:
       retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
     });
 
+  const reset = async (name: LimitName, key: string) => {
+    try {
+      await limiter(name).delete(key);
+    } catch (error) {
+      onStoreError?.(error);
+    }
+  };
+  const refund = async (name: LimitName, key: string) => {
+    try {
+      await limiter(name).reward(key, 1);
+    } catch (error) {
+      onStoreError?.(error);
+    }
+  };
+
   return {
     async consume(name, key, points = 1) {
       try {
@@ -94,12 +137,32 @@ export function createLimits({ rules = {}, redis, prefix = "nb", onStoreError }:
       }
       if (res && res.consumedPoints >= merged[name].points) throw tooMany(res);
     },
-    async reset(name, key) {
-      try {
-        await limiter(name).delete(key);
-      } catch (error) {
-        onStoreError?.(error);
+    reset,
+    async reserve(counters) {
+      const taken: typeof counters = [];
+      for (const counter of counters) {
+        try {
+          await limiter(counter.name).consume(counter.key, 1);
+          taken.push(counter);
+        } catch (error) {
+          if (!(error instanceof RateLimiterRes)) {
+            onStoreError?.(error);
+            continue;
+          }
+          await Promise.all(taken.map((c) => refund(c.name, c.key)));
+          throw tooMany(error);
+        }
       }
+      return {
+        succeeded: async () => {
+          await Promise.all(
+            taken.map(async (c) => {
+              if (c.onSuccess === "reset") await reset(c.name, c.key);
+              else if (c.onSuccess === "refund") await refund(c.name, c.key);
+            }),
+          );
+        },
+      };
     },
   };
 }

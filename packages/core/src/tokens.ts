@@ -1,6 +1,6 @@
 // Access for other services: API keys (long-lived, shown once, stored hashed) exchanged for
 // short-lived JWTs (HS256 pinned, 15 minutes, iss/aud checked) sent as `Authorization: Bearer`.
-import { newId, Op, type ApiKeyRow, type UserRow } from "@notebox/db";
+import { newId, Op, type ApiKeyRow, type Transaction, type UserRow } from "@notebox/db";
 import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { createHmac } from "node:crypto";
@@ -17,6 +17,8 @@ export const JWT_AUDIENCE = "notebox-api";
 export const API_KEY_PREFIX = "nbk_";
 const MAX_KEYS_PER_USER = 50;
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** How far ahead of this server's clock a token's issue time may be, for clocks that drift apart. */
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /** The JWT key is derived from the server secret, so no other use of that secret can forge one. */
 function signingKey(deps: Pick<CoreDeps, "config">): Uint8Array {
@@ -92,6 +94,44 @@ export async function revokeApiKey({ deps, userId, id, meta }: { deps: CoreDeps;
   });
 }
 
+/** What a person is told about a key that was revoked for them: enough to recognise it, never the key. */
+export type RevokedApiKey = Pick<ApiKeySummary, "id" | "name" | "prefix">;
+
+/**
+ * Revokes every live key of the user, inside the caller's transaction: a new password (changed or
+ * reset) must also shut out any key planted with the old one. Each key is audited with why it went.
+ */
+export async function revokeUserApiKeys({
+  deps,
+  user,
+  actorId,
+  reason,
+  meta,
+  transaction,
+}: {
+  deps: CoreDeps;
+  user: UserRow;
+  actorId: string | null;
+  reason: "password_changed" | "password_reset";
+  meta: RequestMeta;
+  transaction: Transaction;
+}): Promise<RevokedApiKey[]> {
+  const { ApiKey } = deps.db.models;
+  // Locked, so a key created while this runs is either revoked here or created after the change.
+  const keys = await ApiKey.findAll({
+    where: { userId: user.id, revokedAt: null },
+    order: [["createdAt", "DESC"]],
+    lock: transaction.LOCK.UPDATE,
+    transaction,
+  });
+  if (keys.length === 0) return [];
+  await ApiKey.update({ revokedAt: new Date() }, { where: { id: keys.map((key) => key.id) }, transaction });
+  for (const key of keys) {
+    await recordAudit({ deps, action: "api_key_revoked", actorId, target: user, ip: meta.ip, details: { keyId: key.id, name: key.name, reason }, transaction });
+  }
+  return keys.map(({ id, name, prefix }) => ({ id, name, prefix }));
+}
+
 /** The key's row and user when the key is live and its user may act; null otherwise. */
 export async function validateApiKey({ deps, key }: { deps: CoreDeps; key: string }): Promise<{ apiKey: ApiKeyRow; user: UserRow } | null> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 100) return null;
@@ -140,8 +180,9 @@ export async function issueToken({
 }
 
 /**
- * Verifies a bearer JWT and that what it was issued from still stands: the user may act and
- * the token is newer than the user's cut-off, and its session or API key is still live.
+ * Verifies a bearer JWT and that what it was issued from still stands: the token was not issued
+ * in the future, the user may act and the token is newer than the user's cut-off, and its session
+ * (the user's own, unexpired) or API key is still live.
  */
 export async function verifyBearerToken({ deps, token }: { deps: CoreDeps; token: string }): Promise<UserRow | null> {
   let payload;
@@ -156,12 +197,17 @@ export async function verifyBearerToken({ deps, token }: { deps: CoreDeps; token
     if (error instanceof joseErrors.JOSEError) return null;
     throw error;
   }
-  const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : (payload.iat ?? 0) * 1000;
+  const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : payload.iat! * 1000;
+  // Dated ahead, a token would outlive its 15 minutes (iat) or the user's next cut-off (iat_ms).
+  if (Math.max(issuedAtMs, payload.iat! * 1000) > Date.now() + MAX_CLOCK_SKEW_MS) return null;
   if (payload.exp! - payload.iat! > JWT_TTL_SECONDS) return null;
   const user = await deps.db.models.User.findByPk(payload.sub);
   if (!user || !userAcceptsCredential(user, new Date(issuedAtMs))) return null;
   if (typeof payload.sid === "string") {
-    if (!(await deps.db.models.Session.findByPk(payload.sid))) return null;
+    const session = await deps.db.models.Session.findOne({
+      where: { id: payload.sid, userId: user.id, expiresAt: { [Op.gt]: new Date() } },
+    });
+    if (!session) return null;
   } else if (typeof payload.kid === "string") {
     const key = await deps.db.models.ApiKey.findOne({ where: { id: payload.kid, userId: user.id, revokedAt: null } });
     if (!key || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return null;

@@ -21,9 +21,31 @@ describe("neutralizeFormula", () => {
     }
   });
 
+  it("catches = + - @ after a leading run of white space, control or invisible characters", () => {
+    for (const lead of [" ", "   ", "\t", "\r", "\n", "\r\n", " \t\r\n ", "\u00a0", "\u3000", "\u2003", "\ufeff", "\u200b", "\u2060", "\u0001", "\u000b\u000c"]) {
+      for (const start of ["=", "+", "-", "@"]) {
+        const text = `${lead}${start}HYPERLINK("http://evil.test")`;
+        expect(neutralizeFormula(text), JSON.stringify(text)).toBe(`'${text}`);
+      }
+    }
+  });
+
+  it("catches fullwidth ＝ ＋ － ＠ and every other character NFKC folds to = + - @, with or without white space before", () => {
+    const folding: string[] = [];
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const character = String.fromCodePoint(cp);
+      if ("=+-@".includes(character.normalize("NFKC")[0]!)) folding.push(character);
+    }
+    expect(folding).toEqual(expect.arrayContaining(["\uff1d", "\uff0b", "\uff0d", "\uff20"]));
+    for (const character of folding) {
+      for (const text of [`${character}1+1`, ` \u3000\t${character}1+1`]) expect(neutralizeFormula(text), JSON.stringify(text)).toBe(`'${text}`);
+    }
+  });
+
   it("leaves other text alone", () => {
-    for (const text of ["", "plain", " =1", "a=1", "'already", "\nx", "1-1", "€=", "2026-01-01"]) {
-      expect(neutralizeFormula(text)).toBe(text);
+    for (const text of ["", "plain", "a=1", " a=1", "'already", "\nx", "  x", "\u3000x", "1-1", "€=", "2026-01-01", "\u2212 1", "＄5", " "]) {
+      expect(neutralizeFormula(text), JSON.stringify(text)).toBe(text);
     }
   });
 });

@@ -17,6 +17,7 @@ export type {
   UserRow,
 } from "./models/accounts";
 export { ownerKeyOf, type NoteRow } from "./models/notes";
+export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
 export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export type { LegacyImportKind, LegacyImportRow } from "./models/legacy";

@@ -7,6 +7,8 @@ import { admin } from "./migrations/2026-11-23T03-00-admin";
 import { legacyImports } from "./migrations/2026-11-23T04-00-legacy-imports";
 import { notesTitleKey } from "./migrations/2026-11-23T05-00-notes-title-key";
 import { notesSearch } from "./migrations/2026-11-24T00-00-notes-search";
+import { signUpAttempts } from "./migrations/2026-12-02T00-00-sign-up-attempts";
+import { usernameKeys } from "./migrations/2026-12-02T01-00-username-keys";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -23,7 +25,17 @@ export interface Migration {
 }
 
 /** In order. Listed, not globbed, so the bundled server carries them. */
-export const migrations: Migration[] = [accounts, notes, files, admin, legacyImports, notesTitleKey, notesSearch];
+export const migrations: Migration[] = [
+  accounts,
+  notes,
+  files,
+  admin,
+  legacyImports,
+  notesTitleKey,
+  notesSearch,
+  signUpAttempts,
+  usernameKeys,
+];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {
   const dialect = sequelize.getDialect() === "sqlite" ? "sqlite" : "mysql";

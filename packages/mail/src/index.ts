@@ -1,2 +1,3 @@
+export { EMAIL_MAX, isEmailAddress } from "./address";
 export { createMailer, type Mailer, type MailMessage } from "./mailer";
 export * as templates from "./templates";

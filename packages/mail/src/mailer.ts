@@ -4,8 +4,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import type { Logger } from "pino";
+import { isEmailAddress } from "./address";
 
 export interface MailMessage {
+  /** One email address, nothing else (see isEmailAddress): never a name, a group or a list. */
   to: string;
   subject: string;
   text: string;
@@ -31,7 +33,9 @@ export interface MailerOptions {
 }
 
 export function createMailer(options: MailerOptions): Mailer {
-  const { send, closeTransport } = createSender(options);
+  const sender = createSender(options);
+  const { closeTransport } = sender;
+  const send = async (message: MailMessage) => sender.send(message, recipient(message.to));
   const pending = new Set<Promise<void>>();
   return {
     send,
@@ -50,15 +54,35 @@ export function createMailer(options: MailerOptions): Mailer {
   };
 }
 
+/**
+ * The last line of defence for the account flows: `to` must be one valid address, and goes to
+ * nodemailer as an address object, which it takes as it is instead of parsing a list (or a
+ * display name, group or comment) out of a string.
+ */
+function recipient(to: string): Address {
+  if (!isEmailAddress(to)) throw new Error("refused to send mail: the recipient is not one valid email address");
+  return { name: "", address: to };
+}
+
+interface Address {
+  name: string;
+  address: string;
+}
+
+/** Only these fields reach nodemailer: no cc, bcc or headers can ride along on a message. */
+function mail(from: string, to: Address, { subject, text, html }: MailMessage) {
+  return { from, to, subject, text, html };
+}
+
 function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions): {
-  send: (message: MailMessage) => Promise<void>;
+  send: (message: MailMessage, to: Address) => Promise<void>;
   closeTransport: () => void;
 } {
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl, { from });
     return {
-      async send(message: MailMessage) {
-        await transport.sendMail({ from, ...message });
+      async send(message, to) {
+        await transport.sendMail(mail(from, to, message));
         logger.info({ to: message.to, subject: message.subject }, "mail sent");
       },
       closeTransport: () => transport.close(),
@@ -68,8 +92,8 @@ function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions): {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
   let sequence = 0;
   return {
-    async send(message: MailMessage) {
-      const info = await transport.sendMail({ from, ...message });
+    async send(message, to) {
+      const info = await transport.sendMail(mail(from, to, message));
       await mkdir(outboxDir, { recursive: true });
       const safeTo = message.to.replace(/[^a-z0-9@._-]/gi, "_").slice(0, 100);
       const file = path.join(outboxDir, `${Date.now()}-${++sequence}-${safeTo}.eml`);

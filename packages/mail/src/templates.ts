@@ -10,15 +10,29 @@ ${paragraphs.join("\n")}
 <p style="color:#6b7280;font-size:13px">Notebox</p></body></html>`;
 }
 
-export function verificationCode(to: string, code: string, minutes: number): MailMessage {
+/**
+ * A sign-up code. `username` is the name the sign-up chose, so the owner can tell their own
+ * attempt from someone else's; `anotherAttempt` says an earlier sign-up for the address is still
+ * waiting, whose own code keeps working and confirms what that sign-up chose.
+ */
+export function verificationCode(
+  to: string,
+  code: string,
+  minutes: number,
+  { username, anotherAttempt = false }: { username: string; anotherAttempt?: boolean },
+): MailMessage {
+  const another = anotherAttempt
+    ? `A new sign-up was started for this address, as "${username}". This code confirms that sign-up and the password chosen with it. If it was not you, do not enter this code: the code of your own sign-up still works.`
+    : `This code confirms the sign-up as "${username}". If you did not try to sign up, ignore this email.`;
   return {
     to,
-    subject: `Your Notebox code: ${code}`,
-    text: `Your Notebox verification code is ${code}\n\nIt expires in ${minutes} minutes. If you did not try to sign up, ignore this email.\n`,
-    html: layout("Confirm your email", [
+    subject: anotherAttempt ? `New sign-up started: your Notebox code ${code}` : `Your Notebox code: ${code}`,
+    text: `Your Notebox verification code is ${code}\n\n${another}\n\nIt expires in ${minutes} minutes.\n`,
+    html: layout(anotherAttempt ? "A new sign-up was started" : "Confirm your email", [
       `<p>Your Notebox verification code is</p>`,
       `<p style="font-size:28px;letter-spacing:6px;font-weight:bold">${code}</p>`,
-      `<p>It expires in ${minutes} minutes. If you did not try to sign up, ignore this email.</p>`,
+      `<p>${escape(another)}</p>`,
+      `<p>It expires in ${minutes} minutes.</p>`,
     ]),
   };
 }
@@ -49,13 +63,28 @@ export function passwordReset(to: string, link: string, minutes: number): MailMe
   };
 }
 
-export function passwordChanged(to: string, resetUrl: string): MailMessage {
+/** `revokedApiKeys`: the keys the change revoked, named so the owner knows which services to set up again. */
+export function passwordChanged(
+  to: string,
+  resetUrl: string,
+  revokedApiKeys: readonly { name: string; prefix: string }[] = [],
+): MailMessage {
+  const keys = revokedApiKeys.length
+    ? {
+        text: `Your API keys were revoked too, so services using them stop working until you give them new keys:\n${revokedApiKeys.map((key) => `- ${key.name} (${key.prefix}…)\n`).join("")}\n`,
+        html: [
+          `<p>Your API keys were revoked too, so services using them stop working until you give them new keys:</p>`,
+          `<ul>${revokedApiKeys.map((key) => `<li>${escape(key.name)} (<code>${escape(key.prefix)}…</code>)</li>`).join("")}</ul>`,
+        ],
+      }
+    : { text: "", html: [] };
   return {
     to,
     subject: "Your Notebox password was changed",
-    text: `The password of your Notebox account was just changed and every other session was signed out.\n\nIf this was not you, reset your password now: ${resetUrl}\n`,
+    text: `The password of your Notebox account was just changed and every other session was signed out.\n\n${keys.text}If this was not you, reset your password now: ${resetUrl}\n`,
     html: layout("Your password was changed", [
       `<p>The password of your Notebox account was just changed and every other session was signed out.</p>`,
+      ...keys.html,
       `<p>If this was not you, <a href="${escape(resetUrl)}">reset your password now</a>.</p>`,
     ]),
   };

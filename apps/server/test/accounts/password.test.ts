@@ -143,6 +143,8 @@ describe("change password", () => {
       newPassword: "a brand new passphrase 42",
     });
     expect(res.status).toBe(200);
+    // No API keys to revoke here; test/security/credentials.test.ts covers the ones that are.
+    expect(res.data).toEqual({ status: "password_changed", revokedApiKeys: [] });
     expect(client.sessionToken).not.toBe(oldToken);
     expect((await client.query("auth.me")).data).toMatchObject({ id: user.id });
     expect((await other.query("auth.me")).data).toBeNull();

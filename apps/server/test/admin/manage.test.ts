@@ -3,7 +3,7 @@
 // once on the user's sessions, API keys and JWTs; the guards against an admin removing themself
 // or the last administrator; and every admin procedure refused to everyone else.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteUser, setUserDisabled, setUserRole } from "@notebox/core";
+import { deleteUser, requestMeta, setUserDisabled, setUserRole, usernameKey } from "@notebox/core";
 import { Op } from "@notebox/db";
 import {
   allPages,
@@ -86,7 +86,7 @@ describe("users table", () => {
   it("searches by part of an email address or of a username, whatever the case", async () => {
     const tag = uniqueTag();
     const byName = await createUser(t);
-    await byName.user.update({ username: `Quokka_${tag}`, usernameKey: `quokka_${tag}` });
+    await byName.user.update({ username: `Quokka_${tag}`, usernameKey: usernameKey(`Quokka_${tag}`) });
     const byEmail = await createUser(t);
     await byEmail.user.update({ email: `wombat.${tag}@example.test` });
     await createUser(t);
@@ -363,7 +363,7 @@ describe("the last administrator", () => {
   });
   afterAll(() => s.close());
 
-  const meta = { ip: "127.0.0.1", userAgent: null };
+  const meta = requestMeta({ ip: "127.0.0.1", userAgent: null });
 
   it("a disabled administrator does not count; the one left cannot demote, disable or delete themself", async () => {
     const a = await signedIn(s, "admin");

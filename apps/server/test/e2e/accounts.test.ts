@@ -9,6 +9,7 @@ import { codeFrom, resetLinkFrom } from "../support/smtp";
 import {
   browserAvailable,
   cookieNamed,
+  createApiKeyThroughUi,
   mainNav,
   noProblems,
   signInThroughUi,
@@ -211,6 +212,40 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     await other.page.getByRole("button", { name: "Sign in" }).click();
     await waitForPath(other.page, "/account");
     await other.page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
+  });
+
+  it("says which API keys a password change will revoke, and lists the ones it revoked", async () => {
+    const { account, user } = await createUser(suite.server);
+    const { page } = await device();
+    await signInThroughUi(page, account);
+    await page.goto("/account");
+    const key = await createApiKeyThroughUi(page, "Backup script");
+
+    // Before: the password form names the key it is about to revoke.
+    const passwordCard = page.getByRole("region", { name: "Change password" });
+    const warning = passwordCard.locator("[data-keys-to-revoke]");
+    await warning.filter({ hasText: "“Backup script”" }).waitFor();
+    expect(await warning.textContent()).toContain(`${key.slice(0, 12)}…`);
+    expect(await warning.textContent()).toMatch(/also revokes your API key/);
+
+    await passwordCard.getByLabel("Current password").fill(account.password);
+    await passwordCard.getByLabel("New password", { exact: true }).fill(`${account.password} changed`);
+    await passwordCard.getByRole("button", { name: "Change password" }).click();
+
+    // After: the answer lists what went, the warning and the key are gone, and the server agrees.
+    const done = passwordCard.getByRole("status").filter({ hasText: "Password changed" });
+    await done.waitFor();
+    expect(await done.textContent()).toMatch(/This API key was revoked/);
+    expect(await done.textContent()).toContain("“Backup script”");
+    expect(await done.textContent()).toContain(`${key.slice(0, 12)}…`);
+    await expect.poll(() => warning.count(), poll).toBe(0);
+    const keysSection = page.getByRole("region", { name: "API keys", exact: true });
+    await keysSection.getByText("You have no API keys.").waitFor();
+    expect(await keysSection.getByLabel("Your new API key").count()).toBe(0);
+    const exchange = await suite.server.client({ origin: null, headers: { authorization: `Bearer ${key}` } }).mutation("auth.issueToken");
+    expect(exchange.status).toBe(401);
+    const rows = await suite.server.models.ApiKey.findAll({ where: { userId: user.id } });
+    expect(rows.map((row) => row.revokedAt === null)).toEqual([false]);
   });
 
   it("lists sessions, revokes one, and signs out everywhere else", async () => {

@@ -162,6 +162,16 @@ export async function cookieNamed(context: BrowserContext, name: string): Promis
 /** The header navigation, once the app knows who is signed in. */
 export const mainNav = (page: Page) => page.getByRole("navigation", { name: "Main" });
 
+/** Creates an API key in the "API keys" section of /account (open on `page`) and returns the key it shows once. */
+export async function createApiKeyThroughUi(page: Page, name: string): Promise<string> {
+  const section = page.getByRole("region", { name: "API keys", exact: true });
+  await section.getByLabel("Key name").fill(name);
+  await section.getByRole("button", { name: "Create key" }).click();
+  const shown = section.getByLabel("Your new API key");
+  await shown.waitFor();
+  return shown.inputValue();
+}
+
 /** Signs in on /sign-in as a person would and waits for the home page. */
 export async function signInThroughUi(page: Page, account: { email: string; password: string }): Promise<void> {
   await page.goto("/sign-in");

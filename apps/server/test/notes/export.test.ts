@@ -28,6 +28,13 @@ interface Expected {
   updatedAt: Date;
 }
 
+/** Formulas behind white space a spreadsheet may trim first. */
+const leadingSpaceAttacks: { title: string; description: string }[] = [
+  { title: " =1+1", description: "\u00a0+SUM(1)" },
+  { title: "\u3000-1+1", description: "\n@SUM(1)" },
+  { title: "\r\n=HYPERLINK(\"http://evil.test\",\"click\")", description: "  \t =1+1" },
+];
+
 /** Texts a spreadsheet would run as formulas, and texts that are hard to quote. */
 const tricky: { title: string; description: string }[] = [
   { title: "=cmd|' /C calc'!A0", description: "+1" },
@@ -42,10 +49,19 @@ const tricky: { title: string; description: string }[] = [
   { title: "Empty text", description: "" },
   { title: "Markdown", description: "# Heading\n\n- item *one*\n- item `two`\n\n| a | b |\n|---|---|" },
   { title: "<b>Markup</b> & &amp; entities", description: "a < b > c && ]]> <![CDATA[ x ]]> </t></is></c>" },
+  // White space (ASCII, no-break, ideographic) before the formula, and fullwidth ＝ ＋ － ＠.
+  ...leadingSpaceAttacks,
+  { title: "\uff1dHYPERLINK(\"http://evil.test\",\"click\")", description: "\uff0b1+1" },
+  { title: "\uff0d1+1", description: "\uff20SUM(1)" },
+  { title: " \u3000\uff1d1+1", description: "\t\uff0b1" },
 ];
 
-const formulaStart = /^[=+\-@\t\r]/;
-const escaped = (text: string) => (formulaStart.test(text) ? `'${text}` : text);
+/**
+ * The test's own statement of the rule: after any leading white space, control or format
+ * characters, text whose first character folds (NFKC) to = + - @; or a leading tab or CR.
+ */
+const runsAsFormula = (text: string) => /^[=+\-@]/.test(text.replace(/^[\s\p{Cc}\p{Cf}]+/u, "").normalize("NFKC")) || /^[\t\r]/.test(text);
+const escaped = (text: string) => (runsAsFormula(text) ? `'${text}` : text);
 
 /** Newest edit first, then the larger id: the documented order. */
 const byExportOrder = (a: Expected, b: Expected) =>
@@ -237,6 +253,11 @@ describe("notes export", () => {
     expect(titles).toContain("'=cmd|' /C calc'!A0");
     expect(titles).toContain("'\rx");
     expect(titles).toContain("'\tx");
+    for (const attack of [" =1+1", "\u3000-1+1", "\r\n=HYPERLINK(\"http://evil.test\",\"click\")", "\uff1dHYPERLINK(\"http://evil.test\",\"click\")"]) {
+      expect(titles).toContain(`'${attack}`);
+    }
+    const texts = records.slice(1).map((r) => r[1]);
+    for (const attack of ["\u00a0+SUM(1)", "\n@SUM(1)", "  \t =1+1", "\uff0b1+1", "\uff20SUM(1)", "\t\uff0b1"]) expect(texts).toContain(`'${attack}`);
     expect(titles).not.toContain("In the trash");
     expect(titles).not.toContain("Someone else's");
   });
@@ -328,7 +349,9 @@ describe("notes export", () => {
     }
     const titles: string[] = [];
     sheet.eachRow((row) => titles.push(row.getCell(1).text));
-    for (const attack of ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx", "\rx"]) expect(titles).toContain(`'${attack}`);
+    for (const attack of ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx", "\rx", " =1+1", "\u3000-1+1", "\uff0d1+1", " \u3000\uff1d1+1"]) {
+      expect(titles).toContain(`'${attack}`);
+    }
   });
 
   it("xlsx: a sound zip (every part's header, size and CRC-32 check out) of XML parts without raw control characters", async () => {
@@ -436,19 +459,41 @@ const unescapeXml = (text: string) =>
 const calcAvailable = existsSync(sofficePath);
 if (!calcAvailable && isCi) throw new Error(`LibreOffice not found at ${sofficePath}: CI must open the xlsx export in Calc (apt-get install libreoffice-calc-nogui).`);
 
-describe.skipIf(!calcAvailable)("the xlsx export in LibreOffice Calc", () => {
-  it("opens as written: every text as text (formula-like ones escaped), dates as dates, no formula", { timeout: 120_000 }, async () => {
+/**
+ * Calc's flat ODF save of `file` (an export written to a directory of its own). A profile of its
+ * own, so that runs side by side do not share (and lock) one.
+ */
+async function openInCalc(dir: string, file: string, infilter?: string): Promise<string> {
+  await promisify(execFile)(
+    sofficePath,
+    [
+      `-env:UserInstallation=${pathToFileURL(join(dir, "profile")).href}`,
+      "--headless",
+      ...(infilter ? [`--infilter=${infilter}`] : []),
+      "--convert-to",
+      "fods",
+      "--outdir",
+      dir,
+      join(dir, file),
+    ],
+    { timeout: 100_000 },
+  );
+  return readFile(join(dir, file.replace(/\.\w+$/, ".fods")), "utf8");
+}
+
+/**
+ * Calc's CSV import: comma, double quote, UTF-8, from line 1, standard column types, and
+ * "Evaluate formulas" on (token 13), so that a formula in the file would become one.
+ */
+const CSV_IMPORT = "CSV:44,34,76,1,,0,false,false,false,false,false,-1,true";
+
+describe.skipIf(!calcAvailable)("the exports in LibreOffice Calc", () => {
+  it("xlsx opens as written: every text as text (formula-like ones escaped), dates as dates, no formula", { timeout: 120_000 }, async () => {
     const { client, expected } = await seedNotes();
     const dir = await mkdtemp(join(tmpdir(), "notebox-calc-"));
     try {
       await writeFile(join(dir, "notes.xlsx"), (await download(client, "xlsx")).body);
-      // A profile of its own, so that runs side by side do not share (and lock) one.
-      await promisify(execFile)(
-        sofficePath,
-        [`-env:UserInstallation=${pathToFileURL(join(dir, "profile")).href}`, "--headless", "--convert-to", "fods", "--outdir", dir, join(dir, "notes.xlsx")],
-        { timeout: 100_000 },
-      );
-      const fods = await readFile(join(dir, "notes.fods"), "utf8");
+      const fods = await openInCalc(dir, "notes.xlsx");
       expect(fods).not.toContain("table:formula");
       const rows = calcRows(fods);
       expect(rows.map((r) => r.length)).toEqual(new Array(expected.length + 1).fill(5));
@@ -474,7 +519,37 @@ describe.skipIf(!calcAvailable)("the xlsx export in LibreOffice Calc", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("csv opens with formulas evaluated and still holds none: every formula-like text reads as the escaped text", { timeout: 120_000 }, async () => {
+    const { client, expected } = await seedNotes();
+    const dir = await mkdtemp(join(tmpdir(), "notebox-calc-"));
+    try {
+      const { body } = await download(client, "csv");
+      // The check can fail: the same import turns an unescaped formula into one.
+      await writeFile(join(dir, "control.csv"), "Title\r\n=1+1\r\n");
+      expect(await openInCalc(dir, "control.csv", CSV_IMPORT)).toContain('table:formula="of:=1+1"');
+
+      await writeFile(join(dir, "notes.csv"), body);
+      const fods = await openInCalc(dir, "notes.csv", CSV_IMPORT);
+      expect(fods).not.toContain("table:formula");
+      const rows = calcRows(fods);
+      expect(rows).toHaveLength(expected.length + 1);
+      expected.forEach((note, i) => {
+        const [title, text, , , id] = rows[i + 1]!;
+        expect(title!.type, `title of row ${i + 2}`).toBe("string");
+        expect(title!.text, `title of row ${i + 2}`).toBe(asCalcShowsCsv(escaped(note.title)));
+        if (note.description !== "") expect(text!.type, `text of row ${i + 2}`).toBe("string");
+        expect(text!.text, `text of row ${i + 2}`).toBe(asCalcShowsCsv(escaped(note.description)));
+        expect(id!.text).toBe(note.id);
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Calc's CSV import reads CR, LF and CRLF inside a quoted field each as one line break. */
+const asCalcShowsCsv = (text: string) => text.replace(/\r\n?/g, "\n");
 
 /** Calc reads a CRLF inside a cell as one line break. */
 const asCalcShows = (text: string) => text.replace(/\r\n/g, "\n");

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "@notebox/config";
-import { createPasswordHasher, type LimitRules } from "@notebox/core";
+import { createPasswordHasher, usernameKey, type LimitRules } from "@notebox/core";
 import { newId, type Role, type UserRow } from "@notebox/db";
 import { pino, type Logger } from "pino";
 import { startServer, type RunningServer } from "../../src/server";
@@ -16,9 +16,13 @@ import { testDb, testRedisUrl } from "./env";
 import { codeFrom, startSmtp, type TestSmtp } from "./smtp";
 
 /** Generous limits so ordinary tests never trip them; throttling tests pass the real ones. */
-export const relaxedLimits: Partial<LimitRules> = {
+export const relaxedLimits: LimitRules = {
   loginPerIp: { points: 10_000, duration: 60 },
+  loginFailuresPerIp: { points: 10_000, duration: 60 },
+  loginFailuresPerAccountIp: { points: 10_000, duration: 60 },
   loginFailuresPerAccount: { points: 10_000, duration: 60 },
+  loginFailuresPerDevice: { points: 10_000, duration: 60 },
+  passwordChecksPerSession: { points: 10_000, duration: 60 },
   codeAttemptsPerIp: { points: 10_000, duration: 60 },
   accountRequestsPerIp: { points: 10_000, duration: 60 },
   mailPerAddressMinute: { points: 10_000, duration: 60 },
@@ -121,7 +125,7 @@ export async function createUser(t: TestServer, { role = "user", disabled = fals
   const user: UserRow = await t.models.User.create({
     id: newId(),
     username: account.username,
-    usernameKey: account.username.toLowerCase(),
+    usernameKey: usernameKey(account.username),
     email: account.email,
     passwordHash: await hasher.hash(account.password),
     role,

@@ -111,8 +111,22 @@ export function describeDetails(entry: AuditEntry): string {
       return typeof details.name === "string" ? `Key “${details.name}”` : "";
     case "sign_in":
       return details.via === "email_code" ? "Email address confirmed" : describeOther(details);
-    case "api_key_revoked":
-      return typeof details.keyId === "string" ? `Key ID ${details.keyId}` : "";
+    case "api_key_revoked": {
+      // Revoked by hand the key is named by ID; revoked by a new password, by name and why.
+      const key =
+        typeof details.name === "string"
+          ? `Key “${details.name}”`
+          : typeof details.keyId === "string"
+            ? `Key ID ${details.keyId}`
+            : "";
+      const why =
+        details.reason === "password_changed"
+          ? "password changed"
+          : details.reason === "password_reset"
+            ? "password reset"
+            : null;
+      return why ? `${key} (${why})` : key;
+    }
     default:
       return describeOther(details);
   }

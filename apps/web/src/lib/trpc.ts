@@ -12,6 +12,9 @@ export const trpc = createTRPCClient<AppRouter>({
 
 export type User = NonNullable<RouterOutputs["auth"]["me"]>;
 export type SessionSummary = RouterOutputs["auth"]["sessions"]["list"]["items"][number];
+export type ApiKeySummary = RouterOutputs["auth"]["apiKeys"]["list"]["items"][number];
+/** A key a password change revoked: what the person needs to recognise it. */
+export type RevokedApiKey = RouterOutputs["auth"]["changePassword"]["revokedApiKeys"][number];
 
 export interface ApiProblem {
   /** A sentence written for the person using the app. */

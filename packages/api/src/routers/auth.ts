@@ -93,9 +93,10 @@ export const authRouter = router({
   verifyEmail: publicProcedure
     .input(z.object({ email: field.email, code: field.code }))
     .mutation(async ({ ctx, input }) => {
-      const { user, token } = await verifyEmail({ deps: ctx.deps, ...input, meta: ctx.meta });
+      const { user, token, deviceToken } = await verifyEmail({ deps: ctx.deps, ...input, meta: ctx.meta });
       if (ctx.auth?.sessionId) await invalidateSession({ deps: ctx.deps, sessionId: ctx.auth.sessionId });
       ctx.setSessionCookie(token);
+      ctx.setDeviceCookie(deviceToken);
       return { user };
     }),
 
@@ -106,13 +107,15 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: field.email, password: field.existingPassword }))
     .mutation(async ({ ctx, input }) => {
-      const { user, token, mustChangePassword } = await login({
+      const { user, token, mustChangePassword, deviceToken } = await login({
         deps: ctx.deps,
         ...input,
         meta: ctx.meta,
         previousSessionId: ctx.auth?.sessionId,
+        deviceToken: ctx.deviceToken,
       });
       ctx.setSessionCookie(token);
+      ctx.setDeviceCookie(deviceToken);
       return { user: { ...user, mustChangePassword } };
     }),
 
@@ -142,14 +145,15 @@ export const authRouter = router({
   changePassword: passwordChangeProcedure
     .input(z.object({ currentPassword: field.existingPassword, newPassword: field.password }))
     .mutation(async ({ ctx, input }) => {
-      const { token } = await changePassword({
+      const { token, revokedApiKeys } = await changePassword({
         deps: ctx.deps,
         userId: ctx.auth.user.id,
         ...input,
         meta: ctx.meta,
+        callerKey: ctx.auth.sessionId ?? `user:${ctx.auth.user.id}`,
       });
       ctx.setSessionCookie(token);
-      return { status: "password_changed" as const };
+      return { status: "password_changed" as const, revokedApiKeys };
     }),
 
   sessions: sessionsRouter,

@@ -2,13 +2,13 @@ import { newId } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
-import { normalizeEmail, toPublicUser, usernameKey, type PublicUser } from "../users";
+import { checkUsername, isEmailAddress, normalizeEmail, toPublicUser, usernameKey, type PublicUser } from "../users";
 
 /** The CLI's create-admin: a verified administrator, or an existing account promoted to one. */
 export async function createAdmin({
   deps,
   email: rawEmail,
-  username,
+  username: rawUsername,
   password,
 }: {
   deps: Pick<CoreDeps, "db" | "passwords">;
@@ -17,10 +17,9 @@ export async function createAdmin({
   password: string;
 }): Promise<{ user: PublicUser; created: boolean }> {
   const email = normalizeEmail(rawEmail);
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw AppError.field("email", "Enter a valid email address.");
-  if (!/^[\p{L}\p{N}_.-]{3,32}$/u.test(username)) {
-    throw AppError.field("username", "Use 3 to 32 letters, digits, dots, dashes or underscores.");
-  }
+  if (!isEmailAddress(email)) throw AppError.field("email", "Enter one email address, like name@example.com.");
+  const { username, problem } = checkUsername(rawUsername);
+  if (problem !== null) throw AppError.field("username", problem);
   assertPasswordAllowed(password, "password", [email, username]);
   const passwordHash = await deps.passwords.hash(password);
   const { User } = deps.db.models;

@@ -1,14 +1,36 @@
 import type { CoreDeps, RequestMeta } from "../deps";
 import { recordAudit } from "../audit";
 import { AppError } from "../errors";
+import type { Limits } from "../limits";
+import { issueDeviceToken, knownDeviceId } from "../sessions/devices";
 import { createSession, invalidateSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
 
 const wrongCredentials = () => new AppError("UNAUTHORIZED", "Wrong email or password.");
 
 /**
+ * Reserves a sign-in attempt as a failure before the password is checked. Every attempt counts
+ * against the address's hashing budget. A known device then counts only its own failures;
+ * anyone else counts per address, per (account, address) and, with a much higher threshold, per
+ * account. A success gives its failure points back.
+ */
+function reserveSignIn(limits: Limits, { email, meta, deviceId }: { email: string; meta: RequestMeta; deviceId: string | null }) {
+  return limits.reserve([
+    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
+    ...(deviceId
+      ? [{ name: "loginFailuresPerDevice" as const, key: deviceId, onSuccess: "reset" as const }]
+      : [
+          { name: "loginFailuresPerIp" as const, key: meta.ipKey, onSuccess: "refund" as const },
+          { name: "loginFailuresPerAccountIp" as const, key: `${email}|${meta.ipKey}`, onSuccess: "reset" as const },
+          { name: "loginFailuresPerAccount" as const, key: email, onSuccess: "refund" as const },
+        ]),
+  ]);
+}
+
+/**
  * Unknown address and wrong password give the same answer in about the same time (a dummy hash
- * is verified). Throttled per address and per account.
+ * is verified). Returns a device token for the browser to keep, which lets it sign in while
+ * strangers' guesses throttle the account.
  */
 export async function login({
   deps,
@@ -16,6 +38,7 @@ export async function login({
   password,
   meta,
   previousSessionId,
+  deviceToken,
 }: {
   deps: CoreDeps;
   email: string;
@@ -23,51 +46,61 @@ export async function login({
   meta: RequestMeta;
   /** The session the browser had, ended so a sign-in always gets a new token. */
   previousSessionId?: string | null;
-}): Promise<{ user: PublicUser; token: string; mustChangePassword: boolean }> {
+  /** The device token the browser kept from an earlier sign-in, if any. */
+  deviceToken?: string | null;
+}): Promise<{ user: PublicUser; token: string; mustChangePassword: boolean; deviceToken: string }> {
   const email = normalizeEmail(rawEmail);
-  await deps.limits.consume("loginPerIp", meta.ip);
-  await deps.limits.check("loginFailuresPerAccount", email);
-
   const user = await deps.db.models.User.findOne({ where: { email } });
-  const ok = user
-    ? await deps.passwords.verify(user.passwordHash, password)
-    : await deps.passwords.verifyDummy(password);
-  if (!user || !ok) {
-    await deps.limits.consume("loginFailuresPerAccount", email);
-    await recordAudit({
-      deps,
-      action: "sign_in_failed",
-      actorId: null,
-      target: { id: user?.id ?? null, email },
-      ip: meta.ip,
+  const deviceId = user ? knownDeviceId(deps, deviceToken, user.id) : null;
+  const reservation = await reserveSignIn(deps.limits, { email, meta, deviceId });
+
+  const caller = { key: deviceId ?? meta.ipKey, known: deviceId !== null };
+  // The check and what follows it (the failure's audit row, or the new session) take one turn.
+  const { account, token } = await deps.passwords.withTurn(caller, async (check) => {
+    const ok = user ? await check.verify(user.passwordHash, password) : await check.verifyDummy(password);
+    if (!user || !ok) {
+      await recordAudit({
+        deps,
+        action: "sign_in_failed",
+        actorId: null,
+        target: { id: user?.id ?? null, email },
+        ip: meta.ip,
+      });
+      throw wrongCredentials();
+    }
+    await reservation.succeeded();
+    if (!user.emailVerifiedAt || user.disabledAt) {
+      const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
+      await recordAudit({ deps, action: "sign_in_failed", actorId: null, target: user, ip: meta.ip, details: { reason } });
+    }
+    if (!user.emailVerifiedAt) {
+      throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {
+        reason: "email_not_verified",
+      });
+    }
+    if (user.disabledAt) {
+      throw new AppError("FORBIDDEN", "This account is disabled. Contact your administrator.", {
+        reason: "account_disabled",
+      });
+    }
+    if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
+    const account = user;
+    const token = await deps.db.transaction(async (transaction) => {
+      // The user row first: its write lock queues simultaneous sign-ins of one account. Inserting the
+      // session first would take a shared lock on the row (the foreign key), and two sign-ins each
+      // holding one and asking to update it deadlock on MySQL.
+      await account.update({ lastLoginAt: new Date() }, { transaction });
+      const created = await createSession({ deps, userId: account.id, meta, transaction });
+      await recordAudit({ deps, action: "sign_in", actorId: account.id, target: account, ip: meta.ip, transaction });
+      return created.token;
     });
-    throw wrongCredentials();
-  }
-  if (!user.emailVerifiedAt || user.disabledAt) {
-    const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
-    await recordAudit({ deps, action: "sign_in_failed", actorId: null, target: user, ip: meta.ip, details: { reason } });
-  }
-  if (!user.emailVerifiedAt) {
-    throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {
-      reason: "email_not_verified",
-    });
-  }
-  if (user.disabledAt) {
-    throw new AppError("FORBIDDEN", "This account is disabled. Contact your administrator.", {
-      reason: "account_disabled",
-    });
-  }
-  await deps.limits.reset("loginFailuresPerAccount", email);
-  if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
-  const token = await deps.db.transaction(async (transaction) => {
-    // The user row first: its write lock queues simultaneous sign-ins of one account. Inserting the
-    // session first would take a shared lock on the row (the foreign key), and two sign-ins each
-    // holding one and asking to update it deadlock on MySQL.
-    await user.update({ lastLoginAt: new Date() }, { transaction });
-    const created = await createSession({ deps, userId: user.id, meta, transaction });
-    await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, transaction });
-    return created.token;
+    return { account, token };
   });
   // An imported account signs in with its old password and must choose a new one first.
-  return { user: toPublicUser(user), token, mustChangePassword: Boolean(user.mustChangePassword) };
+  return {
+    user: toPublicUser(account),
+    token,
+    mustChangePassword: Boolean(account.mustChangePassword),
+    deviceToken: issueDeviceToken(deps, account.id, deviceId),
+  };
 }

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { invalidateUserSessions } from "../sessions/sessions";
+import { revokeUserApiKeys } from "../tokens";
 import { normalizeEmail } from "../users";
 import { throttleMailTo } from "./throttle";
 
@@ -22,7 +23,7 @@ export async function requestPasswordReset({
   meta: RequestMeta;
 }): Promise<{ status: "reset_sent" }> {
   const email = normalizeEmail(rawEmail);
-  await deps.limits.consume("accountRequestsPerIp", meta.ip);
+  await deps.limits.consume("accountRequestsPerIp", meta.ipKey);
   await throttleMailTo(deps, email);
   const { User, PasswordResetToken } = deps.db.models;
   const user = await User.findOne({ where: { email } });
@@ -63,7 +64,7 @@ export async function resetPassword({
   const owner = await User.findByPk(pre.userId);
   if (!owner) throw invalid();
   assertPasswordAllowed(password, "password", [owner.email, owner.username]);
-  const passwordHash = await deps.passwords.hash(password);
+  const passwordHash = await deps.passwords.hash(password, { key: meta.ipKey });
 
   await deps.db.transaction(async (transaction) => {
     const row = await PasswordResetToken.findByPk(hashToken(token), { lock: transaction.LOCK.UPDATE, transaction });
@@ -85,8 +86,8 @@ export async function resetPassword({
       { transaction },
     );
     await invalidateUserSessions({ deps, userId: user.id, transaction });
-    await deps.db.models.ApiKey.update({ revokedAt: now }, { where: { userId: user.id, revokedAt: null }, transaction });
     await recordAudit({ deps, action: "password_reset", actorId: null, target: user, ip: meta.ip, transaction });
+    await revokeUserApiKeys({ deps, user, actorId: null, reason: "password_reset", meta, transaction });
   });
   return { status: "password_reset" };
 }

@@ -4,7 +4,7 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { normalizeEmail, usernameKey } from "../users";
-import { issueEmailCode } from "./codes";
+import { issueEmailCode, liveEmailCodes } from "./codes";
 import { throttleMailTo } from "./throttle";
 
 /** An unverified sign-up holds its username this long; after that anyone may take it. */
@@ -30,11 +30,11 @@ export async function register({
   meta: RequestMeta;
 }): Promise<{ status: "verification_sent" }> {
   const email = normalizeEmail(rawEmail);
-  await deps.limits.consume("accountRequestsPerIp", meta.ip);
+  await deps.limits.consume("accountRequestsPerIp", meta.ipKey);
   assertPasswordAllowed(password, "password", [email, username, email.split("@")[0]!]);
 
   // Hash before looking anything up so every branch costs the same time.
-  const passwordHash = await deps.passwords.hash(password);
+  const passwordHash = await deps.passwords.hash(password, { key: meta.ipKey });
   const { User } = deps.db.models;
   const key = usernameKey(username);
   const { publicUrl } = deps.config;
@@ -67,29 +67,20 @@ export async function register({
         return;
       }
 
-      const now = new Date();
+      const attempt = { username, usernameKey: key, passwordHash };
       if (existing) {
-        // A sign-up that was never confirmed: the newest attempt wins, the mailbox owner decides.
-        await existing.update(
-          { username, usernameKey: key, passwordHash, passwordChangedAt: now, tokensValidAfter: now },
-          { transaction },
-        );
-      } else {
-        await User.create(
-          {
-            id: newId(),
-            username,
-            usernameKey: key,
-            email,
-            passwordHash,
-            emailVerifiedAt: null,
-            tokensValidAfter: now,
-            passwordChangedAt: now,
-          },
-          { transaction },
-        );
+        // A sign-up that was never confirmed: this attempt gets a code of its own and changes
+        // nothing until that code is typed, so whoever proves the mailbox chooses the password.
+        const pending = await liveEmailCodes({ deps, email, purpose: "verify_email", transaction });
+        await issueEmailCode({ deps, email, purpose: "verify_email", attempt, anotherAttempt: pending.length > 0, transaction });
+        return;
       }
-      await issueEmailCode({ deps, email, purpose: "verify_email", transaction });
+      const now = new Date();
+      await User.create(
+        { id: newId(), ...attempt, email, emailVerifiedAt: null, tokensValidAfter: now, passwordChangedAt: now },
+        { transaction },
+      );
+      await issueEmailCode({ deps, email, purpose: "verify_email", attempt, transaction });
     });
   } catch (error) {
     // Two sign-ups raced for the same name or address; the loser sees what a later attempt would.
@@ -113,13 +104,31 @@ export async function resendCode({
   meta: RequestMeta;
 }): Promise<{ status: "verification_sent" }> {
   const email = normalizeEmail(rawEmail);
-  await deps.limits.consume("accountRequestsPerIp", meta.ip);
+  await deps.limits.consume("accountRequestsPerIp", meta.ipKey);
   await throttleMailTo(deps, email);
   await deps.db.transaction(async (transaction) => {
-    const user = await deps.db.models.User.findOne({ where: { email }, transaction });
-    if (user && !user.emailVerifiedAt) {
-      await issueEmailCode({ deps, email, purpose: "verify_email", transaction });
-    }
+    const user = await deps.db.models.User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
+    if (!user || user.emailVerifiedAt) return;
+    // The newest attempt is renewed: its live codes are replaced, other attempts keep theirs.
+    const newest = await deps.db.models.EmailCode.findOne({
+      where: { email, purpose: "verify_email", passwordHash: { [Op.ne]: null } },
+      order: [["createdAt", "DESC"]],
+      transaction,
+    });
+    const attempt = newest
+      ? { username: newest.username!, usernameKey: newest.usernameKey!, passwordHash: newest.passwordHash! }
+      : { username: user.username, usernameKey: user.usernameKey, passwordHash: user.passwordHash };
+    const live = await liveEmailCodes({ deps, email, purpose: "verify_email", transaction });
+    const replaces = live.filter((row) => (row.passwordHash ?? user.passwordHash) === attempt.passwordHash);
+    await issueEmailCode({
+      deps,
+      email,
+      purpose: "verify_email",
+      attempt,
+      replaces,
+      anotherAttempt: live.length > replaces.length,
+      transaction,
+    });
   });
   return { status: "verification_sent" };
 }

@@ -1,7 +1,7 @@
 import { literal, Op, type UserRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
-import { toPublicUser, type PublicUser } from "../users";
+import { toPublicUser, usernameKey, type PublicUser } from "../users";
 
 export interface AdminUserSummary extends PublicUser {
   verified: boolean;
@@ -42,11 +42,15 @@ export async function listUsers({
 }): Promise<Page<AdminUserListItem>> {
   const after = decodeKeyCursor(cursor);
   const conditions: WhereOptions<UserRow>[] = [];
-  const term = q?.trim().toLowerCase();
+  const term = q?.trim();
   const { sequelize } = deps.db;
   if (term) {
+    // A name is found by its key, so `QUOKKA` and a look-alike spelling find the same account.
     conditions.push({
-      [Op.or]: [likeContains(sequelize, "email", term), likeContains(sequelize, "username_key", term)],
+      [Op.or]: [
+        likeContains(sequelize, "email", term.toLowerCase()),
+        likeContains(sequelize, "username_key", usernameKey(term)),
+      ],
     });
   }
   const column = sort === "email" ? "email" : "createdAt";

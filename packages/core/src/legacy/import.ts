@@ -17,7 +17,7 @@ import {
 import type { CoreDeps } from "../deps";
 import { detectContentType, SNIFF_BYTES } from "../files/detect";
 import { cleanFileName } from "../files/names";
-import { EMAIL_MAX, EMAIL_SHAPE, normalizeEmail, NOT_IN_EMAIL, USERNAME_CHARACTERS, USERNAME_MAX, USERNAME_MIN, usernameKey } from "../users";
+import { checkUsername, isEmailAddress, normalizeEmail, usernameKey } from "../users";
 
 export const LEGACY_TITLE_MAX = 200;
 export const LEGACY_NOTE_MAX_BYTES = 100 * 1024;
@@ -26,7 +26,7 @@ export const UNTITLED = "Untitled";
 export type LegacySkipReason = "invalid_username" | "invalid_email" | "email_taken" | "username_taken" | "deleted_since_import";
 
 const SKIP_MESSAGES: Record<LegacySkipReason, string> = {
-  invalid_username: "the username is not allowed in Notebox (3 to 32 letters, digits, dots, dashes or underscores)",
+  invalid_username: "the username is not allowed in Notebox (3 to 32 letters of one script, digits, dots, dashes or underscores)",
   invalid_email: "the email address is not valid",
   email_taken: "another Notebox account has this email address",
   username_taken: "another Notebox account has this username",
@@ -65,15 +65,6 @@ export interface LegacyImportSummary {
 
 /** With the server's cache, lists a running instance has cached show what a rerun added at once. */
 type ImportDeps = Pick<CoreDeps, "db" | "storage" | "passwords"> & Partial<Pick<CoreDeps, "cache">>;
-
-function usernameAllowed(username: string): boolean {
-  // Lengths in UTF-16 units, as the form's schema counts them.
-  return username.length >= USERNAME_MIN && username.length <= USERNAME_MAX && USERNAME_CHARACTERS.test(username) && usernameKey(username).length <= 64;
-}
-
-function emailAllowed(email: string): boolean {
-  return email.length <= EMAIL_MAX && EMAIL_SHAPE.test(email) && !NOT_IN_EMAIL.test(email);
-}
 
 // eslint-disable-next-line no-control-regex -- titles hold no control characters (as in the notes form)
 const TITLE_CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -237,10 +228,11 @@ async function placeUser(deps: ImportDeps, notebox: NoteboxView, legacy: LegacyU
     return exists ? { kind: "existing", userId: mapped } : { kind: "skip", reason: "deleted_since_import" };
   }
 
-  const username = legacy.username.trim();
+  // The sign-up form's rules: the name as it is stored (NFKC), one address.
+  const { username } = checkUsername(legacy.username);
   const email = normalizeEmail(legacy.email);
-  if (!usernameAllowed(username)) return { kind: "skip", reason: "invalid_username" };
-  if (!emailAllowed(email)) return { kind: "skip", reason: "invalid_email" };
+  if (username === null) return { kind: "skip", reason: "invalid_username" };
+  if (!isEmailAddress(email)) return { kind: "skip", reason: "invalid_email" };
   const key = usernameKey(username);
 
   const taken = notebox.claimed(email, key) ?? (await takenIn(deps, notebox, email, key));

@@ -14,12 +14,18 @@ export interface ExportedNote {
 }
 
 /**
- * Text a spreadsheet would run as a formula (or whose leading tab or CR some spreadsheets strip
- * before doing so) gets a leading apostrophe (OWASP "CSV injection").
+ * Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP "CSV injection"),
+ * in every format that a spreadsheet opens (CSV and .xlsx): text that starts with `=`, `+`, `-`
+ * or `@`, or with a character NFKC folds to one of them (fullwidth `＝＋－＠`, small `﹦﹢﹣﹫`,
+ * super- and subscript `⁺⁼₊₌`, `⩵`, `⩶`, `﬩`), after any run of white space (tab, CR, LF, U+00A0,
+ * U+3000...), control or invisible format characters, which spreadsheets may trim first; and
+ * text that starts with a tab or CR, which some strip before reading the rest.
  */
 export function neutralizeFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return FORMULA_START.test(text) ? `'${text}` : text;
 }
+
+const FORMULA_START = /^(?:[\s\p{Cc}\p{Cf}]*[=+\-@\u207A\u207C\u208A\u208C\u2A75\u2A76\uFB29\uFE62\uFE63\uFE66\uFE6B\uFF0B\uFF0D\uFF1D\uFF20]|[\t\r])/u;
 
 /** RFC 4180: a field holding a quote, comma, CR or LF is quoted, its quotes doubled. */
 export function csvField(text: string): string {

@@ -57,6 +57,10 @@ export interface EmailCodeRow
   /** Set when the code is used, replaced by a newer one, or killed by too many wrong tries. */
   consumedAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
+  /** The sign-up attempt the code confirms: the credentials it chose, applied when its code is typed. */
+  username: CreationOptional<string | null>;
+  usernameKey: CreationOptional<string | null>;
+  passwordHash: CreationOptional<string | null>;
 }
 
 export interface PasswordResetTokenRow
@@ -121,6 +125,9 @@ export function defineAccountModels(sequelize: Sequelize) {
       expiresAt: date(),
       consumedAt: date(true),
       createdAt: date(),
+      username: { type: DataTypes.STRING(32), allowNull: true },
+      usernameKey: { type: DataTypes.STRING(255), allowNull: true },
+      passwordHash: { type: DataTypes.STRING(255), allowNull: true },
     },
     { tableName: "email_codes", updatedAt: false },
   );
