@@ -2,7 +2,7 @@
 // external (native modules, dynamic requires) unless the copy a workspace package would load is
 // not the one dist/ would find (a version nested under that package), in which case it is bundled.
 // bench-entry.js is the same server with one extra route for bench/list.mjs.
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -45,3 +45,6 @@ await build({
     },
   ],
 });
+
+// The SQLite driver starts its worker threads from this file, next to the bundle that loads it.
+copyFileSync(fileURLToPath(new URL("../../packages/db/src/sqlite/sqlite-worker.cjs", import.meta.url)), path.join(outdir, "sqlite-worker.cjs"));

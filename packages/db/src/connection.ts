@@ -1,4 +1,5 @@
 import { Sequelize, type Options } from "sequelize";
+import { sqliteDriver } from "./sqlite/driver";
 
 export type Dialect = "sqlite" | "mysql";
 
@@ -21,14 +22,9 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
   };
   if (dialectOf(url) === "sqlite") {
     const storage = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    const sequelize = new Sequelize({
-      ...common,
-      dialect: "sqlite",
-      storage,
-      retry: { max: 10, match: [/SQLITE_BUSY/] },
-    });
-    prepareSqliteConnections(sequelize);
-    return sequelize;
+    // better-sqlite3 in worker threads behind node-sqlite3's API: see sqlite/driver.ts. The
+    // writer's busy timeout covers other processes; this process never waits on its own lock.
+    return new Sequelize({ ...common, dialect: "sqlite", dialectModule: sqliteDriver, storage, retry: { max: 1 } });
   }
   const mysqlUrl = url.replace(/^mariadb:/, "mysql:");
   return new Sequelize(mysqlUrl, {
@@ -41,36 +37,4 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
     // transaction back, so the retry lives in Database.transaction and re-runs all of it.
     retry: { max: 1 },
   });
-}
-
-interface SqliteHandle {
-  configure(option: "busyTimeout", ms: number): void;
-  exec(sql: string, cb: (err: Error | null) => void): void;
-}
-
-/**
- * Sequelize opens one SQLite connection per transaction and runs no hook when it does, so its
- * connection manager is wrapped to set each new connection up: wait for the writer lock instead
- * of failing with SQLITE_BUSY, and use WAL with NORMAL sync (readers proceed beside one writer;
- * commits survive a crash of the process, and of the machine up to the last checkpoint).
- */
-function prepareSqliteConnections(sequelize: Sequelize): void {
-  const manager = sequelize.connectionManager as unknown as {
-    getConnection(options: unknown): Promise<SqliteHandle>;
-  };
-  const getConnection = manager.getConnection.bind(manager);
-  const prepared = new WeakSet<SqliteHandle>();
-  manager.getConnection = async (options) => {
-    const connection = await getConnection(options);
-    if (!prepared.has(connection)) {
-      prepared.add(connection);
-      connection.configure("busyTimeout", 10_000);
-      await new Promise<void>((resolve, reject) =>
-        connection.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", (err) =>
-          err ? reject(err) : resolve(),
-        ),
-      );
-    }
-    return connection;
-  };
 }

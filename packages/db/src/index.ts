@@ -6,6 +6,7 @@ import { defineFileModels } from "./models/files";
 import { defineAdminModels } from "./models/admin";
 import { defineLegacyModels } from "./models/legacy";
 import { migrate } from "./migrate";
+import { transactionScope } from "./sqlite/driver";
 
 export type { Dialect } from "./connection";
 export type {
@@ -72,16 +73,6 @@ export async function openDatabase(
   options: ConnectionOptions & { migrate?: boolean },
 ): Promise<Database> {
   const sequelize = createSequelize(options);
-  // SQLite has one writer at a time, and a transaction waiting for the lock waits inside a libuv
-  // worker thread (the busy timeout). Under a flood, enough waiters take every worker, the
-  // transaction holding the lock cannot run its next statement, and all stall until the timeout.
-  // So this process queues its own write transactions and lets only one at a time ask for the lock.
-  let lastWriter: Promise<unknown> = Promise.resolve();
-  const oneWriterAtATime = <T>(run: () => Promise<T>): Promise<T> => {
-    const turn = lastWriter.then(run, run);
-    lastWriter = turn.catch(() => undefined);
-    return turn;
-  };
   const dialect = dialectOf(options.url);
   const models = defineModels(sequelize);
   await sequelize.authenticate();
@@ -94,7 +85,11 @@ export async function openDatabase(
       for (let attempt = 1; ; attempt++) {
         try {
           if (dialect !== "sqlite") return await sequelize.transaction(work);
-          return await oneWriterAtATime(() => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));
+          // The SQLite driver runs one write transaction at a time; the scope lets it refuse a
+          // write the work forgot to put in its transaction instead of waiting for it forever.
+          return await sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) =>
+            transactionScope.run((t as unknown as { connection: unknown }).connection, () => work(t)),
+          );
         } catch (error) {
           if (attempt >= 3 || !isDeadlock(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));

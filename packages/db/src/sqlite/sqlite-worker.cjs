@@ -1,0 +1,85 @@
+// One SQLite connection (better-sqlite3) in a worker thread. The main thread never calls into
+// SQLite: it posts {id, op, sql, params} here and gets {id, rows, lastID, changes, inTransaction}
+// or {id, error} back. Waiting for another process's write lock (the busy timeout) blocks this
+// thread only. Plain CommonJS so that the same file runs from the sources and from the bundle.
+"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+
+const Database = require(workerData.modulePath);
+const db = new Database(workerData.filename, { timeout: workerData.busyTimeoutMs });
+if (workerData.role === "writer") {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+} else {
+  // A reader that is asked to write fails with SQLITE_READONLY and the main thread sends the
+  // statement to the writer instead.
+  db.pragma("query_only = ON");
+}
+db.pragma("foreign_keys = ON");
+
+// Prepared statements by SQL text, least recently used first out.
+const CACHE_SIZE = 200;
+const statements = new Map();
+function prepare(sql) {
+  let statement = statements.get(sql);
+  if (statement) {
+    statements.delete(sql);
+  } else {
+    statement = db.prepare(sql);
+    if (statements.size >= CACHE_SIZE) statements.delete(statements.keys().next().value);
+  }
+  statements.set(sql, statement);
+  return statement;
+}
+
+// better-sqlite3 binds numbers, strings, bigints, buffers and null; node-sqlite3, which Sequelize
+// was written against, also took booleans (as 0/1) and dates (as milliseconds).
+function bindable(value) {
+  if (value === undefined) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.getTime();
+  return value;
+}
+
+// Sequelize names bind parameters `$1`, `$name`; better-sqlite3 wants the names without the sigil.
+function parameters(params) {
+  if (params == null) return [];
+  if (Array.isArray(params)) return [params.map(bindable)];
+  const named = {};
+  for (const key of Object.keys(params)) named[key.replace(/^[$:@]/, "")] = bindable(params[key]);
+  return [named];
+}
+
+let lastChanges;
+function run(message) {
+  if (message.op === "exec") {
+    db.exec(message.sql);
+    return { rows: [], lastID: 0, changes: 0 };
+  }
+  const statement = prepare(message.sql);
+  const args = parameters(message.params);
+  if (statement.reader) {
+    const rows = statement.all(...args);
+    lastChanges ??= db.prepare("SELECT changes() AS changes, last_insert_rowid() AS lastID");
+    const { changes, lastID } = lastChanges.get();
+    return { rows, lastID, changes };
+  }
+  const info = statement.run(...args);
+  return { rows: [], lastID: Number(info.lastInsertRowid), changes: info.changes };
+}
+
+parentPort.on("message", (message) => {
+  if (message.op === "close") {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  let reply;
+  try {
+    reply = { id: message.id, ...run(message) };
+  } catch (error) {
+    reply = { id: message.id, error: { message: String(error && error.message), code: error && error.code } };
+  }
+  reply.inTransaction = db.inTransaction;
+  parentPort.postMessage(reply);
+});

@@ -1,0 +1,137 @@
+// The SQLite driver (src/sqlite/driver.ts): one writer thread, reader threads, and a main thread
+// that never waits on SQLite's lock. These failed with node-sqlite3, whose main thread finalized
+// statements under a connection mutex that a worker held while it sat in the busy handler.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import BetterSqlite3 from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase, QueryTypes, type Database } from "../src";
+
+let dir: string;
+let db: Database;
+let file: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "notebox-sqlite-"));
+  file = path.join(dir, "notebox.db");
+  db = await openDatabase({ url: `sqlite:${file}` });
+  await db.sequelize.query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+});
+
+afterEach(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const count = async (where = "1 = 1") =>
+  (await db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM scratch WHERE ${where}`, { type: QueryTypes.SELECT }))[0]!.n;
+const insert = (v: string, options: object = {}) => db.sequelize.query("INSERT INTO scratch (v) VALUES (?)", { replacements: [v], ...options });
+
+describe("the SQLite driver", () => {
+  it("keeps the event loop free while another process holds the write lock, then writes everything", async () => {
+    const other = new BetterSqlite3(file);
+    other.exec("BEGIN IMMEDIATE");
+    other.prepare("INSERT INTO scratch (v) VALUES ('other process')").run();
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    // Autocommit writes and a write transaction, all waiting for the other process's lock.
+    const writes = Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => insert(`autocommit ${i}`)),
+      db.transaction(async (transaction) => {
+        await insert("in a transaction", { transaction });
+      }),
+    ]);
+    const reads: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      reads.push(await count()); // readers answer from the last commit meanwhile
+      await sleep(100);
+    }
+    other.exec("COMMIT");
+    other.close();
+    await writes;
+    delay.disable();
+    expect(reads.every((n) => n === 0)).toBe(true);
+    expect(await count()).toBe(22);
+    expect(delay.max / 1e6).toBeLessThan(100);
+  });
+
+  it("answers reads outside a transaction while the transaction is open, without its uncommitted rows", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const transaction = db.transaction(async (t) => {
+      await insert("uncommitted", { transaction: t });
+      await held;
+    });
+    await sleep(50);
+    const started = performance.now();
+    expect(await count()).toBe(0);
+    expect(performance.now() - started).toBeLessThan(500);
+    release();
+    await transaction;
+    expect(await count()).toBe(1);
+  });
+
+  it("holds a write that comes while a transaction is open until the transaction ends", async () => {
+    const order: string[] = [];
+    let begun!: () => void;
+    const first = new Promise<void>((r) => (begun = r));
+    const transaction = db.transaction(async (t) => {
+      await insert("t1", { transaction: t });
+      begun();
+      await sleep(50);
+      await insert("t2", { transaction: t });
+      order.push("transaction");
+    });
+    await first;
+    await Promise.all([transaction, insert("after").then(() => order.push("autocommit"))]);
+    expect(order).toEqual(["transaction", "autocommit"]);
+    const rows = await db.sequelize.query<{ v: string }>("SELECT v FROM scratch ORDER BY id", { type: QueryTypes.SELECT });
+    expect(rows.map((r) => r.v)).toEqual(["t1", "t2", "after"]);
+  });
+
+  it("refuses a write that forgot its transaction inside db.transaction instead of waiting for itself", async () => {
+    const outcome = db.transaction(async () => {
+      await insert("forgot the transaction");
+    });
+    await expect(outcome).rejects.toThrow(/must pass \{ transaction \}/);
+    expect(await count()).toBe(0);
+    // The writer is free again.
+    await insert("next");
+    expect(await count()).toBe(1);
+  });
+
+  it("rolls back a failed transaction and maps constraint errors as before", async () => {
+    await db.sequelize.query("CREATE UNIQUE INDEX scratch_v ON scratch (v)");
+    await insert("taken");
+    await expect(
+      db.transaction(async (transaction) => {
+        await insert("kept only if committed", { transaction });
+        await insert("taken", { transaction });
+      }),
+    ).rejects.toMatchObject({ name: "SequelizeUniqueConstraintError" });
+    expect(await count()).toBe(1);
+  });
+
+  it("binds dates, booleans and null the way the models expect", async () => {
+    const { User } = db.models;
+    const now = new Date("2026-12-03T10:20:30.456Z");
+    const user = await User.create({
+      id: "0192f0a0-0000-7000-8000-000000000001",
+      username: "binder",
+      usernameKey: "binder",
+      email: "binder@example.test",
+      passwordHash: "x",
+      role: "user",
+      emailVerifiedAt: now,
+      disabledAt: null,
+      tokensValidAfter: now,
+      passwordChangedAt: now,
+    });
+    const again = await User.findByPk(user.id);
+    expect(again?.emailVerifiedAt?.toISOString()).toBe(now.toISOString());
+    expect(again?.disabledAt).toBeNull();
+  });
+});
