@@ -55,6 +55,8 @@ const SESSION_TTL_MS = 15_000;
 /** Longer than a session entry lives plus any validation in flight: a tombstone outlives both. */
 const TOMBSTONE_TTL_MS = 60_000;
 const TOMBSTONE = "x";
+/** Tries of a version bump before the write is answered anyway (each command gives up after 500 ms). */
+const BUMP_ATTEMPTS = 3;
 
 function counters() {
   const stats: CacheStats = { list: { hit: 0, miss: 0, error: 0 }, session: { hit: 0, miss: 0, error: 0 } };
@@ -175,11 +177,21 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
   const script = (name: string, ...args: (string | number)[]) =>
     (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name]!(...args);
 
-  /** After a failed or timed-out command, reads skip Redis for a moment instead of waiting on it again. */
+  let outage = false;
+  /** Until then, cached entries may predate writes made during an outage: read through to the database. */
+  let distrustUntil = 0;
+  const distrust = () => (distrustUntil = Math.max(distrustUntil, Date.now() + Math.max(listTtlMs, sessionTtlMs)));
+  /**
+   * After a failed or timed-out command, reads skip Redis for a moment instead of waiting on it
+   * again. A timeout counts as an outage, as a closed connection does: a command that timed out
+   * here may have been another instance's write that could not be announced, so entries stored
+   * before it are not trusted until they have expired.
+   */
   let skipUntil = 0;
   const skipping = () => Date.now() < skipUntil;
   const failed = (error: unknown) => {
     skipUntil = Date.now() + 2_000;
+    distrust();
     onError?.(error);
   };
 
@@ -202,12 +214,9 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
     retry ??= setInterval(() => void flushPending().catch(() => undefined), 1_000).unref();
   };
 
-  let outage = false;
-  /** Until then, cached entries may predate writes made during an outage: read through to the database. */
-  let distrustUntil = 0;
   redis.on("close", () => (outage = true));
   redis.on("ready", () => {
-    if (outage) distrustUntil = Date.now() + Math.max(listTtlMs, sessionTtlMs);
+    if (outage) distrust();
     outage = false;
     void flushPending().catch(() => undefined);
   });
@@ -237,14 +246,21 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
       }
       return value;
     },
+    // The write is answered only after its bump, so no instance can serve a list without it: the
+    // bump is sent even while reads skip Redis, and tried again before giving up. Given up (Redis
+    // unreachable from here for ~2 s), it is retried every second; this instance reads the person
+    // uncached meanwhile, and the others at worst serve what they cached before, for `listTtlMs`.
     async invalidate(scope, ownerId) {
       const key = versionKey(scope, ownerId);
-      if (skipping()) return bumpLater(key);
-      try {
-        await bump(key);
-      } catch (error) {
-        bumpLater(key);
-        failed(error);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await bump(key);
+          return;
+        } catch (error) {
+          failed(error);
+          if (attempt === BUMP_ATTEMPTS) return bumpLater(key);
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        }
       }
     },
     async readSession(sessionId) {
