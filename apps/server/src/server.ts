@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { ConfigError, type Config } from "@notebox/config";
-import { purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
+import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
 import { createApp, type AppOptions } from "./app";
 import { createMetrics, metricsApp } from "./metrics";
 import { pullStream } from "./routes/streams";
@@ -102,8 +102,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
   const sweep = () =>
-    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps }), sweepStorage({ deps })]).then(
-      ([removed, trashedNotes, storage]) => deps.logger.debug({ removed, trashedNotes, storage }, "expired rows purged"),
+    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps }), sweepStorage({ deps }), finishAccountDeletions({ deps })]).then(
+      ([removed, trashedNotes, storage, deletedAccounts]) =>
+        deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();

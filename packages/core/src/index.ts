@@ -61,6 +61,7 @@ export {
   type RevokedApiKey,
 } from "./tokens";
 export { deleteUser, getUserDetail, setUserDisabled, setUserRole, type AdminUserDetail } from "./admin/manage";
+export { finishAccountDeletion, finishAccountDeletions } from "./admin/delete-account";
 export {
   formatLegacySummary,
   importLegacy,

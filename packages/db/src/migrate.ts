@@ -9,6 +9,7 @@ import { notesTitleKey } from "./migrations/2026-11-23T05-00-notes-title-key";
 import { notesSearch } from "./migrations/2026-11-24T00-00-notes-search";
 import { signUpAttempts } from "./migrations/2026-12-02T00-00-sign-up-attempts";
 import { usernameKeys } from "./migrations/2026-12-02T01-00-username-keys";
+import { accountDeletion } from "./migrations/2026-12-03T00-00-account-deletion";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -35,6 +36,7 @@ export const migrations: Migration[] = [
   notesSearch,
   signUpAttempts,
   usernameKeys,
+  accountDeletion,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

@@ -2,7 +2,7 @@
 // renamed into place, so a reader or a crash never sees half a file under its real key.
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ByteRange, Storage, StoredObjectInfo } from "./types";
@@ -69,6 +69,13 @@ export function createLocalStorage(root: string): Storage {
         await unlink(pathOf(key));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    },
+    async removeEmptyFolder(prefix) {
+      try {
+        await rmdir(pathOf(prefix));
+      } catch (error) {
+        if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
       }
     },
     async *list(): AsyncIterable<StoredObjectInfo> {

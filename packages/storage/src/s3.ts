@@ -104,6 +104,7 @@ export function createS3Storage(url: string): Storage {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     },
+    removeEmptyFolder: () => Promise.resolve(),
     async sweepTemporaries(olderThanMs) {
       let removed = 0;
       let keyMarker: string | undefined;

@@ -24,6 +24,8 @@ export interface Storage {
   get(key: string, range?: ByteRange): Promise<Readable>;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
+  /** Removes the folder `prefix` (a deleted account's) when nothing is left in it; S3 has no folders. */
+  removeEmptyFolder(prefix: string): Promise<void>;
   /** Every stored object, for the orphan sweeper. */
   list(): AsyncIterable<StoredObjectInfo>;
   /** Removes temporaries (partial writes, abandoned multipart uploads) older than `olderThanMs`. */

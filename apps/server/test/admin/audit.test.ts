@@ -14,6 +14,7 @@ import {
   type AuditEntry,
   type Page,
 } from "../support/admin";
+import { eventually } from "../support/files";
 import { resetLinkFrom } from "../support/smtp";
 import { createUser, newAccount, signIn, signUp, startTestServer, type TestServer } from "../support/server";
 
@@ -199,7 +200,7 @@ describe("what is recorded", () => {
       }),
     ]);
     expect(rows[0]!.ip).toMatch(LOOPBACK);
-    expect(await t.models.User.findByPk(user.id)).toBeNull();
+    await eventually(async () => expect(await t.models.User.findByPk(user.id)).toBeNull(), 20_000);
     // Still listed, still readable, after the account is gone.
     const [entry] = await entriesFor(user.id, "user_deleted");
     expect(entry).toMatchObject({ targetEmail: account.email, actorEmail: admin.account.email });

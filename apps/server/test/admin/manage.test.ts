@@ -2,6 +2,8 @@
 // pages), a user's details, stats, disable/enable, role changes and deletion, each taking effect at
 // once on the user's sessions, API keys and JWTs; the guards against an admin removing themself
 // or the last administrator; and every admin procedure refused to everyone else.
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteUser, requestMeta, setUserDisabled, setUserRole, usernameKey } from "@notebox/core";
 import { Op } from "@notebox/db";
@@ -21,6 +23,7 @@ import {
   type Page,
 } from "../support/admin";
 import type { TestClient } from "../support/client";
+import { eventually } from "../support/files";
 import { createUser, newAccount, signIn, signUp, startTestServer, type TestServer } from "../support/server";
 
 let t: TestServer;
@@ -479,8 +482,17 @@ describe("deleting a user", () => {
     expect(res.status).toBe(200);
     expect(res.data).toEqual({ status: "deleted", files: 2 });
 
+    // At once: no way in, and the account is gone from the administrator's pages.
+    const atOnce = await counts();
+    expect({ ...atOnce, notes: 0, files: 0, users: 0 }).toEqual({ notes: 0, files: 0, sessions: 0, apiKeys: 0, resetTokens: 0, emailCodes: 0, users: 0 });
+    expect((await admin.client.query("admin.users.get", { id: user.id })).status).toBe(404);
+    const listed = ok(await admin.client.query<UserPage>("admin.users.list", { q: account.email })).items;
+    expect(listed).toEqual([]);
+    // Its notes and files follow in the background, then the account row and its folder.
+    await eventually(async () => expect((await counts()).users).toBe(0), 20_000);
     expect(await counts()).toEqual({ notes: 0, files: 0, sessions: 0, apiKeys: 0, resetTokens: 0, emailCodes: 0, users: 0 });
     for (const k of storageKeys) expect(await storage.stat(k), k).toBeNull();
+    if (storage.kind === "file") expect(existsSync(path.join(t.dataDir, "files", user.id))).toBe(false);
     expect(files).toHaveLength(2);
     const db = t.server.runtime.deps.db;
     if (db.dialect === "sqlite") {
@@ -516,7 +528,7 @@ describe("deleting a user", () => {
     const res = await admin.client.mutation("admin.users.delete", { id: user.id });
     expect(res.status).toBe(200);
     expect(res.data).toEqual({ status: "deleted", files: 0 });
-    expect(await t.models.User.findByPk(user.id)).toBeNull();
+    await eventually(async () => expect(await t.models.User.findByPk(user.id)).toBeNull(), 20_000);
   });
 });
 

@@ -13,6 +13,7 @@ import type { TestClient } from "../support/client";
 import {
   download,
   drivers,
+  eventually,
   storedKeys,
   startFilesServerSignedIn,
   temporaries,
@@ -110,6 +111,8 @@ describe.each(drivers)("deleting files (%s storage)", (driver) => {
       const res = await admin.mutation("admin.users.delete", { id: victim.id });
       expect(res.status).toBe(200);
 
+      // The files go in the background, after the account is hidden and signed out.
+      await eventually(async () => expect(await t.models.User.findByPk(victim.id)).toBeNull(), 20_000);
       expect(await t.models.File.count({ where: { id: files.map((f) => f.id) } })).toBe(0);
       for (const key of keys) expect(await t.storage.stat(key)).toBeNull();
       expect(await storedKeys(t.storage, `${ownerId}/`)).toEqual(othersBefore);

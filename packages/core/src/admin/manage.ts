@@ -7,6 +7,7 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { invalidateUserSessions } from "../sessions/sessions";
 import { usedBytes } from "../files/usage";
+import { finishAccountDeletion } from "./delete-account";
 import { toAdminSummary, type AdminUserSummary } from "./users";
 
 const userNotFound = () => new AppError("NOT_FOUND", "No such user.");
@@ -24,7 +25,7 @@ async function lockedUser(deps: CoreDeps, id: string, transaction: Transaction):
     transaction,
   });
   const user = await deps.db.models.User.findByPk(id, { lock: transaction.LOCK.UPDATE, transaction });
-  if (!user) throw userNotFound();
+  if (!user || user.deletionStartedAt) throw userNotFound();
   return user;
 }
 
@@ -59,7 +60,7 @@ export interface AdminUserDetail extends AdminUserSummary {
 export async function getUserDetail({ deps, id }: { deps: CoreDeps; id: string }): Promise<AdminUserDetail> {
   const { User, Note, File, Session, ApiKey } = deps.db.models;
   const user = await User.findByPk(id);
-  if (!user) throw userNotFound();
+  if (!user || user.deletionStartedAt) throw userNotFound();
   const [notes, files, bytes, sessions, apiKeys] = await Promise.all([
     Note.count({ where: { ownerId: id } }),
     File.count({ where: { ownerId: id } }),
@@ -149,26 +150,32 @@ export async function deleteUser({
   meta: RequestMeta;
 }): Promise<{ status: "deleted"; files: number }> {
   refuseSelf(actorId, id, "delete");
-  const keys = await deps.db.transaction(async (transaction) => {
+  const { EmailCode, File, ApiKey, PasswordResetToken } = deps.db.models;
+  // At once: the account is hidden, cannot sign in, and every session, key, token and code is
+  // gone. Its notes and files follow in the background, in batches (see delete-account.ts).
+  const files = await deps.db.transaction(async (transaction) => {
     const user = await lockedUser(deps, id, transaction);
     await assertNotLastAdmin(deps, user, transaction);
-    const files = await deps.db.models.File.findAll({ attributes: ["storageKey"], where: { ownerId: id }, transaction });
-    await deps.db.models.EmailCode.destroy({ where: { email: user.email }, transaction });
+    const count = await File.count({ where: { ownerId: id }, transaction });
+    await EmailCode.destroy({ where: { email: user.email }, transaction });
+    await ApiKey.destroy({ where: { userId: id }, transaction });
+    await PasswordResetToken.destroy({ where: { userId: id }, transaction });
+    const now = new Date();
+    await user.update({ deletionStartedAt: now, disabledAt: user.disabledAt ?? now }, { transaction });
+    await cutOff(deps, user, transaction);
     await recordAudit({
       deps,
       action: "user_deleted",
       actorId,
       target: user,
       ip: meta.ip,
-      details: { username: user.username, files: files.length },
+      details: { username: user.username, files: count },
       transaction,
     });
-    await deps.cache.forgetUser(id);
-    await user.destroy({ transaction });
-    return files.map((f) => f.storageKey);
+    return count;
   });
-  const results = await Promise.allSettled(keys.map((key) => deps.storage.delete(key)));
-  const failed = results.filter((r) => r.status === "rejected").length;
-  if (failed) deps.logger.warn({ userId: id, failed }, "some stored bytes of a deleted user remain; the sweeper will remove them");
-  return { status: "deleted", files: keys.length };
+  void finishAccountDeletion({ deps, userId: id }).catch((error: unknown) =>
+    deps.logger.warn({ err: error, userId: id }, "account deletion paused; the sweeper finishes it"),
+  );
+  return { status: "deleted", files };
 }

@@ -41,7 +41,7 @@ export async function listUsers({
   sort?: UserSort;
 }): Promise<Page<AdminUserListItem>> {
   const after = decodeKeyCursor(cursor);
-  const conditions: WhereOptions<UserRow>[] = [];
+  const conditions: WhereOptions<UserRow>[] = [{ deletionStartedAt: null }];
   const term = q?.trim();
   const { sequelize } = deps.db;
   if (term) {
@@ -94,14 +94,14 @@ export async function adminStats({ deps }: { deps: CoreDeps }) {
   const since = new Date(Date.now() - 29 * 24 * 60 * 60 * 1000);
   since.setUTCHours(0, 0, 0, 0);
   const [users, verifiedUsers, admins, disabledUsers, notes, files, bytes, recent] = await Promise.all([
-    User.count(),
-    User.count({ where: { emailVerifiedAt: { [Op.ne]: null } } }),
-    User.count({ where: { role: "admin" } }),
-    User.count({ where: { disabledAt: { [Op.ne]: null } } }),
+    User.count({ where: { deletionStartedAt: null } }),
+    User.count({ where: { deletionStartedAt: null, emailVerifiedAt: { [Op.ne]: null } } }),
+    User.count({ where: { deletionStartedAt: null, role: "admin" } }),
+    User.count({ where: { deletionStartedAt: null, disabledAt: { [Op.ne]: null } } }),
     Note.count(),
     File.count(),
     File.sum("size"),
-    User.findAll({ attributes: ["createdAt"], where: { createdAt: { [Op.gte]: since } } }),
+    User.findAll({ attributes: ["createdAt"], where: { deletionStartedAt: null, createdAt: { [Op.gte]: since } } }),
   ]);
   // Sign-ups per UTC day for the last 30 days, zeros included, oldest first.
   const perDay = new Map<string, number>();

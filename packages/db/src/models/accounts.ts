@@ -22,6 +22,8 @@ export interface UserRow
   role: CreationOptional<Role>;
   emailVerifiedAt: Date | null;
   disabledAt: CreationOptional<Date | null>;
+  /** Set when an administrator deleted the account: hidden and disabled, its data going in the background. */
+  deletionStartedAt: CreationOptional<Date | null>;
   /** Sessions and tokens issued before this instant are dead (password change, disable, role change). */
   tokensValidAfter: Date;
   passwordChangedAt: Date;
@@ -90,6 +92,7 @@ export function defineAccountModels(sequelize: Sequelize) {
       role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "user" },
       emailVerifiedAt: date(true),
       disabledAt: date(true),
+      deletionStartedAt: date(true),
       tokensValidAfter: date(),
       passwordChangedAt: date(),
       mustChangePassword: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
