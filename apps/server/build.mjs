@@ -1,7 +1,8 @@
 // Bundles the server and the workspace packages it uses into dist/; npm dependencies stay
 // external (native modules, dynamic requires) unless the copy a workspace package would load is
 // not the one dist/ would find (a version nested under that package), in which case it is bundled.
-// bench-entry.js is the same server with one extra route for bench/list.mjs.
+// `node build.mjs --bench` also builds dist/bench-entry.js, the same server with the extra routes
+// and switches the benchmarks use; the production build (and the image) leaves it out.
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +22,7 @@ function packageDir(dir, name) {
 const packageName = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 
 await build({
-  entryPoints: ["src/cli.ts", "src/bench-entry.ts"],
+  entryPoints: ["src/cli.ts", ...(process.argv.includes("--bench") ? ["src/bench-entry.ts"] : [])],
   outdir,
   bundle: true,
   platform: "node",
@@ -46,5 +47,8 @@ await build({
   ],
 });
 
-// The SQLite driver starts its worker threads from this file, next to the bundle that loads it.
-copyFileSync(fileURLToPath(new URL("../../packages/db/src/sqlite/sqlite-worker.cjs", import.meta.url)), path.join(outdir, "sqlite-worker.cjs"));
+// Files the bundle reads next to itself, as the sources read them next to themselves: the SQLite
+// driver's worker thread and the common-password list.
+for (const file of ["packages/db/src/sqlite/sqlite-worker.cjs", "packages/core/src/common-passwords.txt"]) {
+  copyFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), path.join(outdir, path.basename(file)));
+}

@@ -3,14 +3,14 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
-import { AppError, type CoreDeps } from "@notebox/core";
-import { isDatabaseUnavailable } from "@notebox/db";
+import { AppError, expectedError, type CoreDeps } from "@notebox/core";
 import { TRPCError } from "@trpc/server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { errorResponse } from "./http-errors";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
 import { requestScope } from "./runtime";
@@ -128,10 +128,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       // The rest of the body is never read: close the connection rather than reuse it mid-stream.
-      onError: (c) => {
-        c.header("Connection", "close");
-        return c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request is too large." } }, 413);
-      },
+      onError: (c) => errorResponse(c, new AppError("PAYLOAD_TOO_LARGE", "The request is too large."), logger),
     }),
   );
   app.use(
@@ -145,6 +142,7 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
           return (await createContext({
             deps,
             req: opts.req,
+            cookies: getCookie(c),
             resHeaders: opts.resHeaders,
             ip: clientIp(c, config.trustProxy),
             requestId: (c as Context<Env>).var.requestId,
@@ -152,10 +150,10 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
           })) as unknown as Record<string, unknown>;
         } catch (error) {
           // Checking the credential needs the database; while it is away, say so.
-          if (!isDatabaseUnavailable(error)) throw error;
-          const unavailable = AppError.databaseUnavailable();
-          opts.resHeaders.set("Retry-After", String(unavailable.retryAfterSeconds));
-          throw new TRPCError({ code: unavailable.code, message: unavailable.message, cause: unavailable });
+          const expected = expectedError(error);
+          if (!expected) throw error;
+          if (expected.retryAfterSeconds) opts.resHeaders.set("Retry-After", String(expected.retryAfterSeconds));
+          throw new TRPCError({ code: expected.code, message: expected.message, cause: expected });
         }
       },
       onError: ({ error, path }) => {
@@ -171,19 +169,10 @@ export function createApp({ deps, web, isReady = () => true, extraReadinessCheck
   app.route("/api/v1/files", fileRoutes(deps, metrics));
   app.route("/api/v1/notes", noteExportRoutes(deps));
 
-  app.all("/api/*", (c) => c.json({ error: { code: "NOT_FOUND", message: "No such API route." } }, 404));
+  app.all("/api/*", (c) => errorResponse(c, new AppError("NOT_FOUND", "No such API route."), logger));
   web?.mount(app);
 
-  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "Not found." } }, 404));
-  app.onError((error, c) => {
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error }, "database unavailable");
-      const unavailable = AppError.databaseUnavailable();
-      c.header("Retry-After", String(unavailable.retryAfterSeconds));
-      return c.json({ error: { code: unavailable.code, message: unavailable.message, reason: unavailable.reason } }, 503);
-    }
-    logger.error({ err: error }, "unexpected error");
-    return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." } }, 500);
-  });
+  app.notFound((c) => errorResponse(c, new AppError("NOT_FOUND", "Not found."), logger));
+  app.onError((error, c) => errorResponse(c, error, logger));
   return app;
 }

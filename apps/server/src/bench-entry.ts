@@ -30,7 +30,7 @@ const server = await startServer(config, {
       const ownerId = await signedIn(c);
       if (!ownerId) return unauthorized(c);
       const input = { limit: 20 };
-      return c.json(await deps.cache.remember("notes", ownerId, ["list", input], () => listNotes({ deps, ownerId, ...input })));
+      return c.json(await listNotes({ deps, ownerId, ...input }));
     });
 
     app.get("/bench/search-timed", async (c) => {

@@ -47,12 +47,3 @@ export function sessionCookieUpdate(
   if (cookie === "clear") return serializeClearedCookie(secure);
   return null;
 }
-
-export function readCookie(header: string | null | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
-}

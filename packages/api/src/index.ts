@@ -1,4 +1,4 @@
 export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./root";
 export { createContext, type Context, type CreateContextOptions } from "./trpc";
-export { readCookie, SESSION_COOKIE, sessionCookieUpdate } from "./cookies";
+export { SESSION_COOKIE, sessionCookieUpdate } from "./cookies";
 export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_INPUT_DEPTH } from "./limits";

@@ -1,5 +1,6 @@
 // Input fields shared by routers. Messages are written for the person filling the form.
 import { checkUsername, EMAIL_MAX, isEmailAddress, PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
+import { FILE_NAME_INPUT_MAX, NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "./limits";
 import { z } from "zod";
 
 // eslint-disable-next-line no-control-regex
@@ -59,18 +60,16 @@ export const noteTitle = z
   .string({ error: "Give the note a title." })
   .trim()
   .min(1, { error: "Give the note a title." })
-  .max(200, { error: "Keep the title to 200 characters." })
+  .max(NOTE_TITLE_MAX, { error: `Keep the title to ${NOTE_TITLE_MAX} characters.` })
   .refine((v) => !CONTROL.test(v), { error: "Titles cannot contain control characters." });
 
-export const NOTE_MAX_BYTES = 100 * 1024;
+const NOTE_TEXT_TOO_BIG = `Keep the note under ${NOTE_TEXT_MAX_BYTES / 1024} KB.`;
 
 export const noteDescription = z
   .string({ error: "The note text must be text." })
-  .max(NOTE_MAX_BYTES, { error: "Keep the note under 100 KB." })
+  .max(NOTE_TEXT_MAX_BYTES, { error: NOTE_TEXT_TOO_BIG })
   // Checked only when the length check passed, so one message is shown, not two.
-  .refine((v) => v.length > NOTE_MAX_BYTES || Buffer.byteLength(v, "utf8") <= NOTE_MAX_BYTES, {
-    error: "Keep the note under 100 KB.",
-  })
+  .refine((v) => v.length > NOTE_TEXT_MAX_BYTES || utf8Bytes(v) <= NOTE_TEXT_MAX_BYTES, { error: NOTE_TEXT_TOO_BIG })
   .refine((v) => !TEXT_CONTROL.test(v), { error: "The note text cannot contain control characters." });
 
 /** Ids are opaque: anything that is not one of the caller's records is simply not found. */
@@ -79,3 +78,11 @@ export const recordId = z.string({ error: "Missing id." }).min(1, { error: "Miss
 export const cursor = z.string().max(512, { error: "This page link is not valid." }).nullish();
 
 export const pageLimit = z.number().int().min(1, { error: "Ask for at least 1 item." }).max(100, { error: "Ask for at most 100 items." });
+
+/** A file name as typed for a rename; core cleans it as an upload's (a longer one is shortened to
+ * FILE_NAME_MAX_BYTES, keeping its extension). */
+export const fileName = z
+  .string({ error: "Give the file a name." })
+  .trim()
+  .min(1, { error: "Give the file a name." })
+  .max(FILE_NAME_INPUT_MAX, { error: `Keep the name under ${FILE_NAME_INPUT_MAX.toLocaleString("en")} characters.` });

@@ -1,22 +1,21 @@
 // One place builds tRPC: the request context, the error formatter, and the procedure builders.
 import {
-  apiKeyNotAccepted,
   AppError,
   authenticate,
-  invalidBearer,
-  passwordChangeRequired,
+  expectedError,
   requestMeta,
+  requireCaller,
+  type Authentication,
   type Caller,
+  type CallerPolicy,
   type CoreDeps,
   type RequestMeta,
 } from "@notebox/core";
-import { isDatabaseUnavailable, type UserRow } from "@notebox/db";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { ZodError, z } from "zod";
+import { ZodError } from "zod";
 import { assertInputBounded } from "./input-bounds";
 import {
   DEVICE_COOKIE,
-  readCookie,
   serializeClearedCookie,
   serializeDeviceCookie,
   serializeSessionCookie,
@@ -24,23 +23,13 @@ import {
   sessionCookieUpdate,
 } from "./cookies";
 
-/** Who is calling, as core's authenticate() found it. */
-export interface Auth {
-  user: UserRow;
-  /** How the caller proved who they are: the browser's cookie, a JWT, or an API key. */
-  kind: Caller["kind"];
-  /** The session behind this request; null for bearer callers. */
-  sessionId: string | null;
-  /** The API key, when the caller presented one (only auth.issueToken accepts it). */
-  apiKeyId: string | null;
-}
-
 export interface Context {
   deps: CoreDeps;
   meta: RequestMeta;
-  auth: Auth | null;
-  /** A bearer credential was sent and is not valid (expired, revoked, forged). */
-  bearerRefused: boolean;
+  /** Who is calling, as core's authenticate() found it: the browser's cookie, a JWT, or an API key. */
+  auth: Caller | null;
+  /** What the request's credentials amount to; procedures let callers through by `requireCaller`. */
+  authentication: Pick<Authentication, "outcome" | "caller">;
   requestId: string;
   resHeaders: Headers;
   /** The signed token of a browser that signed in before (see core's sessions/devices). */
@@ -53,6 +42,8 @@ export interface Context {
 export interface CreateContextOptions {
   deps: CoreDeps;
   req: Request;
+  /** The request's cookies by name, as the HTTP layer parsed them. */
+  cookies: Record<string, string>;
   resHeaders: Headers;
   ip: string;
   requestId: string;
@@ -60,12 +51,12 @@ export interface CreateContextOptions {
   calls: number;
 }
 
-export async function createContext({ deps, req, resHeaders, ip, requestId, calls }: CreateContextOptions): Promise<Context> {
+export async function createContext({ deps, req, cookies, resHeaders, ip, requestId, calls }: CreateContextOptions): Promise<Context> {
   // Before anything else reads the input or spends a database query on the caller.
   try {
     await assertInputBounded({ req, calls });
   } catch (error) {
-    if (error instanceof AppError) throw refusal(error);
+    if (error instanceof AppError) throw new TRPCError({ code: error.code, message: error.message, cause: error });
     throw error;
   }
   const secure = deps.config.secureCookies;
@@ -73,7 +64,7 @@ export async function createContext({ deps, req, resHeaders, ip, requestId, call
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
   const setDeviceCookie = (token: string) => resHeaders.append("set-cookie", serializeDeviceCookie(token, secure));
 
-  const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  const token = cookies[SESSION_COOKIE] ?? null;
   const authentication = await authenticate({ deps, authorization: req.headers.get("authorization"), sessionToken: token });
   const cookie = sessionCookieUpdate(authentication.cookie, token, secure);
   if (cookie) resHeaders.append("set-cookie", cookie);
@@ -81,10 +72,10 @@ export async function createContext({ deps, req, resHeaders, ip, requestId, call
     deps,
     meta: requestMeta({ ip, userAgent: req.headers.get("user-agent") }),
     auth: authentication.caller,
-    bearerRefused: authentication.outcome === "bearerRefused",
+    authentication,
     requestId,
     resHeaders,
-    deviceToken: readCookie(req.headers.get("cookie"), DEVICE_COOKIE),
+    deviceToken: cookies[DEVICE_COOKIE] ?? null,
     setSessionCookie,
     clearSessionCookie,
     setDeviceCookie,
@@ -134,15 +125,13 @@ const t = initTRPC.context<Context>().create({
 const appErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (result.ok) return result;
-  const cause = result.error.cause;
-  const app = cause instanceof AppError ? cause : isDatabaseUnavailable(cause) ? AppError.databaseUnavailable() : null;
+  const app = expectedError(result.error.cause);
   if (!app) return result;
   if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
   throw new TRPCError({ code: app.code, message: app.message, cause: app });
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /**
  * The path of the first string in `value` holding a NUL, which no text field may contain. An
@@ -192,50 +181,29 @@ const noNul = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(noNul).use(appErrors);
 
-/** A core refusal (the same ones the file and export routes give) as the tRPC error with its code. */
-function refusal(error: AppError): TRPCError {
-  return new TRPCError({ code: error.code, message: error.message, cause: error });
-}
-
-const refuseBadBearer = publicProcedure.use(({ ctx, next }) => {
-  if (ctx.bearerRefused) throw refusal(invalidBearer());
-  return next();
-});
-
-const signedIn = refuseBadBearer.use(({ ctx, next }) => {
-  if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  return next({ ctx: { ...ctx, auth: ctx.auth } });
-});
-
 /**
- * An account that must set a new password (one imported from the original system) may only
- * change it, see who it is (auth.me), list or end its sessions and sign out. Everything else is
- * refused here, and on the file and export routes by the server's requestUser.
+ * Signed in, as `policy` allows (core's requireCaller, which the file and export routes use too);
+ * its refusals are AppErrors, which appErrors answers with their codes.
  */
-function refuseUntilPasswordChanged(auth: Auth): void {
-  if (auth.user.mustChangePassword) throw refusal(passwordChangeRequired());
-}
+const signedIn = (policy: CallerPolicy) =>
+  publicProcedure.use(({ ctx, next }) => {
+    const caller = requireCaller(ctx.authentication, policy);
+    if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+    return next({ ctx: { ...ctx, auth: caller } });
+  });
 
 /** Signed in by any means, API key included: only auth.issueToken is built on this. */
-export const credentialProcedure = signedIn.use(({ ctx, next }) => {
-  refuseUntilPasswordChanged(ctx.auth);
-  return next();
-});
+export const credentialProcedure = signedIn({ apiKey: true });
 
 /**
- * Signed in with a session or a JWT, and allowed while a new password is still required: only
- * auth.changePassword and auth.sessions.* are built on this.
+ * Signed in with a session or a JWT, and allowed while a new password is still required (an
+ * account imported from the original system): only auth.changePassword and auth.sessions.* are
+ * built on this.
  */
-export const passwordChangeProcedure = signedIn.use(({ ctx, next }) => {
-  if (ctx.auth.kind === "apiKey") throw refusal(apiKeyNotAccepted());
-  return next();
-});
+export const passwordChangeProcedure = signedIn({ beforePasswordChange: true });
 
 /** Signed in with a session or a JWT. An API key must first be exchanged for a JWT. */
-export const protectedProcedure = passwordChangeProcedure.use(({ ctx, next }) => {
-  refuseUntilPasswordChanged(ctx.auth);
-  return next();
-});
+export const protectedProcedure = signedIn({});
 
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.auth.user.role !== "admin" || ctx.auth.user.disabledAt) {
@@ -243,5 +211,3 @@ export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
-
-export { z };

@@ -1,6 +1,5 @@
-import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
-import { sha256 } from "@oslojs/crypto/sha2";
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
+import { createHash, createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
 
 /** 20 random bytes in lower-case base32: the Lucia guide's session token, also used for reset links. */
 export function generateToken(): string {
@@ -11,7 +10,7 @@ export function generateToken(): string {
 
 /** What the database stores for a token: hex sha256, so a leaked table holds no usable token. */
 export function hashToken(token: string): string {
-  return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+  return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
 /** Six digits from the CSPRNG, zero-padded. */

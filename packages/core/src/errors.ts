@@ -1,5 +1,6 @@
 // The one error type the domain throws for expected failures; the API layer maps `code` to tRPC
 // codes and HTTP statuses. Anything else reaching a client is an unexpected bug.
+import { isDatabaseUnavailable } from "@notebox/db";
 export type AppErrorCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
@@ -58,4 +59,13 @@ export class AppError extends Error {
       reason: "database_unavailable",
     });
   }
+}
+
+/**
+ * What a failure means to a client, or null for a bug: an AppError as it is, a database that
+ * cannot be reached as 503 with Retry-After. tRPC and the plain HTTP routes both answer from this.
+ */
+export function expectedError(error: unknown): AppError | null {
+  if (error instanceof AppError) return error;
+  return isDatabaseUnavailable(error) ? AppError.databaseUnavailable() : null;
 }

@@ -3,12 +3,23 @@
 // flooding client must not make everyone else wait behind it.
 import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
-import dumbPasswords from "dumb-passwords";
+import { readFileSync } from "node:fs";
 import { AppError } from "./errors";
 
 // Algorithm.Argon2id is a const enum in the binding's typings, which isolatedModules cannot inline.
 const ARGON2ID = 2;
 export const argon2Params = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/**
+ * The 10,000 most common passwords, lower-case (common-passwords.txt, next to this file in the
+ * sources and to the bundle in dist/, which the server's build copies it to).
+ */
+const COMMON_PASSWORDS = new Set(
+  readFileSync(new URL("./common-passwords.txt", import.meta.url), "utf8")
+    .split("\n")
+    .filter((line) => line && !line.startsWith("#")),
+);
+const isCommon = (password: string) => COMMON_PASSWORDS.has(password.toLowerCase());
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
@@ -156,7 +167,7 @@ export function passwordProblem(password: string, personal: string[] = []): stri
   if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
   // "password123" and "dragon!!" are the common word with the usual short suffix.
   const stem = /^(.*?)[\d\W_]{1,4}$/u.exec(password)?.[1] ?? "";
-  if (dumbPasswords.check(password) || (stem.length >= 4 && dumbPasswords.check(stem))) {
+  if (isCommon(password) || (stem.length >= 4 && isCommon(stem))) {
     return "This password is too common. Choose one that is harder to guess.";
   }
   const lower = password.toLowerCase();

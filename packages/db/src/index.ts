@@ -19,6 +19,7 @@ export type {
 } from "./models/accounts";
 export { ownerKeyOf, type NoteRow } from "./models/notes";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
+export { FILE_NAME_INPUT_MAX, FILE_NAME_MAX_BYTES, NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "./sizes";
 export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export type { LegacyImportKind, LegacyImportRow } from "./models/legacy";

@@ -1,48 +1,18 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
-// streamed at the pace the client reads.
+// streamed at the pace the client reads. Failures are answered by the app's error handler.
 import type { HttpBindings } from "@hono/node-server";
-import {
-  AppError,
-  contentDisposition,
-  EXPORT_FORMATS,
-  exportNotes,
-  httpStatusOf,
-  isExportFormat,
-  type CoreDeps,
-} from "@notebox/core";
+import { AppError, contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
 import { Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Env } from "../app";
-import { errorBody, requestUser } from "./session";
+import { requestUser } from "./session";
 
 export function noteExportRoutes(deps: CoreDeps) {
   const app = new Hono<Env & { Bindings: HttpBindings }>();
 
-  // Expected refusals (an account that must set a new password first) keep their status and reason.
-  app.onError((error, c) => {
-    if (error instanceof AppError) {
-      return c.json(
-        errorBody(error.code, error.message, { reason: error.reason ?? null }),
-        httpStatusOf[error.code] as ContentfulStatusCode,
-      );
-    }
-    throw error;
-  });
-
   app.get("/export", async (c) => {
-    const user = await requestUser(c, deps);
-    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to export your notes."), 401);
-    try {
-      await deps.limits.consume("exportsPerUser", user.id);
-    } catch (error) {
-      if (!(error instanceof AppError) || !error.retryAfterSeconds) throw error;
-      c.header("Retry-After", String(error.retryAfterSeconds));
-      return c.json(errorBody("TOO_MANY_REQUESTS", error.message, { retryAfterSeconds: error.retryAfterSeconds }), 429);
-    }
+    const user = await requestUser(c, deps, "export your notes");
     const format = (c.req.query("format") ?? "xlsx").toLowerCase();
-    if (!isExportFormat(format)) {
-      return c.json(errorBody("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`), 400);
-    }
+    if (!isExportFormat(format)) throw new AppError("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`);
     const { stream, contentType, fileName } = await exportNotes({
       // A failure part-way through is logged by core after this handler has returned, still in
       // the request's async context, so the line carries the request id.

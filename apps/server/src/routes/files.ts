@@ -1,18 +1,16 @@
-// File bytes over plain HTTP: streamed multipart upload and ranged, streamed download.
+// File bytes over plain HTTP: streamed multipart upload and ranged, streamed download. Failures
+// are answered by the app's error handler (http-errors.ts).
 import type { HttpBindings } from "@hono/node-server";
 import {
-  AppError,
   contentDisposition,
-  httpStatusOf,
   isInlineSafe,
   openFile,
   receiveUploads,
   type CoreDeps,
 } from "@notebox/core";
 import { Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Metrics } from "../metrics";
-import { errorBody, requestUser } from "./session";
+import { requestUser } from "./session";
 import { pullStream } from "./streams";
 
 type Env = { Bindings: HttpBindings };
@@ -20,20 +18,8 @@ type Env = { Bindings: HttpBindings };
 export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploaded" | "bytesDownloaded">) {
   const app = new Hono<Env>();
 
-  app.onError((error, c) => {
-    if (error instanceof AppError) {
-      if (error.code === "PAYLOAD_TOO_LARGE") c.header("Connection", "close");
-      return c.json(
-        errorBody(error.code, error.message, { reason: error.reason ?? null, fieldErrors: error.fieldErrors ?? null }),
-        httpStatusOf[error.code] as ContentfulStatusCode,
-      );
-    }
-    throw error;
-  });
-
   app.post("/", async (c) => {
-    const user = await requestUser(c, deps);
-    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to upload files."), 401);
+    const user = await requestUser(c, deps, "upload files");
     const incoming = c.env.incoming;
     const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming });
     metrics?.bytesUploaded.inc(items.reduce((sum, item) => sum + item.size, 0));
@@ -41,8 +27,7 @@ export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploade
   });
 
   app.on(["GET", "HEAD"], "/:id/content", async (c) => {
-    const user = await requestUser(c, deps);
-    if (!user) return c.json(errorBody("UNAUTHORIZED", "Sign in to download files."), 401);
+    const user = await requestUser(c, deps, "download files");
     const head = c.req.method === "HEAD";
     const etagOnly = c.req.header("if-none-match");
     const { file, range, body } = await openFile({

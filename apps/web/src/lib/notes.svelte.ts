@@ -1,6 +1,7 @@
 // Notes as the API returns them, the limits the server enforces (checked here first so a form can
 // say what is wrong before sending), and a counter pages watch to refetch after a change elsewhere.
 import type { RouterOutputs } from "@notebox/api";
+import { NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "@notebox/api/limits";
 
 export type Note = RouterOutputs["notes"]["get"];
 export type NoteSummary = RouterOutputs["notes"]["list"]["items"][number];
@@ -19,26 +20,16 @@ export function parseSort(value: string | null): NoteSort {
   return SORTS.find((s) => s.value === value)?.value ?? "updated";
 }
 
-export const TITLE_MAX_LENGTH = 200;
-export const TEXT_MAX_BYTES = 100 * 1024;
-
-const encoder = new TextEncoder();
-
-/** The size the server counts: UTF-8 bytes, not characters. */
-export function byteLength(text: string): number {
-  return encoder.encode(text).length;
-}
-
 /** The same rules as the API's, so most mistakes are caught without a round trip. */
 export function checkNote(title: string, text: string): { title: string | null; description: string | null } {
   const trimmed = title.trim();
   return {
     title: !trimmed
       ? "Give the note a title."
-      : trimmed.length > TITLE_MAX_LENGTH
-        ? `Keep the title to ${TITLE_MAX_LENGTH} characters.`
+      : trimmed.length > NOTE_TITLE_MAX
+        ? `Keep the title to ${NOTE_TITLE_MAX} characters.`
         : null,
-    description: byteLength(text) > TEXT_MAX_BYTES ? "Keep the note under 100 KB." : null,
+    description: utf8Bytes(text) > NOTE_TEXT_MAX_BYTES ? `Keep the note under ${NOTE_TEXT_MAX_BYTES / 1024} KB.` : null,
   };
 }
 

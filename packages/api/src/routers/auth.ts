@@ -169,7 +169,7 @@ export const authRouter = router({
     return issueToken({
       deps: ctx.deps,
       user: auth.user,
-      source: auth.kind === "session" ? { sessionId: auth.sessionId! } : { apiKeyId: auth.apiKeyId! },
+      source: auth.kind === "session" ? { sessionId: auth.sessionId } : { apiKeyId: auth.apiKeyId },
     });
   }),
 });

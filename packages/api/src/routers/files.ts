@@ -8,10 +8,7 @@ const byId = z.object({ id: field.recordId });
 export const filesRouter = router({
   list: protectedProcedure
     .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional(), q: field.searchText.optional() }).optional())
-    .query(({ ctx, input }) => {
-      const ownerId = ctx.auth.user.id;
-      return ctx.deps.cache.remember("files", ownerId, ["list", input], () => listFiles({ deps: ctx.deps, ownerId, ...input }));
-    }),
+    .query(({ ctx, input }) => listFiles({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
   get: protectedProcedure.input(byId).query(({ ctx, input }) => getFile({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
@@ -19,11 +16,7 @@ export const filesRouter = router({
     .input(
       z.object({
         id: field.recordId,
-        name: z
-          .string({ error: "Give the file a name." })
-          .trim()
-          .min(1, { error: "Give the file a name." })
-          .max(1000, { error: "Keep the name under 255 bytes." }),
+        name: field.fileName,
       }),
     )
     .mutation(({ ctx, input }) => renameFile({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),

@@ -17,10 +17,7 @@ const byId = z.object({ id: field.recordId });
 const trashRouter = router({
   list: protectedProcedure
     .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional() }).optional())
-    .query(({ ctx, input }) => {
-      const ownerId = ctx.auth.user.id;
-      return ctx.deps.cache.remember("notes", ownerId, ["trash", input], () => listNotes({ deps: ctx.deps, ownerId, ...input, trash: true }));
-    }),
+    .query(({ ctx, input }) => listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input, trash: true })),
 
   purge: protectedProcedure
     .input(z.object({ id: field.recordId.optional() }).optional())
@@ -38,10 +35,7 @@ export const notesRouter = router({
         })
         .optional(),
     )
-    .query(({ ctx, input }) => {
-      const ownerId = ctx.auth.user.id;
-      return ctx.deps.cache.remember("notes", ownerId, ["list", input], () => listNotes({ deps: ctx.deps, ownerId, ...input }));
-    }),
+    .query(({ ctx, input }) => listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
   get: protectedProcedure.input(byId).query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
@@ -73,10 +67,7 @@ export const notesRouter = router({
         limit: field.pageLimit.optional(),
       }),
     )
-    .query(({ ctx, input }) => {
-      const ownerId = ctx.auth.user.id;
-      return ctx.deps.cache.remember("notes", ownerId, ["search", input], () => searchNotes({ deps: ctx.deps, ownerId, ...input }));
-    }),
+    .query(({ ctx, input }) => searchNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
   trash: trashRouter,
 });

@@ -15,7 +15,7 @@ export async function findOwnFile(deps: CoreDeps, ownerId: string, id: string): 
 }
 
 /** Newest first, optionally only names containing `q`. */
-export async function listFiles({
+async function readFiles({
   deps,
   ownerId,
   cursor,
@@ -80,4 +80,10 @@ export async function deleteFile({ deps, ownerId, id }: { deps: CoreDeps; ownerI
   } catch (error) {
     deps.logger.warn({ err: error, key: file.storageKey }, "stored bytes not removed; the sweeper will retry");
   }
+}
+
+/** A page of the owner's files, from the read cache when none of their files changed since (see listNotes). */
+export function listFiles(params: Parameters<typeof readFiles>[0]): ReturnType<typeof readFiles> {
+  const { deps, ownerId } = params;
+  return deps.cache.remember("files", ownerId, ["list", { q: params.q ?? null, cursor: params.cursor ?? null, limit: params.limit ?? null }], () => readFiles(params));
 }

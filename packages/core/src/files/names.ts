@@ -1,7 +1,6 @@
 // A client's file name is only a label: keep its last path part, drop control characters, and
-// bound it to 255 bytes while keeping the extension.
-
-const MAX_NAME_BYTES = 255;
+// bound it to FILE_NAME_MAX_BYTES while keeping the extension.
+import { FILE_NAME_MAX_BYTES as MAX_NAME_BYTES } from "@notebox/db";
 
 export function cleanFileName(raw: string | undefined | null): string {
   let name = (raw ?? "").normalize("NFC");

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
   newId,
+  NOTE_TEXT_MAX_BYTES,
+  NOTE_TITLE_MAX,
   Op,
   ownerKeyOf,
   UniqueConstraintError,
@@ -19,8 +21,6 @@ import { detectContentType, SNIFF_BYTES } from "../files/detect";
 import { cleanFileName } from "../files/names";
 import { checkUsername, isEmailAddress, normalizeEmail, usernameKey } from "../users";
 
-export const LEGACY_TITLE_MAX = 200;
-export const LEGACY_NOTE_MAX_BYTES = 100 * 1024;
 export const UNTITLED = "Untitled";
 
 export type LegacySkipReason = "invalid_username" | "invalid_email" | "email_taken" | "username_taken" | "deleted_since_import";
@@ -91,13 +91,13 @@ function fitNote(note: LegacyNote, counts: LegacyImportSummary["notes"]) {
   if (!title) {
     title = UNTITLED;
     counts.untitled++;
-  } else if (title.length > LEGACY_TITLE_MAX) {
-    title = cutToLength(title, LEGACY_TITLE_MAX).trimEnd();
+  } else if (title.length > NOTE_TITLE_MAX) {
+    title = cutToLength(title, NOTE_TITLE_MAX).trimEnd();
     counts.titlesShortened++;
   }
   let description = note.description.replace(TEXT_CONTROL, "");
-  if (Buffer.byteLength(description, "utf8") > LEGACY_NOTE_MAX_BYTES) {
-    description = cutToBytes(description, LEGACY_NOTE_MAX_BYTES);
+  if (Buffer.byteLength(description, "utf8") > NOTE_TEXT_MAX_BYTES) {
+    description = cutToBytes(description, NOTE_TEXT_MAX_BYTES);
     counts.descriptionsShortened++;
   }
   return { title, description };
@@ -401,7 +401,7 @@ export function formatLegacySummary(summary: LegacyImportSummary): string {
   ];
   if (notes.untitled || notes.titlesShortened || notes.descriptionsShortened) {
     lines.push(
-      `notes changed to fit: ${notes.untitled} empty titles set to "${UNTITLED}", ${notes.titlesShortened} titles shortened to ${LEGACY_TITLE_MAX} characters, ${notes.descriptionsShortened} texts shortened to ${LEGACY_NOTE_MAX_BYTES / 1024} KB`,
+      `notes changed to fit: ${notes.untitled} empty titles set to "${UNTITLED}", ${notes.titlesShortened} titles shortened to ${NOTE_TITLE_MAX} characters, ${notes.descriptionsShortened} texts shortened to ${NOTE_TEXT_MAX_BYTES / 1024} KB`,
     );
   }
   if (unowned.notes || unowned.files) {

@@ -43,6 +43,8 @@ export function isExportFormat(value: string): value is ExportFormat {
  * It is not a snapshot: each batch is its own short query, so a stalled download never pins a
  * database connection. A note edited while its export runs moves ahead of the cursor and is
  * left out of that file.
+ *
+ * Each export counts against the person's export limit (429 with Retry-After past it).
  */
 export async function exportNotes({
   deps,
@@ -57,6 +59,7 @@ export async function exportNotes({
   now?: Date;
   batchSize?: number;
 }): Promise<NotesExport> {
+  await deps.limits.consume("exportsPerUser", ownerId);
   const batches = await primed(noteBatches(deps, ownerId, batchSize));
   const chunks = format === "csv" ? csvChunks(batches) : format === "json" ? jsonChunks(batches) : xlsxChunks(batches, now);
   const stream = byteStream(chunks, (error) =>

@@ -12,7 +12,7 @@ const sortColumn = { updated: "updatedAt", created: "createdAt", title: "titleKe
 /** Newest first for dates; A to Z for titles. */
 const descending = { updated: true, created: true, title: false } as const;
 
-export async function listNotes({
+async function readNotes({
   deps,
   ownerId,
   cursor,
@@ -56,4 +56,13 @@ export async function listNotes({
     items: items.map(toSummary),
     nextCursor: rows.length > limit && last && lastValue !== null ? encodeCursor({ v: lastValue, id: last.id }) : null,
   };
+}
+
+/**
+ * A page of the owner's notes (or trash), from the read cache when nothing of theirs changed since
+ * (cache.ts: every write of a note calls `invalidate("notes", owner)` once it is committed).
+ */
+export function listNotes(params: Parameters<typeof readNotes>[0]): ReturnType<typeof readNotes> {
+  const { deps, ownerId } = params;
+  return deps.cache.remember("notes", ownerId, [params.trash ? "trash" : "list", { cursor: params.cursor ?? null, limit: params.limit ?? null, sort: params.sort ?? null }], () => readNotes(params));
 }

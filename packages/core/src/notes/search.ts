@@ -36,7 +36,7 @@ interface Row {
 
 const iso = (value: string | Date) => new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
 
-export async function searchNotes({
+async function findNotes({
   deps,
   ownerId,
   q,
@@ -362,4 +362,10 @@ async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
 async function countTitleHits(q: MysqlSearch): Promise<number> {
   const [row] = await q.select<{ count: number | string }>(`SELECT COUNT(*) AS count FROM notes n WHERE ${q.owned} AND (${q.inTitle})`);
   return Number(row?.count ?? 0);
+}
+
+/** A page of search hits, from the read cache when none of the owner's notes changed since (see listNotes). */
+export function searchNotes(params: Parameters<typeof findNotes>[0]): ReturnType<typeof findNotes> {
+  const { deps, ownerId } = params;
+  return deps.cache.remember("notes", ownerId, ["search", { q: params.q, cursor: params.cursor ?? null, limit: params.limit ?? null }], () => findNotes(params));
 }

@@ -4,6 +4,7 @@ import type { UserRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { API_KEY_PREFIX, validateApiKey, verifyBearerToken } from "../tokens";
+import { passwordChangeRequired } from "../users";
 import { validateSessionToken } from "./sessions";
 
 /** How the caller proved who they are: the browser's session cookie, a JWT, or an API key. */
@@ -72,4 +73,26 @@ export function invalidBearer(): AppError {
 /** The answer to an API key anywhere but auth.issueToken: it must be exchanged for a JWT first. */
 export function apiKeyNotAccepted(): AppError {
   return new AppError("UNAUTHORIZED", "Exchange the API key for a token with auth.issueToken.");
+}
+
+/** What a procedure or route lets through beyond a session or a JWT. */
+export interface CallerPolicy {
+  /** An API key itself (only auth.issueToken, which exchanges it for a JWT). */
+  apiKey?: boolean;
+  /** An account that must set a new password first (changing it, its sessions, signing out). */
+  beforePasswordChange?: boolean;
+}
+
+/**
+ * The caller a request may act as, under `policy`: the one rule for tRPC procedures and the plain
+ * HTTP routes. Throws the refusal (a bearer that is not valid, an API key where a JWT is needed,
+ * a password that must be changed first); null when nobody signed in, which each caller words.
+ */
+export function requireCaller(authentication: Pick<Authentication, "outcome" | "caller">, policy: CallerPolicy = {}): Caller | null {
+  if (authentication.outcome === "bearerRefused") throw invalidBearer();
+  const caller = authentication.caller;
+  if (!caller) return null;
+  if (caller.kind === "apiKey" && !policy.apiKey) throw apiKeyNotAccepted();
+  if (caller.user.mustChangePassword && !policy.beforePasswordChange) throw passwordChangeRequired();
+  return caller;
 }

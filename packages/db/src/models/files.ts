@@ -7,6 +7,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from "sequelize";
+import { FILE_NAME_MAX_BYTES } from "../sizes";
 
 export interface FileRow extends Model<InferAttributes<FileRow>, InferCreationAttributes<FileRow>> {
   id: string;
@@ -30,7 +31,7 @@ export function defineFileModels(sequelize: Sequelize) {
       id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
       ownerId: { type: DataTypes.STRING(36), allowNull: false },
       storageKey: { type: DataTypes.STRING(100), allowNull: false, unique: true },
-      name: { type: DataTypes.STRING(255), allowNull: false },
+      name: { type: DataTypes.STRING(FILE_NAME_MAX_BYTES), allowNull: false },
       size: {
         type: DataTypes.BIGINT,
         allowNull: false,

@@ -7,6 +7,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from "sequelize";
+import { NOTE_TITLE_MAX } from "../sizes";
 
 export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAttributes<NoteRow>> {
   id: string;
@@ -45,7 +46,7 @@ export function defineNoteModels(sequelize: Sequelize) {
       id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
       ownerId: { type: DataTypes.STRING(36), allowNull: false },
       ownerKey: { type: DataTypes.STRING(33), allowNull: false },
-      title: { type: DataTypes.STRING(200), allowNull: false },
+      title: { type: DataTypes.STRING(NOTE_TITLE_MAX), allowNull: false },
       titleKey: { type: DataTypes.STRING(255), allowNull: true },
       // MEDIUMTEXT on MySQL (TEXT stops at 64 KB); SQLite's TEXT has no size variants.
       description: { type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"), allowNull: false },
