@@ -246,13 +246,11 @@ describe("a JWT as Authorization: Bearer", () => {
     expect(await t.models.File.count({ where: { ownerId: u.user.id } })).toBe(2);
   });
 
-  it("works on the notes export route", async (ctx) => {
+  it("works on the notes export route", async () => {
     const u = await signedIn(t);
     await createNote(u.client, "exported by a service");
     const jwt = (await issue(u.client)).token;
     const res = await bearer(t, jwt).fetch("/api/v1/notes/export?format=json");
-    // The export route is being built elsewhere; until it is mounted there is nothing to check.
-    if (res.status === 404) ctx.skip();
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("exported by a service");
     const bad = await bearer(t, `${jwt}x`).fetch("/api/v1/notes/export?format=json");

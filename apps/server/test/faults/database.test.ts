@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { testDb } from "../support/env";
+import { missing, testDb } from "../support/env";
 import { walkPages, type NoteSummary } from "../support/notes";
 import { startServerProcess, type ServerProcess } from "../support/process";
 import {
@@ -47,7 +47,7 @@ describe.runIf(testDb === "sqlite")("the database stopped and started under load
   });
 
   it("answers 5xx fast while it is down, recovers alone, and keeps every acknowledged note", async (ctx) => {
-    if (!mariadb || !server) return ctx.skip("MariaDB is not installed (mariadbd, mariadb-install-db)");
+    if (!mariadb || !server) return missing(ctx, "MariaDB is not installed (mariadbd, mariadb-install-db)");
     const db = mariadb;
     const notebox = server;
 

@@ -16,7 +16,7 @@ import { testDb } from "../support/env";
 import type { Page } from "../support/files";
 import type { Note, NoteSummary } from "../support/notes";
 import { startServerProcess, type ServerProcess } from "../support/process";
-import { createAdminWithCli, freePort, redisAvailable, signInTo, startPrivateRedis, type PrivateService } from "../support/services";
+import { createAdminWithCli, freePort, signInTo, startPrivateRedis, type PrivateService } from "../support/services";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,7 +56,7 @@ async function slowProxy(port: number, delayMs: number) {
   };
 }
 
-describe.runIf(testDb === "mysql" && redisAvailable())("Redis slow under writes on two instances", () => {
+describe.runIf(testDb === "mysql")("Redis slow under writes on two instances", () => {
   let dir: string;
   let db: TestDatabase;
   let redis: PrivateService;

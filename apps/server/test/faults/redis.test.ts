@@ -7,7 +7,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { testDb } from "../support/env";
+import { missing, testDb } from "../support/env";
 import { walkPages, type NoteSummary } from "../support/notes";
 import { startServerProcess, type ServerProcess } from "../support/process";
 import {
@@ -92,7 +92,7 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
   }
 
   it("answers every request, loses no write, and uses Redis again once it is back", async (ctx) => {
-    if (!redis || !server) return ctx.skip("Redis is not installed (redis-server)");
+    if (!redis || !server) return missing(ctx, "Redis is not installed (redis-server)");
     const cache = redis;
     const notebox = server;
 
@@ -150,7 +150,7 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
   });
 
   it("answers every request without waiting long when Redis stops answering (slow, not down)", async (ctx) => {
-    if (!redis || !server) return ctx.skip("Redis is not installed (redis-server)");
+    if (!redis || !server) return missing(ctx, "Redis is not installed (redis-server)");
     const admin = new Redis(redis.url);
     try {
       const load = startMixedLoad();

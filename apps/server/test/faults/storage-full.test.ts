@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { testDb } from "../support/env";
+import { missing, testDb } from "../support/env";
 import { download, eventually, KiB, MiB, sha256, uploadOne, uploadRaw, type FileRecord, type Page } from "../support/files";
 import { startServerProcess, type ServerProcess } from "../support/process";
 import { createAdminWithCli, signInTo } from "../support/services";
@@ -55,7 +55,7 @@ describe.runIf(testDb === "sqlite")("storage out of space", () => {
   let refused: { status: number; body: string } | undefined;
 
   it("refuses an upload that does not fit, keeps earlier files, and leaves nothing behind", async (ctx) => {
-    if (mountError || !server) return ctx.skip(mountError ?? "the server did not start");
+    if (mountError || !server) return missing(ctx, mountError ?? "the server did not start");
     const notebox = server;
 
     const kept = randomBytes(256 * KiB);
@@ -88,7 +88,7 @@ describe.runIf(testDb === "sqlite")("storage out of space", () => {
 
   // Not the person's fault, so not a 4xx: the server is out of space, and says so.
   it("says the server is out of space rather than blaming the request", (ctx) => {
-    if (!refused) return ctx.skip(mountError ?? "the upload did not run");
+    if (!refused) return missing(ctx, mountError ?? "the upload did not run");
     expect(refused.status, refused.body).toBe(503);
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE", reason: "storage_full" } });
   });
