@@ -32,7 +32,10 @@ try {
   const start = async (env, args) => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-bench-cache-"));
     dirs.push(dataDir);
-    const server = await startNotebox({ DATABASE_URL: databaseUrl, JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", ...env }, { entry, args, dataDir });
+    const server = await startNotebox(
+      { DATABASE_URL: databaseUrl, JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", ...env },
+      { entry, args, dataDir },
+    );
     servers.push(server);
     return server;
   };
@@ -49,7 +52,8 @@ try {
   const warm = target(withCache);
   const cold = target(withoutCache);
   const [a, b] = await Promise.all([warm, cold].map((t) => fetch(t.url, { headers: t.headers }).then((r) => r.json())));
-  if (JSON.stringify(a.result.data) !== JSON.stringify(b.result.data)) throw new Error("the two servers answer different pages");
+  if (JSON.stringify(a.result.data) !== JSON.stringify(b.result.data))
+    throw new Error("the two servers answer different pages");
 
   for (const t of [warm, cold]) await cannon({ ...t, connections, duration: 3 }); // warm-up (fills the cache)
   const results = { warm: [], cold: [] };
@@ -65,10 +69,18 @@ try {
   const w = summary(results.warm);
   const c = summary(results.cold);
   console.log("bench/cache");
-  console.log(`  user with ${noteCount} notes, 20 per page, MariaDB/MySQL + Redis; ${connections} connections, ${rounds} x ${seconds} s per side, alternating`);
-  console.log(`  Redis cache warm:  ${fmt(w.rps, 0)} req/s  p50 ${fmt(w.p50)} ms  p99 ${fmt(w.p99)} ms  (errors ${w.errors})`);
-  console.log(`  caches off:        ${fmt(c.rps, 0)} req/s  p50 ${fmt(c.p50)} ms  p99 ${fmt(c.p99)} ms  (errors ${c.errors})`);
-  console.log(`  warm / off: throughput x${fmt(w.rps / c.rps, 2)}, p99 x${fmt(w.p99 / c.p99, 2)} (Redis held ${keys} keys)`);
+  console.log(
+    `  user with ${noteCount} notes, 20 per page, MariaDB/MySQL + Redis; ${connections} connections, ${rounds} x ${seconds} s per side, alternating`,
+  );
+  console.log(
+    `  Redis cache warm:  ${fmt(w.rps, 0)} req/s  p50 ${fmt(w.p50)} ms  p99 ${fmt(w.p99)} ms  (errors ${w.errors})`,
+  );
+  console.log(
+    `  caches off:        ${fmt(c.rps, 0)} req/s  p50 ${fmt(c.p50)} ms  p99 ${fmt(c.p99)} ms  (errors ${c.errors})`,
+  );
+  console.log(
+    `  warm / off: throughput x${fmt(w.rps / c.rps, 2)}, p99 x${fmt(w.p99 / c.p99, 2)} (Redis held ${keys} keys)`,
+  );
 } finally {
   for (const s of servers) await s.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });

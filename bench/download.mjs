@@ -10,7 +10,17 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fmt, freePort, median, run, signIn, startNotebox } from "./lib/notebox.mjs";
-import { curlDownload, curlPath, downloadFile, mb, mbps, MiB, sampleRss, sizeFromEnv, uploadFile } from "./lib/transfer.mjs";
+import {
+  curlDownload,
+  curlPath,
+  downloadFile,
+  mb,
+  mbps,
+  MiB,
+  sampleRss,
+  sizeFromEnv,
+  uploadFile,
+} from "./lib/transfer.mjs";
 
 const size = sizeFromEnv("BENCH_DOWNLOAD_MB");
 const limit = String(Math.max(3 * 1024 * MiB, size + 64 * MiB));
@@ -22,7 +32,8 @@ const fastClient = curlPath ? "curl -o /dev/null" : "node:http reader";
 const fastDownload = curlPath ? curlDownload : downloadFile;
 
 function findNginx() {
-  for (const candidate of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"]) if (existsSync(candidate)) return candidate;
+  for (const candidate of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"])
+    if (existsSync(candidate)) return candidate;
   try {
     return execFileSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).trim() || null;
   } catch {
@@ -61,7 +72,9 @@ http {
 }
 `,
   );
-  const child = spawn(binary, ["-p", prefix, "-c", conf, "-e", `${prefix}/error.log`], { stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(binary, ["-p", prefix, "-c", conf, "-e", `${prefix}/error.log`], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
@@ -161,7 +174,9 @@ console.log(`      RSS growth ${fmt(slowGrowth)} MB (target <= 32 MB) ${slowGrow
 if (nginxRuns) {
   const nginxRate = median(nginxRuns.map(rateOf));
   const ratio = fastRate / nginxRate;
-  console.log(`  (c) nginx sendfile, same file, same client, alternating with (a): ${nginxRuns.map((r) => mbps(r.bytes, r.seconds)).join(", ")} MiB/s (median ${fmt(nginxRate, 0)})`);
+  console.log(
+    `  (c) nginx sendfile, same file, same client, alternating with (a): ${nginxRuns.map((r) => mbps(r.bytes, r.seconds)).join(", ")} MiB/s (median ${fmt(nginxRate, 0)})`,
+  );
   console.log(`  Notebox / nginx = ${fmt(ratio, 2)} (target >= 0.50) ${ratio >= 0.5 ? "PASS" : "MISS"}`);
 } else {
   console.log(`  (c) ${nginxNote}`);

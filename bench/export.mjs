@@ -44,8 +44,16 @@ try {
   // The server binary migrates the database and creates the (verified) users; the notes go in
   // directly, in one transaction.
   await run(["migrate"], env);
-  await run(["create-admin", "--email", OWNER.email, "--username", OWNER.username, "--password-stdin"], env, OWNER.password);
-  await run(["create-admin", "--email", WARMUP.email, "--username", WARMUP.username, "--password-stdin"], env, WARMUP.password);
+  await run(
+    ["create-admin", "--email", OWNER.email, "--username", OWNER.username, "--password-stdin"],
+    env,
+    OWNER.password,
+  );
+  await run(
+    ["create-admin", "--email", WARMUP.email, "--username", WARMUP.username, "--password-stdin"],
+    env,
+    WARMUP.password,
+  );
   const started = performance.now();
   const ownerId = await insertNotes(OWNER.email, TOTAL);
   await insertNotes(WARMUP.email, 500);
@@ -64,7 +72,9 @@ try {
     `  ${name}: ${r.rows.toLocaleString("en")} rows  ${fmt(mb(r.bytes))} MB  ${fmt(r.seconds, 2)} s (fresh server, median of ${r.rounds}; server CPU ${fmt(r.cpuSeconds, 2)} s)  ` +
     `peak RSS growth ${fmt(r.growth)} MB over a ${fmt(r.baseline)} MB baseline`;
   console.log(line("csv ", csv));
-  console.log(line("xlsx", xlsx) + `  (target <= ${RSS_TARGET_MB} MB) ${xlsx.growth <= RSS_TARGET_MB ? "PASS" : "MISS"}`);
+  console.log(
+    line("xlsx", xlsx) + `  (target <= ${RSS_TARGET_MB} MB) ${xlsx.growth <= RSS_TARGET_MB ? "PASS" : "MISS"}`,
+  );
   const ratio = timed.xlsx.seconds / timed.csv.seconds;
   const list = (values) => values.map((v) => fmt(v, 2)).join(", ");
   console.log(
@@ -83,14 +93,18 @@ try {
     `  slow reader (xlsx at ${fmt(mb(SLOW_BYTES_PER_SECOND))} MB/s): ${fmt(mb(slow.bytes))} MB in ${fmt(slow.seconds)} s, ` +
       `peak RSS growth ${fmt(slow.growth)} MB`,
   );
-  console.log(`    server RSS at 25/50/75/100% of the download time: ${slow.quartiles.map((q) => fmt(q, 0)).join(" / ")} MB`);
+  console.log(
+    `    server RSS at 25/50/75/100% of the download time: ${slow.quartiles.map((q) => fmt(q, 0)).join(" / ")} MB`,
+  );
   console.log(
     `    server CPU used by then: ${slow.cpuQuartiles.map((q) => fmt(q, 2)).join(" / ")} s ` +
       `(it runs ahead by what the loopback socket buffers take in: Linux grows the receive buffer up to ${fmt(mb(rmemMax()), 0)} MB here)`,
   );
   for (const [format, r] of Object.entries(stalled)) {
     if (r.ended) {
-      console.log(`  stalled reader (${format}): not measured, the whole export (${fmt(mb(r.read), 1)} MB) is smaller than the 1 MB it reads before stopping`);
+      console.log(
+        `  stalled reader (${format}): not measured, the whole export (${fmt(mb(r.read), 1)} MB) is smaller than the 1 MB it reads before stopping`,
+      );
       continue;
     }
     const whole = (format === "csv" ? csv : xlsx).cpuSeconds;
@@ -143,7 +157,10 @@ async function measureInTurns() {
       }
       pairRatios.push(pair.xlsx / pair.csv);
     }
-    const summary = (list) => ({ seconds: median(list.map((r) => r.seconds)), cpuSeconds: median(list.map((r) => r.cpuSeconds)) });
+    const summary = (list) => ({
+      seconds: median(list.map((r) => r.seconds)),
+      cpuSeconds: median(list.map((r) => r.cpuSeconds)),
+    });
     return { csv: summary(runs.csv), xlsx: summary(runs.xlsx), pairRatios };
   } finally {
     await Promise.all([servers.csv.stop(), servers.xlsx.stop()]);
@@ -158,7 +175,11 @@ async function measure(format, { slow = false } = {}) {
     const warmCookie = await signIn(server, WARMUP);
     for (let i = 0; i < 3; i++) await download(server.url, warmCookie, format);
     await new Promise((r) => setTimeout(r, 1000));
-    const baseline = median(await Promise.all([0, 100, 200, 300, 400].map((ms) => new Promise((r) => setTimeout(() => r(rssMb(server.pid)), ms)))));
+    const baseline = median(
+      await Promise.all(
+        [0, 100, 200, 300, 400].map((ms) => new Promise((r) => setTimeout(() => r(rssMb(server.pid)), ms))),
+      ),
+    );
 
     const rounds = slow ? 1 : ROUNDS;
     const results = [];
@@ -171,7 +192,9 @@ async function measure(format, { slow = false } = {}) {
         samples.push(rssMb(server.pid));
         cpu.push(cpuSeconds(server.pid) - cpuBefore);
       }, 50);
-      const result = await download(server.url, cookie, format, { bytesPerSecond: slow ? SLOW_BYTES_PER_SECOND : null });
+      const result = await download(server.url, cookie, format, {
+        bytesPerSecond: slow ? SLOW_BYTES_PER_SECOND : null,
+      });
       clearInterval(timer);
       samples.push(rssMb(server.pid));
       cpu.push(cpuSeconds(server.pid) - cpuBefore);
@@ -236,7 +259,13 @@ async function measureStalled(format) {
     const cpu2 = cpuSeconds(server.pid);
     clearInterval(timer);
     read.req.destroy();
-    return { read: read.bytes, ended: read.ended === true, cpuFirst: cpu1 - cpu0, cpuLater: cpu2 - cpu1, growth: peak - baseline };
+    return {
+      read: read.bytes,
+      ended: read.ended === true,
+      cpuFirst: cpu1 - cpu0,
+      cpuLater: cpu2 - cpu1,
+      growth: peak - baseline,
+    };
   } finally {
     await server.stop();
   }
@@ -274,7 +303,8 @@ function download(url, cookie, format, { bytesPerSecond = null } = {}) {
         bytes += chunk.length;
         if (format === "csv") {
           if (lastByte === 13 && chunk[0] === 10) records++;
-          for (let i = chunk.indexOf(13); i !== -1 && i + 1 < chunk.length; i = chunk.indexOf(13, i + 1)) if (chunk[i + 1] === 10) records++;
+          for (let i = chunk.indexOf(13); i !== -1 && i + 1 < chunk.length; i = chunk.indexOf(13, i + 1))
+            if (chunk[i + 1] === 10) records++;
           lastByte = chunk[chunk.length - 1];
         } else {
           chunks.push(chunk);
@@ -287,7 +317,9 @@ function download(url, cookie, format, { bytesPerSecond = null } = {}) {
           }
         }
       });
-      res.on("end", () => resolve({ bytes, records, body: Buffer.concat(chunks), seconds: (performance.now() - started) / 1000 }));
+      res.on("end", () =>
+        resolve({ bytes, records, body: Buffer.concat(chunks), seconds: (performance.now() - started) / 1000 }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -320,7 +352,9 @@ function sheetjsPrototype(ownerId) {
     const child = spawn(process.execPath, [script, dbFile, ownerId], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sheetjs prototype exited ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sheetjs prototype exited ${code}`)),
+    );
   });
 }
 
@@ -329,7 +363,8 @@ function sheetjsPrototype(ownerId) {
 
 async function insertNotes(email, count) {
   const db = new sqlite3.Database(dbFile);
-  const call = (method, sql, params = []) => new Promise((resolve, reject) => db[method](sql, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const call = (method, sql, params = []) =>
+    new Promise((resolve, reject) => db[method](sql, params, (err, result) => (err ? reject(err) : resolve(result))));
   try {
     await call("run", "PRAGMA busy_timeout = 10000");
     const { id: ownerId } = await call("get", "SELECT id FROM users WHERE email = ?", [email]);
@@ -345,10 +380,13 @@ async function insertNotes(email, count) {
       for (let i = 0; i < count; i++) {
         const created = now - Math.floor(text.random() * 2 * 365 * 86_400_000);
         const updated = Math.min(now, created + Math.floor(text.random() * 30 * 86_400_000));
-        insert.run([randomUUID(), ownerId, ownerKey, text.title(), text.body(), sqliteDate(created), sqliteDate(updated)], (err) => {
-          if (err) reject(err);
-          else if (++done === count) resolve();
-        });
+        insert.run(
+          [randomUUID(), ownerId, ownerKey, text.title(), text.body(), sqliteDate(created), sqliteDate(updated)],
+          (err) => {
+            if (err) reject(err);
+            else if (++done === count) resolve();
+          },
+        );
       }
     });
     await new Promise((resolve, reject) => insert.finalize((err) => (err ? reject(err) : resolve())));
@@ -401,7 +439,12 @@ function corpus(seed) {
       let text = "";
       while (text.length < target) {
         const r = random();
-        text += r < 0.1 ? `\n\n- ${sentence()}` : r < 0.15 ? `\n\n## ${pick()} ${pick()}\n\n` : `${text ? " " : ""}${sentence()}`;
+        text +=
+          r < 0.1
+            ? `\n\n- ${sentence()}`
+            : r < 0.15
+              ? `\n\n## ${pick()} ${pick()}\n\n`
+              : `${text ? " " : ""}${sentence()}`;
       }
       return text.slice(0, target).trimEnd();
     },

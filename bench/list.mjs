@@ -25,13 +25,17 @@ try {
   await seeding.stop();
 
   console.log("bench/list");
-  console.log(`  user with ${noteCount} notes, 20 per page, SQLite; ${connections} connections, ${rounds} x ${seconds} s per side, alternating`);
+  console.log(
+    `  user with ${noteCount} notes, 20 per page, SQLite; ${connections} connections, ${rounds} x ${seconds} s per side, alternating`,
+  );
   const uncached = await measure(["--no-cache"]);
   report("caches off", uncached);
   const cached = await measure([]);
   report("caches on ", cached);
   const ratio = uncached.trpc.rps / uncached.bare.rps;
-  console.log(`  tRPC / bare throughput (caches off) = ${fmt(ratio * 100, 0)}% (target >= 70%) ${ratio >= 0.7 ? "PASS" : "MISS"}`);
+  console.log(
+    `  tRPC / bare throughput (caches off) = ${fmt(ratio * 100, 0)}% (target >= 70%) ${ratio >= 0.7 ? "PASS" : "MISS"}`,
+  );
   console.log(`  tRPC / bare throughput (caches on)  = ${fmt((cached.trpc.rps / cached.bare.rps) * 100, 0)}%`);
 } finally {
   await rm(dataDir, { recursive: true, force: true });
@@ -41,11 +45,17 @@ async function measure(args) {
   const server = await startNotebox({}, { entry, args, dataDir });
   try {
     const cookie = await signIn(server, email, password);
-    const trpc = { url: `${server.url}/api/v1/trpc/notes.list?input=${encodeURIComponent(JSON.stringify({ limit: 20 }))}`, headers: { cookie } };
+    const trpc = {
+      url: `${server.url}/api/v1/trpc/notes.list?input=${encodeURIComponent(JSON.stringify({ limit: 20 }))}`,
+      headers: { cookie },
+    };
     const bare = { url: `${server.url}/bench/bare-notes-list`, headers: { cookie } };
     // Both answer the same page, so the comparison is like for like.
-    const [viaTrpc, viaBare] = await Promise.all([trpc, bare].map((t) => fetch(t.url, { headers: t.headers }).then((r) => r.json())));
-    if (JSON.stringify(viaTrpc.result.data) !== JSON.stringify(viaBare)) throw new Error("the two routes answer different pages");
+    const [viaTrpc, viaBare] = await Promise.all(
+      [trpc, bare].map((t) => fetch(t.url, { headers: t.headers }).then((r) => r.json())),
+    );
+    if (JSON.stringify(viaTrpc.result.data) !== JSON.stringify(viaBare))
+      throw new Error("the two routes answer different pages");
 
     for (const target of [trpc, bare]) await cannon({ ...target, connections, duration: 3 }); // warm-up
     const results = { trpc: [], bare: [] };
@@ -60,6 +70,10 @@ async function measure(args) {
 }
 
 function report(label, { trpc, bare }) {
-  console.log(`  ${label}  tRPC notes.list: ${fmt(trpc.rps, 0)} req/s  p50 ${fmt(trpc.p50)} ms  p99 ${fmt(trpc.p99)} ms  (errors ${trpc.errors})`);
-  console.log(`  ${label}  bare Hono route: ${fmt(bare.rps, 0)} req/s  p50 ${fmt(bare.p50)} ms  p99 ${fmt(bare.p99)} ms  (errors ${bare.errors})`);
+  console.log(
+    `  ${label}  tRPC notes.list: ${fmt(trpc.rps, 0)} req/s  p50 ${fmt(trpc.p50)} ms  p99 ${fmt(trpc.p99)} ms  (errors ${trpc.errors})`,
+  );
+  console.log(
+    `  ${label}  bare Hono route: ${fmt(bare.rps, 0)} req/s  p50 ${fmt(bare.p50)} ms  p99 ${fmt(bare.p99)} ms  (errors ${bare.errors})`,
+  );
 }

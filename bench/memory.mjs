@@ -28,7 +28,11 @@ try {
   }).then((r) => r.json());
   const form = new FormData();
   form.append("file", new Blob([Buffer.alloc(64 * 1024, 7)]), "sample.bin");
-  const uploaded = await fetch(`${server.url}/api/v1/files`, { method: "POST", headers: { cookie, origin }, body: form }).then((r) => r.json());
+  const uploaded = await fetch(`${server.url}/api/v1/files`, {
+    method: "POST",
+    headers: { cookie, origin },
+    body: form,
+  }).then((r) => r.json());
 
   let n = 0;
   const requests = [
@@ -42,7 +46,10 @@ try {
       method: "POST",
       path: "/api/v1/trpc/notes.create",
       // A different note each time, so lists, searches and the caches keep changing.
-      setupRequest: (req) => ({ ...req, body: JSON.stringify({ title: `Mixed load note ${n++}`, description: `text ${n} `.repeat(20) }) }),
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({ title: `Mixed load note ${n++}`, description: `text ${n} `.repeat(20) }),
+      }),
     },
   ];
   const drive = (amount) => cannon({ url: server.url, headers, connections, amount, requests });
@@ -57,9 +64,13 @@ try {
   const errors = warm.errors + warm.non2xx + main.errors + main.non2xx;
 
   console.log("bench/memory");
-  console.log(`  mix of 7 requests (list, get, search, me, files.list, 64 KB download, create), ${connections} connections, SQLite`);
+  console.log(
+    `  mix of 7 requests (list, get, search, me, files.list, 64 KB download, create), ${connections} connections, SQLite`,
+  );
   console.log(`  RSS after ${warmup} warm-up requests: ${fmt(afterWarmup)} MB`);
-  console.log(`  RSS after ${total} more requests:    ${fmt(afterMain)} MB  (${fmt(main.requests.average, 0)} req/s, errors ${errors})`);
+  console.log(
+    `  RSS after ${total} more requests:    ${fmt(afterMain)} MB  (${fmt(main.requests.average, 0)} req/s, errors ${errors})`,
+  );
   console.log(`  ratio = ${fmt(ratio, 2)}x (target <= 1.2x) ${ratio <= 1.2 && errors === 0 ? "PASS" : "MISS"}`);
 } finally {
   await server.stop();

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const only = process.argv.slice(2);
-execFileSync("npx", ["turbo", "run", "build", "--filter=@notebox/server", "--output-logs=errors-only"], { stdio: "inherit" });
+execFileSync("npx", ["turbo", "run", "build", "--filter=@notebox/server", "--output-logs=errors-only"], {
+  stdio: "inherit",
+});
 // The server with the benchmarks' extra routes (dist/bench-entry.js), which the production build leaves out.
 execFileSync("npm", ["run", "build:bench", "-w", "@notebox/server"], { stdio: "inherit" });
 const benches = readdirSync(here).filter((f) => f.endsWith(".mjs") && f !== "run.mjs");

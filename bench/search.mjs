@@ -24,7 +24,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TIMEOUT_S = Number(process.env.BENCH_SEARCH_TIMEOUT_S ?? 20);
 /** Time for the rounds after the first pass, per database and per kind (search, LIKE). */
 const BUDGET_S = Number(process.env.BENCH_SEARCH_BUDGET_S ?? 120);
-const MYSQL_URL = process.env.BENCH_MYSQL_URL === undefined ? null : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
+const MYSQL_URL =
+  process.env.BENCH_MYSQL_URL === undefined
+    ? null
+    : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
 const MYSQL_DATABASE = "notebox_bench_search";
 const KEEP = process.env.BENCH_SEARCH_KEEP ? path.resolve(process.env.BENCH_SEARCH_KEEP) : null;
 /**
@@ -64,22 +67,37 @@ async function benchSqlite() {
     if (await reusable(dataDir)) {
       const started = performance.now();
       await run(["migrate"], { DATA_DIR: dataDir });
-      console.log(`  reusing the ${TOTAL.toLocaleString("en")} notes kept in BENCH_SEARCH_KEEP (migrations checked in ${fmt((performance.now() - started) / 1000)} s)`);
+      console.log(
+        `  reusing the ${TOTAL.toLocaleString("en")} notes kept in BENCH_SEARCH_KEEP (migrations checked in ${fmt((performance.now() - started) / 1000)} s)`,
+      );
     } else {
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
       // The server creates and migrates the database; the CLI creates the (verified) measured user.
       await (await startNotebox({}, { dataDir })).stop();
-      await run(["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"], { DATA_DIR: dataDir }, PASSWORD);
+      await run(
+        ["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"],
+        { DATA_DIR: dataDir },
+        PASSWORD,
+      );
       const db = openSqlite(file);
       const [{ id: measuredId }] = await db.all("SELECT id FROM users WHERE email = ?", [EMAIL]);
-      const owners = await insertUsers((rows) => db.run(`INSERT INTO users (${USER_COLUMNS}) VALUES ${rows.map(() => `(${"?,".repeat(14).slice(0, -1)})`).join(",")}`, rows.flat()), sqliteDate);
+      const owners = await insertUsers(
+        (rows) =>
+          db.run(
+            `INSERT INTO users (${USER_COLUMNS}) VALUES ${rows.map(() => `(${"?,".repeat(14).slice(0, -1)})`).join(",")}`,
+            rows.flat(),
+          ),
+        sqliteDate,
+      );
       await db.close();
       // The migration's triggers index each note as it is inserted, as they do in the app.
       const started = performance.now();
       await loadSqlite(file, { count: TOTAL, measuredId, owners });
       const size = (await stat(file)).size;
-      console.log(`  loaded ${TOTAL.toLocaleString("en")} notes in ${fmt((performance.now() - started) / 1000)} s (full-text index kept by the triggers); database ${fmt(size / 2 ** 20, 0)} MB`);
+      console.log(
+        `  loaded ${TOTAL.toLocaleString("en")} notes in ${fmt((performance.now() - started) / 1000)} s (full-text index kept by the triggers); database ${fmt(size / 2 ** 20, 0)} MB`,
+      );
       if (KEEP) await markReusable(dataDir);
     }
     const server = await uncachedServer({}, dataDir);
@@ -112,10 +130,14 @@ async function markReusable(dir) {
 
 async function loadSqlite(file, { count, measuredId, owners }) {
   const db = openSqlite(file);
-  await db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -2000000; PRAGMA temp_store = MEMORY;");
+  await db.exec(
+    "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -2000000; PRAGMA temp_store = MEMORY;",
+  );
 
   const perStatement = 100;
-  const insert = await db.prepare(`INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(perStatement).slice(0, -1)}`);
+  const insert = await db.prepare(
+    `INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(perStatement).slice(0, -1)}`,
+  );
   const random = prng(11);
   let batch = [];
   let pending = Promise.resolve();
@@ -123,7 +145,17 @@ async function loadSqlite(file, { count, measuredId, owners }) {
   await db.exec("BEGIN");
   for (const note of notes({ count, otherUsers: owners.length, measuredEvery: MEASURED_EVERY, words, now: NOW })) {
     const ownerId = note.owner === -1 ? measuredId : owners[note.owner];
-    batch.push(uuidV7(note.createdAt, random), ownerId, ownerKeyOf(ownerId), note.title, note.description, 1, sqliteDate(note.createdAt), sqliteDate(note.updatedAt), note.deletedAt === null ? null : sqliteDate(note.deletedAt));
+    batch.push(
+      uuidV7(note.createdAt, random),
+      ownerId,
+      ownerKeyOf(ownerId),
+      note.title,
+      note.description,
+      1,
+      sqliteDate(note.createdAt),
+      sqliteDate(note.updatedAt),
+      note.deletedAt === null ? null : sqliteDate(note.deletedAt),
+    );
     if (batch.length === perStatement * 9) {
       // One statement in flight (on sqlite3's thread) while the next batch is generated.
       await pending;
@@ -138,7 +170,10 @@ async function loadSqlite(file, { count, measuredId, owners }) {
   }
   await pending;
   if (batch.length) {
-    await db.run(`INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(batch.length / 9).slice(0, -1)}`, batch);
+    await db.run(
+      `INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(batch.length / 9).slice(0, -1)}`,
+      batch,
+    );
   }
   await db.exec("COMMIT");
   await insert.finalize();
@@ -150,8 +185,10 @@ function openSqlite(file) {
   const db = new sqlite3.Database(file);
   return {
     exec: (sql) => new Promise((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve()))),
-    all: (sql, params = []) => new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows)))),
-    run: (sql, params = []) => new Promise((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve()))),
+    all: (sql, params = []) =>
+      new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows)))),
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve()))),
     prepare: (sql) =>
       new Promise((resolve, reject) => {
         const statement = db.prepare(sql, (e) => {
@@ -178,19 +215,27 @@ async function benchMysql(serverUrl) {
   const env = { DATABASE_URL: databaseUrl };
   let conn;
   try {
-    const [known] = await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [MYSQL_DATABASE]);
+    const [known] = await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [
+      MYSQL_DATABASE,
+    ]);
     const reuse = known.length > 0 && (await reusable(dataDir));
     if (reuse) {
       const started = performance.now();
       await run(["migrate"], { DATA_DIR: dataDir, ...env });
-      console.log(`\n  reusing the ${TOTAL.toLocaleString("en")} notes kept in ${MYSQL_DATABASE} (migrations checked in ${fmt((performance.now() - started) / 1000)} s)`);
+      console.log(
+        `\n  reusing the ${TOTAL.toLocaleString("en")} notes kept in ${MYSQL_DATABASE} (migrations checked in ${fmt((performance.now() - started) / 1000)} s)`,
+      );
     } else {
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
       await admin.query(`DROP DATABASE IF EXISTS \`${MYSQL_DATABASE}\``);
       await admin.query(`CREATE DATABASE \`${MYSQL_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await (await startNotebox(env, { dataDir })).stop();
-      await run(["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"], { DATA_DIR: dataDir, ...env }, PASSWORD);
+      await run(
+        ["create-admin", "--email", EMAIL, "--username", "searcher", "--password-stdin"],
+        { DATA_DIR: dataDir, ...env },
+        PASSWORD,
+      );
     }
     conn = await mysql.createConnection({ uri: databaseUrl, charset: "utf8mb4", timezone: "Z", dateStrings: true });
     const [server] = await conn.query("SELECT VERSION() AS version, @@innodb_buffer_pool_size AS pool");
@@ -229,7 +274,10 @@ async function benchMysql(serverUrl) {
 /** The other users and TOTAL notes, with the secondary indexes built once after the load. */
 async function loadMysql(conn) {
   const [[{ id: measuredId }]] = await conn.query("SELECT id FROM users WHERE email = ?", [EMAIL]);
-  const owners = await insertUsers((rows) => conn.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ?`, [rows]), mysqlDate);
+  const owners = await insertUsers(
+    (rows) => conn.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ?`, [rows]),
+    mysqlDate,
+  );
   // Secondary indexes are built faster once, sorted, after the load than row by row during it.
   // One owner-led index stays: the foreign key to users needs it.
   const [stats] = await conn.query(
@@ -242,7 +290,9 @@ async function loadMysql(conn) {
     if (!indexes.has(s.name)) indexes.set(s.name, { name: s.name, type: s.type, columns: [] });
     indexes.get(s.name).columns.push(s.col);
   }
-  const keep = [...indexes.values()].find((i) => i.type === "BTREE" && i.name !== "PRIMARY" && i.columns[0] === "owner_id");
+  const keep = [...indexes.values()].find(
+    (i) => i.type === "BTREE" && i.name !== "PRIMARY" && i.columns[0] === "owner_id",
+  );
   const later = [...indexes.values()].filter((i) => i.name !== "PRIMARY" && i !== keep);
   for (const i of later) await conn.query(`ALTER TABLE notes DROP INDEX \`${i.name}\``);
 
@@ -254,15 +304,34 @@ async function loadMysql(conn) {
   let pending = Promise.resolve();
   let inTransaction = 0;
   await conn.query("START TRANSACTION");
-  for (const note of notes({ count: TOTAL, otherUsers: owners.length, measuredEvery: MEASURED_EVERY, words, now: NOW })) {
+  for (const note of notes({
+    count: TOTAL,
+    otherUsers: owners.length,
+    measuredEvery: MEASURED_EVERY,
+    words,
+    now: NOW,
+  })) {
     const ownerId = note.owner === -1 ? measuredId : owners[note.owner];
-    batch.push([uuidV7(note.createdAt, random), ownerId, ownerKeyOf(ownerId), note.title, note.description, 1, mysqlDate(note.createdAt), mysqlDate(note.updatedAt), note.deletedAt === null ? null : mysqlDate(note.deletedAt)]);
+    batch.push([
+      uuidV7(note.createdAt, random),
+      ownerId,
+      ownerKeyOf(ownerId),
+      note.title,
+      note.description,
+      1,
+      mysqlDate(note.createdAt),
+      mysqlDate(note.updatedAt),
+      note.deletedAt === null ? null : mysqlDate(note.deletedAt),
+    ]);
     if (batch.length === perStatement) {
       const rows = batch;
       batch = [];
       // One statement in flight while the next batch is generated.
       await pending;
-      pending = conn.query("INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?", [rows]);
+      pending = conn.query(
+        "INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
+        [rows],
+      );
       if (++inTransaction === 20) {
         await pending;
         await conn.query("COMMIT");
@@ -272,7 +341,11 @@ async function loadMysql(conn) {
     }
   }
   await pending;
-  if (batch.length) await conn.query("INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?", [batch]);
+  if (batch.length)
+    await conn.query(
+      "INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
+      [batch],
+    );
   await conn.query("COMMIT");
   await conn.query("SET SESSION unique_checks = 1, foreign_key_checks = 1");
   const inserted = (performance.now() - started) / 1000;
@@ -280,7 +353,10 @@ async function loadMysql(conn) {
   // The same definitions the migration made; FULLTEXT without stopwords, as the migration does.
   const indexStarted = performance.now();
   const btrees = later.filter((i) => i.type !== "FULLTEXT");
-  if (btrees.length) await conn.query(`ALTER TABLE notes ${btrees.map((i) => `ADD INDEX \`${i.name}\` (${i.columns.map((c) => `\`${c}\``).join(", ")})`).join(", ")}`);
+  if (btrees.length)
+    await conn.query(
+      `ALTER TABLE notes ${btrees.map((i) => `ADD INDEX \`${i.name}\` (${i.columns.map((c) => `\`${c}\``).join(", ")})`).join(", ")}`,
+    );
   await conn.query("SET SESSION innodb_ft_enable_stopword = OFF");
   for (const i of later.filter((x) => x.type === "FULLTEXT")) {
     await conn.query(`CREATE FULLTEXT INDEX \`${i.name}\` ON notes (${i.columns.map((c) => `\`${c}\``).join(", ")})`);
@@ -323,7 +399,22 @@ async function insertUsers(insertRows, date) {
     const id = uuidV7(created + u * 1000, random);
     const name = `user${String(u).padStart(4, "0")}`;
     const at = date(created);
-    rows.push([id, name, name, `${name}@example.test`, "$argon2id$v=19$m=19456,t=2,p=1$unusable", "user", at, null, at, at, 0, null, at, at]);
+    rows.push([
+      id,
+      name,
+      name,
+      `${name}@example.test`,
+      "$argon2id$v=19$m=19456,t=2,p=1$unusable",
+      "user",
+      at,
+      null,
+      at,
+      at,
+      0,
+      null,
+      at,
+      at,
+    ]);
   }
   await insertRows(rows);
   return rows.map((r) => r[0]);
@@ -347,12 +438,29 @@ function typicalQueries(vocab) {
   const rare = () => at(2500, vocab.length);
   const list = [];
   for (let i = 0; i < 6; i++) list.push(common(), mid(), rare());
-  for (const [length, times] of [[2, 3], [3, 3], [4, 4], [5, 3], [6, 3]]) {
+  for (const [length, times] of [
+    [2, 3],
+    [3, 3],
+    [4, 4],
+    [5, 3],
+    [6, 3],
+  ]) {
     for (let i = 0; i < times; i++) list.push(long(i % 2 ? 30 : 300, i % 2 ? 2000 : vocab.length).slice(0, length));
   }
   list.push(`${common()} ${rare()}`, `${mid()} ${mid()}`, `${common()} ${common()}`, `${mid()} ${rare()}`);
-  list.push(`${common()} ${long(200, 2000).slice(0, 4)}`, `${rare()} ${long(30, 500).slice(0, 3)}`, `${long(100, 900).slice(0, 2)} ${mid()}`, `${common()} ${mid().slice(0, 5)}`);
-  list.push(`the ${mid()} ${common()}`, `${common()} ${mid()} ${rare()}`, `${mid()} ${long(300, 3000).slice(0, 4)} ${common()}`, "meeting notes draft", `${rare()} ${rare()} ${mid().slice(0, 3)}`);
+  list.push(
+    `${common()} ${long(200, 2000).slice(0, 4)}`,
+    `${rare()} ${long(30, 500).slice(0, 3)}`,
+    `${long(100, 900).slice(0, 2)} ${mid()}`,
+    `${common()} ${mid().slice(0, 5)}`,
+  );
+  list.push(
+    `the ${mid()} ${common()}`,
+    `${common()} ${mid()} ${rare()}`,
+    `${mid()} ${long(300, 3000).slice(0, 4)} ${common()}`,
+    "meeting notes draft",
+    `${rare()} ${rare()} ${mid().slice(0, 3)}`,
+  );
   list.push("cafe", "creme brulee", "resume", "deja");
   const typed = (before, word) => [...word].map((_, i) => `${before}${[...word].slice(0, i + 1).join("")}`);
   list.push(...typed("", "meeting"), ...typed("", long(200, 1500)), ...typed("budget ", long(30, 1500)));
@@ -410,9 +518,13 @@ async function measureSearch(server, cookie) {
 async function measureEngines(server, cookie) {
   const kinds = { search: "/bench/search-timed?", ranked: "/bench/like-timed?", newest: "/bench/like-timed?ranked=0&" };
   const call = async (kind, q) => {
-    const res = await fetch(`${server.url}${kinds[kind]}q=${encodeURIComponent(q)}`, { headers: { cookie }, signal: AbortSignal.timeout(TIMEOUT_S * 1000) });
+    const res = await fetch(`${server.url}${kinds[kind]}q=${encodeURIComponent(q)}`, {
+      headers: { cookie },
+      signal: AbortSignal.timeout(TIMEOUT_S * 1000),
+    });
     const body = await res.json();
-    if (res.status !== 200) throw new Error(`${kinds[kind]} ${JSON.stringify(q)}: ${res.status} ${JSON.stringify(body)}`);
+    if (res.status !== 200)
+      throw new Error(`${kinds[kind]} ${JSON.stringify(q)}: ${res.status} ${JSON.stringify(body)}`);
     return body;
   };
   const result = { times: {}, rounds: {}, likeWithHits: 0 };
@@ -449,7 +561,8 @@ async function timedRounds(time) {
 }
 
 function report({ search, engines }) {
-  const p = (list) => `p50 ${fmt(percentile(list, 50))} ms  p95 ${fmt(percentile(list, 95))} ms  p99 ${fmt(percentile(list, 99))} ms`;
+  const p = (list) =>
+    `p50 ${fmt(percentile(list, 50))} ms  p95 ${fmt(percentile(list, 95))} ms  p99 ${fmt(percentile(list, 99))} ms`;
   const ratio = (a, b) => {
     const r = percentile(a, 95) / percentile(b, 95);
     return r >= 1 ? `${fmt(r, 1)}x` : `1/${fmt(1 / r, 1)}`;
@@ -457,7 +570,9 @@ function report({ search, engines }) {
   if (search.timedOut) {
     const first = search.firstPass.map(({ q, ms }) => `${JSON.stringify(q)} ${fmt(ms / 1000)} s`).join(", ");
     const when = search.firstPass.length < queries.length ? "in the first pass" : "in a timed round";
-    console.log(`  notes.search over HTTP: ${JSON.stringify(search.timedOut)} did not answer within ${TIMEOUT_S} s (${when}); measurement stopped`);
+    console.log(
+      `  notes.search over HTTP: ${JSON.stringify(search.timedOut)} did not answer within ${TIMEOUT_S} s (${when}); measurement stopped`,
+    );
     if (first) console.log(`    first pass: ${first}`);
     console.log(`  p95 search > ${TIMEOUT_S * 1000} ms (target <= 50) MISS; search / LIKE not measured`);
     return;
@@ -465,17 +580,25 @@ function report({ search, engines }) {
   const withHits = search.firstPass.filter((r) => r.hits > 0).length;
   const p95 = percentile(search.times, 95);
   const slowest = search.slowest.map(([q, ms]) => `${JSON.stringify(q)} ${fmt(ms)} ms`).join(", ");
-  console.log(`  queries with results: ${withHits}/${queries.length} (a page is 20 hits); with the LIKE query: ${engines.likeWithHits}/${queries.length}`);
-  console.log(`  notes.search over HTTP, caches off (${search.times.length} calls, ${search.rounds} rounds): ${p(search.times)}`);
+  console.log(
+    `  queries with results: ${withHits}/${queries.length} (a page is 20 hits); with the LIKE query: ${engines.likeWithHits}/${queries.length}`,
+  );
+  console.log(
+    `  notes.search over HTTP, caches off (${search.times.length} calls, ${search.rounds} rounds): ${p(search.times)}`,
+  );
   console.log(`    slowest (median): ${slowest}`);
   const calls = (kind) => `${engines.times[kind].length} calls, ${engines.rounds[kind]} rounds`;
   console.log(`  in the server, database work only, one kind after the other:`);
   console.log(`    notes.search (full-text)                    ${p(engines.times.search)}  (${calls("search")})`);
   console.log(`    LIKE '%term%', ranked as search ranks       ${p(engines.times.ranked)}  (${calls("ranked")})`);
-  console.log(`    LIKE '%term%', newest 21 matches, unranked  ${p(engines.times.newest)}  (${calls("newest")}; for reference: it stops early and answers another question)`);
+  console.log(
+    `    LIKE '%term%', newest 21 matches, unranked  ${p(engines.times.newest)}  (${calls("newest")}; for reference: it stops early and answers another question)`,
+  );
   console.log(`  p95 search over HTTP ${fmt(p95)} ms (target <= 50) ${p95 <= 50 ? "PASS" : "MISS"}`);
   const engineRatio = percentile(engines.times.search, 95) / percentile(engines.times.ranked, 95);
-  console.log(`  search / ranked LIKE at p95, both in the server = ${ratio(engines.times.search, engines.times.ranked)} (target <= 1/20) ${engineRatio <= 1 / 20 ? "PASS" : "MISS"}`);
+  console.log(
+    `  search / ranked LIKE at p95, both in the server = ${ratio(engines.times.search, engines.times.ranked)} (target <= 1/20) ${engineRatio <= 1 / 20 ? "PASS" : "MISS"}`,
+  );
   console.log(
     `    also: search over HTTP / ranked LIKE in the server = ${ratio(search.times, engines.times.ranked)}; ` +
       `search / unranked LIKE in the server = ${ratio(engines.times.search, engines.times.newest)}`,

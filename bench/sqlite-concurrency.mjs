@@ -25,7 +25,10 @@ const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/s
 
 function runCli(entry, args, env, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "inherit"] });
+    const child = spawn(process.execPath, [entry, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "ignore", "inherit"],
+    });
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${args[0]} exited ${code}`))));
     child.stdin.end(input ?? "");
   });
@@ -58,7 +61,12 @@ async function measure(label, entry) {
     for (let i = 0; i < PEOPLE; i++) {
       const email = `bench${i}@example.test`;
       const password = `bench passphrase number ${i}`;
-      await runCli(entry, ["create-admin", "--email", email, "--username", `bench${i}`, "--password-stdin"], server.env, password);
+      await runCli(
+        entry,
+        ["create-admin", "--email", email, "--username", `bench${i}`, "--password-stdin"],
+        server.env,
+        password,
+      );
       const res = await fetch(`${server.url}/api/v1/trpc/auth.login`, {
         method: "POST",
         headers: { "content-type": "application/json", origin },
@@ -83,7 +91,9 @@ async function measure(label, entry) {
       const body = await res.json();
       if (res.status === 400 && !reported.has(procedure)) {
         reported.add(procedure);
-        console.log(`    ${procedure} answered 400: ${JSON.stringify(body?.error?.json?.message ?? body?.error?.message ?? body)}`);
+        console.log(
+          `    ${procedure} answered 400: ${JSON.stringify(body?.error?.json?.message ?? body?.error?.message ?? body)}`,
+        );
       }
       return { status: res.status, data: body?.result?.data };
     };
@@ -91,32 +101,55 @@ async function measure(label, entry) {
     const text = (n) => Array.from({ length: n }, (_, k) => words[(n * 7 + k) % words.length]).join(" ");
 
     const operations = [
-      [25, async (p) => {
-        const r = await call(p, "notes.create", { title: `Note ${Math.random().toString(36).slice(2, 8)}`, description: text(60) });
-        if (r.status === 200) p.notes.push({ id: r.data.id, version: r.data.version });
-        return r.status;
-      }],
-      [15, async (p) => {
-        const note = p.notes[Math.floor(Math.random() * p.notes.length)];
-        if (!note) return 200;
-        const r = await call(p, "notes.update", { id: note.id, version: note.version, description: text(80) });
-        if (r.status === 200) note.version = r.data.version;
-        return r.status === 409 ? 200 : r.status; // another client of the same person saved first
-      }],
-      [5, async (p) => {
-        const note = p.notes.pop();
-        return note ? (await call(p, "notes.delete", { id: note.id })).status : 200;
-      }],
+      [
+        25,
+        async (p) => {
+          const r = await call(p, "notes.create", {
+            title: `Note ${Math.random().toString(36).slice(2, 8)}`,
+            description: text(60),
+          });
+          if (r.status === 200) p.notes.push({ id: r.data.id, version: r.data.version });
+          return r.status;
+        },
+      ],
+      [
+        15,
+        async (p) => {
+          const note = p.notes[Math.floor(Math.random() * p.notes.length)];
+          if (!note) return 200;
+          const r = await call(p, "notes.update", { id: note.id, version: note.version, description: text(80) });
+          if (r.status === 200) note.version = r.data.version;
+          return r.status === 409 ? 200 : r.status; // another client of the same person saved first
+        },
+      ],
+      [
+        5,
+        async (p) => {
+          const note = p.notes.pop();
+          return note ? (await call(p, "notes.delete", { id: note.id })).status : 200;
+        },
+      ],
       [25, async (p) => (await call(p, "notes.list", { limit: 20 }, "GET")).status],
-      [15, async (p) => (await call(p, "notes.search", { q: words[Math.floor(Math.random() * words.length)] }, "GET")).status],
+      [
+        15,
+        async (p) =>
+          (await call(p, "notes.search", { q: words[Math.floor(Math.random() * words.length)] }, "GET")).status,
+      ],
       [5, async (p) => (await call(p, "auth.me", undefined, "GET")).status],
-      [10, async (p) => {
-        const form = new FormData();
-        form.append("file", new Blob([Buffer.alloc(16 * 1024, 97)], { type: "text/plain" }), "small.txt");
-        const res = await fetch(`${server.url}/api/v1/files`, { method: "POST", headers: { cookie: p.cookie, origin }, body: form });
-        await res.text();
-        return res.status;
-      }],
+      [
+        10,
+        async (p) => {
+          const form = new FormData();
+          form.append("file", new Blob([Buffer.alloc(16 * 1024, 97)], { type: "text/plain" }), "small.txt");
+          const res = await fetch(`${server.url}/api/v1/files`, {
+            method: "POST",
+            headers: { cookie: p.cookie, origin },
+            body: form,
+          });
+          await res.text();
+          return res.status;
+        },
+      ],
     ];
     const totalWeight = operations.reduce((s, [w]) => s + w, 0);
     const pick = () => {
@@ -173,14 +206,21 @@ function report(r) {
   const max = Math.max(...r.latencies);
   const healthP99 = percentile(r.health, 0.99);
   console.log(`  ${r.label}: ${fmt(r.throughput, 0)} req/s over ${seconds} s, ${CLIENTS} clients`);
-  console.log(`    requests p50 ${fmt(percentile(r.latencies, 0.5))} ms  p99 ${fmt(percentile(r.latencies, 0.99))} ms  max ${fmt(max)} ms (target <= 2000) ${max <= 2000 ? "PASS" : "FAIL"}`);
-  console.log(`    /healthz p50 ${fmt(percentile(r.health, 0.5))} ms  p90 ${fmt(percentile(r.health, 0.9))} ms  p99 ${fmt(healthP99)} ms  max ${fmt(Math.max(...r.health))} ms over ${r.health.length} samples (target p99 <= 100) ${healthP99 <= 100 ? "PASS" : "FAIL"}`);
+  console.log(
+    `    requests p50 ${fmt(percentile(r.latencies, 0.5))} ms  p99 ${fmt(percentile(r.latencies, 0.99))} ms  max ${fmt(max)} ms (target <= 2000) ${max <= 2000 ? "PASS" : "FAIL"}`,
+  );
+  console.log(
+    `    /healthz p50 ${fmt(percentile(r.health, 0.5))} ms  p90 ${fmt(percentile(r.health, 0.9))} ms  p99 ${fmt(healthP99)} ms  max ${fmt(Math.max(...r.health))} ms over ${r.health.length} samples (target p99 <= 100) ${healthP99 <= 100 ? "PASS" : "FAIL"}`,
+  );
   console.log(`    event loop max delay ${fmt(r.loopMaxMs)} ms (target < 200) ${r.loopMaxMs < 200 ? "PASS" : "FAIL"}`);
-  if (r.failures.size) console.log(`    answers other than 200: ${[...r.failures].map(([s, n]) => `${s} x${n}`).join(", ")}`);
+  if (r.failures.size)
+    console.log(`    answers other than 200: ${[...r.failures].map(([s, n]) => `${s} x${n}`).join(", ")}`);
   if (r.rss.length) {
     const after = r.rss.slice(1);
     const spread = after.length ? (Math.max(...after) - Math.min(...after)) / Math.min(...after) : 0;
-    console.log(`    RSS each minute: ${r.rss.map((m) => fmt(m, 0)).join(", ")} MB; spread after the first minute ${fmt(spread * 100)}% (target <= 20%) ${spread <= 0.2 ? "PASS" : "FAIL"}`);
+    console.log(
+      `    RSS each minute: ${r.rss.map((m) => fmt(m, 0)).join(", ")} MB; spread after the first minute ${fmt(spread * 100)}% (target <= 20%) ${spread <= 0.2 ? "PASS" : "FAIL"}`,
+    );
   }
 }
 
@@ -188,7 +228,10 @@ console.log("bench/sqlite-concurrency");
 const current = await measure("this build", cli);
 report(current);
 if (process.env.BENCH_BASELINE) {
-  const baseline = await measure(`baseline (${process.env.BENCH_BASELINE})`, path.join(process.env.BENCH_BASELINE, "apps/server/dist/cli.js"));
+  const baseline = await measure(
+    `baseline (${process.env.BENCH_BASELINE})`,
+    path.join(process.env.BENCH_BASELINE, "apps/server/dist/cli.js"),
+  );
   report(baseline);
   console.log(`  throughput this build / baseline = ${fmt(current.throughput / baseline.throughput, 2)}`);
 }

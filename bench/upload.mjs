@@ -104,5 +104,7 @@ console.log(
   `  baseline without fsync (info):    ${mbps(size, cached.seconds)} MiB/s (${fmt(cached.seconds)} s)  RSS growth ${fmt(cached.memory.growth / 1e6)} MB`,
 );
 console.log(`  Notebox / baseline (both fsync) = ${fmt(ratio, 2)} (target >= 0.80) ${ratio >= 0.8 ? "PASS" : "MISS"}`);
-console.log(`  Notebox / baseline + sha256 + fsync = ${fmt(rate(notebox) / rate(hashed), 2)} (info: what is left once hashing is counted)`);
+console.log(
+  `  Notebox / baseline + sha256 + fsync = ${fmt(rate(notebox) / rate(hashed), 2)} (info: what is left once hashing is counted)`,
+);
 console.log(`  Notebox / baseline without fsync = ${fmt(rate(notebox) / rate(cached), 2)} (info)`);

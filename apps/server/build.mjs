@@ -19,7 +19,11 @@ function packageDir(dir, name) {
   }
 }
 
-const packageName = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageName = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 
 await build({
   entryPoints: ["src/cli.ts", ...(process.argv.includes("--bench") ? ["src/bench-entry.ts"] : [])],
@@ -30,7 +34,9 @@ await build({
   format: "esm",
   sourcemap: true,
   logLevel: "warning",
-  banner: { js: "import { createRequire as __nbCreateRequire } from 'node:module'; const require = __nbCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __nbCreateRequire } from 'node:module'; const require = __nbCreateRequire(import.meta.url);",
+  },
   plugins: [
     {
       name: "externalize-npm-dependencies",

@@ -14,7 +14,12 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "sqlite", include: integration, exclude: e2e, env: { TEST_DB: "sqlite" } } },
       ...(env.TEST_MYSQL_URL
-        ? [{ extends: true, test: { name: "mysql", include: integration, exclude: e2e, env: { TEST_DB: "mysql" } } } satisfies TestProjectInlineConfiguration]
+        ? [
+            {
+              extends: true,
+              test: { name: "mysql", include: integration, exclude: e2e, env: { TEST_DB: "mysql" } },
+            } satisfies TestProjectInlineConfiguration,
+          ]
         : []),
       { extends: true, test: { name: "e2e", include: e2e, env: { TEST_DB: "sqlite" } } },
     ],

@@ -25,9 +25,63 @@ team client design travel recipe garden house school doctor invoice payment dead
 coffee dinner lunch book music movie shopping birthday holiday flight hotel ticket password backup server
 update release bug feature question answer summary agenda minutes follow`.split(/\s+/);
 
-const ACCENTED = ["café", "crème", "naïve", "façade", "résumé", "jalapeño", "über", "señor", "déjà", "smörgåsbord", "piñata", "crêpe", "fiancé", "entrée", "doppelgänger", "açaí", "brûlée", "garçon", "touché", "müsli"];
+const ACCENTED = [
+  "café",
+  "crème",
+  "naïve",
+  "façade",
+  "résumé",
+  "jalapeño",
+  "über",
+  "señor",
+  "déjà",
+  "smörgåsbord",
+  "piñata",
+  "crêpe",
+  "fiancé",
+  "entrée",
+  "doppelgänger",
+  "açaí",
+  "brûlée",
+  "garçon",
+  "touché",
+  "müsli",
+];
 
-const ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "ch", "cl", "dr", "fl", "gr", "pl", "pr", "sh", "sl", "st", "str", "th", "tr"];
+const ONSETS = [
+  "b",
+  "c",
+  "d",
+  "f",
+  "g",
+  "h",
+  "j",
+  "k",
+  "l",
+  "m",
+  "n",
+  "p",
+  "r",
+  "s",
+  "t",
+  "v",
+  "w",
+  "z",
+  "br",
+  "ch",
+  "cl",
+  "dr",
+  "fl",
+  "gr",
+  "pl",
+  "pr",
+  "sh",
+  "sl",
+  "st",
+  "str",
+  "th",
+  "tr",
+];
 const VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ee", "io", "ou", "oa"];
 const CODAS = ["", "", "", "n", "r", "s", "t", "l", "m", "nd", "rt", "st", "ck", "ng"];
 const ACCENT_OF = { a: "à", e: "é", i: "ï", o: "ö", u: "ü", c: "ç", n: "ñ" };
@@ -109,7 +163,7 @@ export function* notes({ count, otherUsers, measuredEvery = 100, seed = 7, words
       description += w;
       sentence++;
       if (k === body.length - 1) description += ".";
-      else if (sentence > 6 && random() < 0.15) (description += random() < 0.1 ? ".\n\n" : ". "), (sentence = 0);
+      else if (sentence > 6 && random() < 0.15) ((description += random() < 0.1 ? ".\n\n" : ". "), (sentence = 0));
       else description += random() < 0.05 ? ", " : " ";
     }
     const createdAt = Math.floor(start + (i / count) * span + random() * 60_000);

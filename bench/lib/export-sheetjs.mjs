@@ -9,9 +9,11 @@ import sqlite3 from "sqlite3";
 import XLSX from "sheetjs-style";
 
 const [dbFile, ownerId] = process.argv.slice(2);
-const status = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
+const status = (field) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
 const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY);
-const all = (sql, params) => new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+const all = (sql, params) =>
+  new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
 const toDate = (value) => new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
 const cell = (text) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
@@ -26,7 +28,8 @@ for (;;) {
       ORDER BY updated_at DESC, id DESC LIMIT 250`,
     after ? [ownerId, after.updated_at, after.updated_at, after.id] : [ownerId],
   );
-  for (const row of rows) aoa.push([cell(row.title), cell(row.description), toDate(row.created_at), toDate(row.updated_at), row.id]);
+  for (const row of rows)
+    aoa.push([cell(row.title), cell(row.description), toDate(row.created_at), toDate(row.updated_at), row.id]);
   if (rows.length < 250) break;
   after = rows[rows.length - 1];
 }
@@ -38,4 +41,6 @@ XLSX.utils.book_append_sheet(workbook, sheet, "Notes");
 const buffer = XLSX.write(workbook, { type: "buffer", bookType: "xlsx", compression: true, cellDates: true });
 const seconds = (performance.now() - started) / 1000;
 db.close();
-console.log(JSON.stringify({ rows: aoa.length - 1, bytes: buffer.length, seconds, growthMb: status("VmHWM") - baseline }));
+console.log(
+  JSON.stringify({ rows: aoa.length - 1, bytes: buffer.length, seconds, growthMb: status("VmHWM") - baseline }),
+);

@@ -24,7 +24,10 @@ export async function freePort() {
 
 export function run(args, env, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited ${code}`))));
@@ -41,7 +44,10 @@ export async function startNotebox(extraEnv = {}, { entry, args: entryArgs = [],
   const port = await freePort();
   const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
   const args = entry ? [entry, ...entryArgs] : [cli, "serve"];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -93,7 +99,8 @@ export async function signIn(server, email, password) {
 /** `count` notes of 40-120 words for the signed-in person, created over tRPC 20 at a time. */
 export async function seedNotes(server, cookie, count) {
   const origin = `http://localhost:${new URL(server.url).port}`;
-  const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
+  const words =
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split(" ");
   const create = (i) =>
     fetch(`${server.url}/api/v1/trpc/notes.create`, {
       method: "POST",
@@ -105,7 +112,8 @@ export async function seedNotes(server, cookie, count) {
     }).then((r) => {
       if (!r.ok) throw new Error(`notes.create ${r.status}`);
     });
-  for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => create(i + k)));
+  for (let i = 0; i < count; i += 20)
+    await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => create(i + k)));
 }
 
 /** Mean throughput, p50, p99 and error count over several autocannon runs of one target. */

@@ -107,34 +107,37 @@ export function downloadFile(url, { headers = {}, rate = 0, maxSeconds = Infinit
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.get({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false, headers }, (res) => {
-      let bytes = 0;
-      let done = false;
-      const finish = (complete) => {
-        if (done) return;
-        done = true;
-        const seconds = (performance.now() - started) / 1000;
-        resolve({ status: res.statusCode, headers: res.headers, bytes, seconds, complete });
-      };
-      res.on("data", (chunk) => {
-        bytes += chunk.length;
-        const elapsed = (performance.now() - started) / 1000;
-        if (elapsed >= maxSeconds) {
-          finish(false);
-          req.destroy();
-          return;
-        }
-        if (rate > 0) {
-          const ahead = bytes / rate - elapsed; // seconds ahead of the pace
-          if (ahead > 0.005) {
-            res.pause();
-            setTimeout(() => res.resume(), ahead * 1000);
+    const req = http.get(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false, headers },
+      (res) => {
+        let bytes = 0;
+        let done = false;
+        const finish = (complete) => {
+          if (done) return;
+          done = true;
+          const seconds = (performance.now() - started) / 1000;
+          resolve({ status: res.statusCode, headers: res.headers, bytes, seconds, complete });
+        };
+        res.on("data", (chunk) => {
+          bytes += chunk.length;
+          const elapsed = (performance.now() - started) / 1000;
+          if (elapsed >= maxSeconds) {
+            finish(false);
+            req.destroy();
+            return;
           }
-        }
-      });
-      res.on("end", () => finish(true));
-      res.on("error", (error) => (done ? undefined : reject(error)));
-    });
+          if (rate > 0) {
+            const ahead = bytes / rate - elapsed; // seconds ahead of the pace
+            if (ahead > 0.005) {
+              res.pause();
+              setTimeout(() => res.resume(), ahead * 1000);
+            }
+          }
+        });
+        res.on("end", () => finish(true));
+        res.on("error", (error) => (done ? undefined : reject(error)));
+      },
+    );
     req.on("error", (error) => reject(error));
   });
 }

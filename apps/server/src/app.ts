@@ -37,7 +37,11 @@ export type Env = { Variables: { requestId: string } };
 export function clientIp(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
     // The nearest proxy appends the address it saw: the last entry is the one it vouches for.
-    const forwarded = c.req.header("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
+    const forwarded = c.req
+      .header("x-forwarded-for")
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (forwarded?.length) return forwarded[forwarded.length - 1]!;
   }
   try {
@@ -47,7 +51,15 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   }
 }
 
-export function createApp({ deps, web, isReady = () => true, extraReadinessChecks = {}, advisoryChecks = {}, extendApp, metrics = createMetrics(deps) }: AppOptions) {
+export function createApp({
+  deps,
+  web,
+  isReady = () => true,
+  extraReadinessChecks = {},
+  advisoryChecks = {},
+  extendApp,
+  metrics = createMetrics(deps),
+}: AppOptions) {
   const { config, logger } = deps;
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();

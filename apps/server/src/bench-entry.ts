@@ -24,7 +24,8 @@ const server = await startServer(config, {
       const token = getCookie(c, SESSION_COOKIE);
       return token ? ((await validateSessionToken({ deps, token }))?.user.id ?? null) : null;
     };
-    const unauthorized = (c: Context) => c.json({ error: { code: "UNAUTHORIZED", message: "Sign in to continue." } }, 401);
+    const unauthorized = (c: Context) =>
+      c.json({ error: { code: "UNAUTHORIZED", message: "Sign in to continue." } }, 401);
 
     app.get("/bench/bare-notes-list", async (c) => {
       const ownerId = await signedIn(c);

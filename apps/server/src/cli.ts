@@ -33,7 +33,9 @@ Commands:
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -189,7 +191,9 @@ main(process.argv.slice(2)).then(
     }
     if (error instanceof AppError) {
       const details = error.fieldErrors
-        ? Object.entries(error.fieldErrors).map(([f, m]) => `  ${f}: ${m.join(" ")}`).join("\n")
+        ? Object.entries(error.fieldErrors)
+            .map(([f, m]) => `  ${f}: ${m.join(" ")}`)
+            .join("\n")
         : "";
       process.stderr.write(`${error.message}\n${details}\n`);
       process.exit(1);

@@ -88,7 +88,11 @@ export function createMetrics(deps: CoreDeps): Metrics {
     labelNames: ["state"],
     registers: [registry],
     collect() {
-      const pool = (deps.db.sequelize.connectionManager as unknown as { pool?: { size?: number; available?: number; using?: number; waiting?: number } }).pool;
+      const pool = (
+        deps.db.sequelize.connectionManager as unknown as {
+          pool?: { size?: number; available?: number; using?: number; waiting?: number };
+        }
+      ).pool;
       if (!pool || typeof pool.size !== "number") return;
       this.set({ state: "total" }, pool.size);
       this.set({ state: "idle" }, pool.available ?? 0);

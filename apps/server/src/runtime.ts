@@ -29,17 +29,29 @@ export interface Runtime {
 export const requestScope = new AsyncLocalStorage<string>();
 
 export function createLogger(config: Pick<Config, "logLevel">, destination?: DestinationStream): Logger {
-  return pino({
-    level: config.logLevel,
-    mixin: () => {
-      const requestId = requestScope.getStore();
-      return requestId ? { requestId } : {};
+  return pino(
+    {
+      level: config.logLevel,
+      mixin: () => {
+        const requestId = requestScope.getStore();
+        return requestId ? { requestId } : {};
+      },
+      redact: {
+        paths: [
+          "password",
+          "*.password",
+          "currentPassword",
+          "newPassword",
+          "token",
+          "*.token",
+          "req.headers.cookie",
+          "req.headers.authorization",
+        ],
+        censor: "[redacted]",
+      },
     },
-    redact: {
-      paths: ["password", "*.password", "currentPassword", "newPassword", "token", "*.token", "req.headers.cookie", "req.headers.authorization"],
-      censor: "[redacted]",
-    },
-  }, destination);
+    destination,
+  );
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -49,7 +61,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const warnRedis = (error: unknown) => {
     if (Date.now() - lastWarning > 60_000) {
       lastWarning = Date.now();
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "redis unavailable; reading uncached and limiting in process");
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "redis unavailable; reading uncached and limiting in process",
+      );
     }
   };
   if (config.databaseUrl.startsWith("sqlite:")) {

@@ -88,7 +88,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metricsServer = await listen(metricsApp(metrics).fetch, config.metricsPort, config.metricsHost);
     } catch (error) {
       await runtime.close();
-      throw new ConfigError([`METRICS_PORT: cannot listen on ${config.metricsHost}:${config.metricsPort} (${(error as Error).message})`]);
+      throw new ConfigError([
+        `METRICS_PORT: cannot listen on ${config.metricsHost}:${config.metricsPort} (${(error as Error).message})`,
+      ]);
     }
   }
 
@@ -98,19 +100,29 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
-  const metricsUrl = metricsServer && `http://${hostForUrl(config.metricsHost)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+  const metricsUrl =
+    metricsServer &&
+    `http://${hostForUrl(config.metricsHost)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
   const sweep = () =>
-    Promise.all([purgeExpired({ deps }), purgeOldTrash({ deps }), sweepStorage({ deps }), finishAccountDeletions({ deps })]).then(
+    Promise.all([
+      purgeExpired({ deps }),
+      purgeOldTrash({ deps }),
+      sweepStorage({ deps }),
+      finishAccountDeletions({ deps }),
+    ]).then(
       ([removed, trashedNotes, storage, deletedAccounts]) =>
         deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();
-  const sweeper = setInterval(() => {
-    sweeping = sweep();
-  }, 60 * 60 * 1000);
+  const sweeper = setInterval(
+    () => {
+      sweeping = sweep();
+    },
+    60 * 60 * 1000,
+  );
   sweeper.unref();
 
   let closing: Promise<void> | undefined;
@@ -139,7 +151,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 }
 
 /** Listens on `port` of `hostname`, rejecting when the address cannot be had (in use, unknown). */
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<Server> {
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  hostname: string,
+): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch, port, hostname }, () => {
       s.off("error", reject);

@@ -22,7 +22,8 @@ let output = "";
 
 beforeAll(async () => {
   if (testDb !== "sqlite") return;
-  if (!existsSync(bundle)) throw new Error("dist/cli.js is missing: `npm test` builds it first (turbo), or run `node build.mjs`.");
+  if (!existsSync(bundle))
+    throw new Error("dist/cli.js is missing: `npm test` builds it first (turbo), or run `node build.mjs`.");
   dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-built-"));
   const port = await freePort();
   url = `http://localhost:${port}`;
@@ -35,7 +36,10 @@ beforeAll(async () => {
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   for (let i = 0; i < 100; i++) {
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -70,7 +74,11 @@ describe.skipIf(testDb !== "sqlite")("the built server on the embedded default",
   it("writes sign-up mail to ./data/outbox and the log, and the code in it works", async () => {
     const client = new TestClient(url);
     const email = "newcomer@example.test";
-    const reg = await client.mutation("auth.register", { username: "newcomer", email, password: "a newcomer passphrase" });
+    const reg = await client.mutation("auth.register", {
+      username: "newcomer",
+      email,
+      password: "a newcomer passphrase",
+    });
     expect(reg.status).toBe(200);
     let eml = "";
     for (let i = 0; i < 50 && !eml; i++) {

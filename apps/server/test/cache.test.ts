@@ -14,9 +14,15 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** notebox_cache_lookups_total for one cache and outcome, from /metrics. */
-async function lookups(server: TestServer, cache: "list" | "session", outcome: "hit" | "miss" | "error"): Promise<number> {
+async function lookups(
+  server: TestServer,
+  cache: "list" | "session",
+  outcome: "hit" | "miss" | "error",
+): Promise<number> {
   const text = await scrapeMetrics(server.url);
-  const line = new RegExp(`^notebox_cache_lookups_total\\{cache="${cache}",outcome="${outcome}"\\} (\\d+)`, "m").exec(text);
+  const line = new RegExp(`^notebox_cache_lookups_total\\{cache="${cache}",outcome="${outcome}"\\} (\\d+)`, "m").exec(
+    text,
+  );
   return Number(line?.[1] ?? 0);
 }
 
@@ -45,7 +51,11 @@ describe("note lists and searches", () => {
     expect(await titles(client)).toEqual(["quokka second", "quokka first"]);
     expect((await search(client, "quokka")).items).toHaveLength(2);
 
-    const edited = await client.mutation<Note>("notes.update", { id: first.id, version: first.version, title: "wombat now" });
+    const edited = await client.mutation<Note>("notes.update", {
+      id: first.id,
+      version: first.version,
+      title: "wombat now",
+    });
     expect(edited.status).toBe(200);
     expect(await titles(client)).toEqual(["wombat now", "quokka second"]);
     expect((await search(client, "quokka")).items.map((h) => h.title)).toEqual(["quokka second"]);

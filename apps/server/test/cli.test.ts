@@ -52,7 +52,10 @@ describe("notebox CLI", () => {
   });
 
   it("refuses a common password and creates nothing", async () => {
-    const res = await cli(["create-admin", "--email", "weak@example.test", "--username", "weak", "--password", "iloveyou"], env);
+    const res = await cli(
+      ["create-admin", "--email", "weak@example.test", "--username", "weak", "--password", "iloveyou"],
+      env,
+    );
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/too common/);
     const database = await openDatabase({ url: db.url });

@@ -39,7 +39,9 @@ describe.skipIf(testDb !== "sqlite")("deployment files", () => {
     // Metrics on their own port, published to this host only.
     expect(config.metricsPort).toBeGreaterThan(0);
     expect(config.metricsHost).toBe("0.0.0.0");
-    expect(app.ports!.filter((p) => p.endsWith(`:${config.metricsPort}`))).toEqual([`127.0.0.1:${config.metricsPort}:${config.metricsPort}`]);
+    expect(app.ports!.filter((p) => p.endsWith(`:${config.metricsPort}`))).toEqual([
+      `127.0.0.1:${config.metricsPort}:${config.metricsPort}`,
+    ]);
     for (const service of ["mysql", "redis", "minio-bucket", "mailpit"]) expect(app.depends_on).toHaveProperty(service);
     // JWT_SECRET must come from the operator, never from the file.
     expect(app.environment!.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
@@ -47,7 +49,9 @@ describe.skipIf(testDb !== "sqlite")("deployment files", () => {
 
   it("Kubernetes: config map and secret together pass the schema; probes, ports, metrics scraping and command match the server", () => {
     const docs = ["configmap.yaml", "secret.example.yaml", "deployment.yaml", "service.yaml", "hpa.yaml"].flatMap((f) =>
-      parseAllDocuments(read(`k8s/${f}`)).map((d) => d.toJS() as { kind: string; data?: Env; stringData?: Env; spec: unknown }),
+      parseAllDocuments(read(`k8s/${f}`)).map(
+        (d) => d.toJS() as { kind: string; data?: Env; stringData?: Env; spec: unknown },
+      ),
     );
     const byKind = (kind: string) => docs.find((d) => d.kind === kind)!;
     const env = { ...byKind("ConfigMap").data, ...byKind("Secret").stringData };

@@ -8,7 +8,8 @@ import { newAccount, signUp, startTestServer, type TestServer } from "./support/
 const lines: Record<string, unknown>[] = [];
 const sink = new Writable({
   write(chunk: Buffer, _encoding, done) {
-    for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split("\n").filter(Boolean))
+      lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -36,7 +37,11 @@ describe("request logs", () => {
 
     const requestLines = lines.filter((l) => l.msg === "request");
     expect(requestLines.length).toBeGreaterThanOrEqual(3);
-    expect(requestLines.find((l) => l.requestId === id)).toMatchObject({ method: "POST", path: "/api/v1/trpc/notes.create", status: 200 });
+    expect(requestLines.find((l) => l.requestId === id)).toMatchObject({
+      method: "POST",
+      path: "/api/v1/trpc/notes.create",
+      status: 200,
+    });
     // The mail with the sign-up code is written on behalf of auth.register: it carries that request's id.
     const mail = lines.find((l) => l.msg === "mail sent");
     expect(mail?.requestId).toBeTruthy();

@@ -15,12 +15,18 @@ describe("/metrics", () => {
     await client.query("auth.me");
     const form = new FormData();
     form.append("file", new Blob(["twelve bytes"]), "m.txt");
-    const upload = (await (await client.fetch("/api/v1/files", { method: "POST", body: form })).json()) as { items: { id: string }[] };
+    const upload = (await (await client.fetch("/api/v1/files", { method: "POST", body: form })).json()) as {
+      items: { id: string }[];
+    };
     await (await client.fetch(`/api/v1/files/${upload.items[0]!.id}/content`)).arrayBuffer();
 
     const text = await scrapeMetrics(t.url);
-    expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="GET",route="trpc:auth\.me",status="200"\} 1/);
-    expect(text).toMatch(/notebox_http_request_duration_seconds_count\{method="POST",route="trpc:auth\.login",status="200"\} 1/);
+    expect(text).toMatch(
+      /notebox_http_request_duration_seconds_count\{method="GET",route="trpc:auth\.me",status="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /notebox_http_request_duration_seconds_count\{method="POST",route="trpc:auth\.login",status="200"\} 1/,
+    );
     expect(text).toMatch(/route="\/api\/v1\/files\/:id\/content"/);
     expect(text).toMatch(/notebox_file_bytes_uploaded_total 12/);
     expect(text).toMatch(/notebox_file_bytes_downloaded_total 12/);

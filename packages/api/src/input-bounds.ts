@@ -6,7 +6,9 @@ import { AppError } from "@notebox/core";
 import { MAX_BATCH_CALLS, MAX_INPUT_DEPTH } from "./limits";
 
 export function batchTooLarge(): AppError {
-  return new AppError("BAD_REQUEST", `Send at most ${MAX_BATCH_CALLS} calls in one batch.`, { reason: "batch_too_large" });
+  return new AppError("BAD_REQUEST", `Send at most ${MAX_BATCH_CALLS} calls in one batch.`, {
+    reason: "batch_too_large",
+  });
 }
 
 export function inputTooDeep(): AppError {

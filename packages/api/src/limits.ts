@@ -1,7 +1,13 @@
 // The bounds of one tRPC request, shared with the clients (the web app and @notebox/client batch
 // no more calls than the server accepts), and the sizes of a note and a file name, for the web
 // app's forms. Nothing here imports server code, so a browser bundle can take it alone.
-export { FILE_NAME_INPUT_MAX, FILE_NAME_MAX_BYTES, NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "@notebox/db/sizes";
+export {
+  FILE_NAME_INPUT_MAX,
+  FILE_NAME_MAX_BYTES,
+  NOTE_TEXT_MAX_BYTES,
+  NOTE_TITLE_MAX,
+  utf8Bytes,
+} from "@notebox/db/sizes";
 
 /** Calls in one batched request. */
 export const MAX_BATCH_CALLS = 10;

@@ -11,7 +11,9 @@ export const email = z
   .trim()
   .min(1, { error: "Enter your email address.", abort: true })
   .max(EMAIL_MAX, { error: "This email address is too long.", abort: true })
-  .refine(isEmailAddress, { error: "Enter one email address, like name@example.com, with no name, quotes or brackets." });
+  .refine(isEmailAddress, {
+    error: "Enter one email address, like name@example.com, with no name, quotes or brackets.",
+  });
 
 /** Free text a person types to filter a list: bounded, no control characters. */
 export const searchText = z
@@ -73,11 +75,18 @@ export const noteDescription = z
   .refine((v) => !TEXT_CONTROL.test(v), { error: "The note text cannot contain control characters." });
 
 /** Ids are opaque: anything that is not one of the caller's records is simply not found. */
-export const recordId = z.string({ error: "Missing id." }).min(1, { error: "Missing id." }).max(64, { error: "No such record." });
+export const recordId = z
+  .string({ error: "Missing id." })
+  .min(1, { error: "Missing id." })
+  .max(64, { error: "No such record." });
 
 export const cursor = z.string().max(512, { error: "This page link is not valid." }).nullish();
 
-export const pageLimit = z.number().int().min(1, { error: "Ask for at least 1 item." }).max(100, { error: "Ask for at most 100 items." });
+export const pageLimit = z
+  .number()
+  .int()
+  .min(1, { error: "Ask for at least 1 item." })
+  .max(100, { error: "Ask for at most 100 items." });
 
 /** A file name as typed for a rename; core cleans it as an upload's (a longer one is shortened to
  * FILE_NAME_MAX_BYTES, keeping its extension). */

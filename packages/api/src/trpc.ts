@@ -51,7 +51,15 @@ export interface CreateContextOptions {
   calls: number;
 }
 
-export async function createContext({ deps, req, cookies, resHeaders, ip, requestId, calls }: CreateContextOptions): Promise<Context> {
+export async function createContext({
+  deps,
+  req,
+  cookies,
+  resHeaders,
+  ip,
+  requestId,
+  calls,
+}: CreateContextOptions): Promise<Context> {
   // Before anything else reads the input or spends a database query on the caller.
   try {
     await assertInputBounded({ req, calls });
@@ -65,7 +73,11 @@ export async function createContext({ deps, req, cookies, resHeaders, ip, reques
   const setDeviceCookie = (token: string) => resHeaders.append("set-cookie", serializeDeviceCookie(token, secure));
 
   const token = cookies[SESSION_COOKIE] ?? null;
-  const authentication = await authenticate({ deps, authorization: req.headers.get("authorization"), sessionToken: token });
+  const authentication = await authenticate({
+    deps,
+    authorization: req.headers.get("authorization"),
+    sessionToken: token,
+  });
   const cookie = sessionCookieUpdate(authentication.cookie, token, secure);
   if (cookie) resHeaders.append("set-cookie", cookie);
   return {
@@ -154,7 +166,8 @@ function nulPath(value: unknown): string[] | null {
     }
     if (node.value && typeof node.value === "object") {
       const entries = Object.entries(node.value);
-      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: node });
+      for (let i = entries.length - 1; i >= 0; i--)
+        stack.push({ value: entries[i]![1], key: entries[i]![0], parent: node });
     }
   }
   return null;

@@ -35,7 +35,14 @@ export function createNoteboxClient({ url, apiKey, fetch: fetchImpl = fetch }: N
   let pending: Promise<string> | null = null;
 
   const keyClient = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/api/v1/trpc`, maxItems: MAX_BATCH_CALLS, fetch: fetchImpl, headers: { authorization: `Bearer ${apiKey}` } })],
+    links: [
+      httpBatchLink({
+        url: `${base}/api/v1/trpc`,
+        maxItems: MAX_BATCH_CALLS,
+        fetch: fetchImpl,
+        headers: { authorization: `Bearer ${apiKey}` },
+      }),
+    ],
   });
 
   /** A valid JWT, fetched again shortly before the current one expires. */

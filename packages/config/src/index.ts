@@ -18,7 +18,16 @@ const byteSize = z
   .transform((v) => {
     const m = /^(\d+)\s*([a-z]*)$/i.exec(v)!;
     const units: Record<string, number> = {
-      "": 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: GiB, tb: 1e12, tib: 1024 ** 4,
+      "": 1,
+      b: 1,
+      kb: 1e3,
+      kib: 1024,
+      mb: 1e6,
+      mib: 1024 ** 2,
+      gb: 1e9,
+      gib: GiB,
+      tb: 1e12,
+      tib: 1024 ** 4,
     };
     return Number(m[1]) * units[m[2]!.toLowerCase()]!;
   })
@@ -118,14 +127,10 @@ type Env = Record<string, string | undefined>;
  */
 // eslint-disable-next-line no-restricted-properties -- this module is the one place that reads it
 export function loadConfig(env: Env = process.env): Config {
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""),
-  );
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const e = parsed.data;
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {

@@ -173,7 +173,9 @@ describe("bad values stop start-up with a message naming the variable", () => {
   });
 
   it("names every bad variable at once", () => {
-    const error = configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, PORT: "abc", LOG_LEVEL: "loud", REDIS_URL: "http://x" }));
+    const error = configErrorOf(() =>
+      loadConfig({ JWT_SECRET: SECRET, PORT: "abc", LOG_LEVEL: "loud", REDIS_URL: "http://x" }),
+    );
     expect(error.problems).toHaveLength(3);
     for (const name of ["PORT", "LOG_LEVEL", "REDIS_URL"]) expect(error.message).toContain(name);
   });
@@ -199,7 +201,9 @@ describe("metrics", () => {
   it("refuses METRICS_PORT equal to PORT, which would leave metrics on the public port", () => {
     const error = configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, PORT: "3000", METRICS_PORT: "3000" }));
     expect(error.problems).toEqual([expect.stringMatching(/^METRICS_PORT: /)]);
-    expect(configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, METRICS_PORT: "3000" })).message).toContain("METRICS_PORT");
+    expect(configErrorOf(() => loadConfig({ JWT_SECRET: SECRET, METRICS_PORT: "3000" })).message).toContain(
+      "METRICS_PORT",
+    );
     // Two ephemeral ports never collide.
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: "0", METRICS_PORT: "0" }).metricsPort).toBe(0);
   });
@@ -285,7 +289,9 @@ describe("empty strings count as unset", () => {
 
   it("treats an empty JWT_SECRET as missing: refused in production, generated in development", () => {
     const dataDir = tempDir();
-    expect(configErrorOf(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "" })).message).toContain("JWT_SECRET");
+    expect(
+      configErrorOf(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "" })).message,
+    ).toContain("JWT_SECRET");
     const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: "" });
     expect(Buffer.byteLength(config.jwtSecret)).toBeGreaterThanOrEqual(32);
     expect(existsSync(path.join(dataDir, "secret.key"))).toBe(true);

@@ -17,7 +17,6 @@ import { LRUCache } from "lru-cache";
 export type CacheScope = "notes" | "files";
 export type CacheEvent = "hit" | "miss" | "error";
 
-
 export interface Cache {
   /** The result of `load`, from the cache when the same read of this person's scope is still current. */
   remember<T>(scope: CacheScope, ownerId: string, key: unknown, load: () => Promise<T>): Promise<T>;
@@ -96,7 +95,12 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
   const versions = new Map<string, number>();
   /** Each person's entries, so a write frees them at once instead of leaving them to expire. */
   const entryKeys = new Map<string, Set<string>>();
-  const entries = new LRUCache<string, string>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (v) => v.length + 64, ttl: listTtlMs });
+  const entries = new LRUCache<string, string>({
+    max: 10_000,
+    maxSize: 32 * 1024 * 1024,
+    sizeCalculation: (v) => v.length + 64,
+    ttl: listTtlMs,
+  });
   const sessions = new LRUCache<string, { userId: string; value: string }>({ max: 50_000, ttl: sessionTtlMs });
   const tombstones = new LRUCache<string, true>({ max: 100_000, ttl: TOMBSTONE_TTL_MS });
 
@@ -131,7 +135,8 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
       return Promise.resolve(live ? entry.value : null);
     },
     storeSession(sessionId, userId, value) {
-      if (!tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${userId}`)) sessions.set(sessionId, { userId, value });
+      if (!tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${userId}`))
+        sessions.set(sessionId, { userId, value });
       return done;
     },
     forgetSessions(sessionIds) {
@@ -165,7 +170,10 @@ if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' or redis.call('EXISTS', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
-function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS, onError }: CacheOptions): Cache {
+function redisCache(
+  redis: Redis,
+  { prefix = "nb", listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS, onError }: CacheOptions,
+): Cache {
   const { stats, onEvent } = counters();
   const versionKey = (scope: CacheScope, ownerId: string) => `${prefix}:cv:${scope}:${ownerId}`;
   const sessionKey = (id: string) => `${prefix}:cs:${id}`;
@@ -199,7 +207,11 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
   const pending = new Set<string>();
   let retry: NodeJS.Timeout | undefined;
   const bump = async (key: string) => {
-    await redis.multi().incr(key).pexpire(key, 24 * 60 * 60 * 1000).exec();
+    await redis
+      .multi()
+      .incr(key)
+      .pexpire(key, 24 * 60 * 60 * 1000)
+      .exec();
   };
   const flushPending = async () => {
     for (const key of [...pending]) {
@@ -281,7 +293,13 @@ function redisCache(redis: Redis, { prefix = "nb", listTtlMs = LIST_TTL_MS, sess
     async storeSession(sessionId, userId, value) {
       if (skipping()) return;
       try {
-        await script("notebox_store_session", sessionKey(sessionId), userPrefix + userId, `${userId}|${value}`, sessionTtlMs);
+        await script(
+          "notebox_store_session",
+          sessionKey(sessionId),
+          userPrefix + userId,
+          `${userId}|${value}`,
+          sessionTtlMs,
+        );
       } catch (error) {
         failed(error);
       }

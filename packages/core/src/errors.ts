@@ -54,10 +54,14 @@ export class AppError extends Error {
 
   /** The answer while the database cannot be reached: the pool reconnects by itself, so retry soon. */
   static databaseUnavailable(): AppError {
-    return new AppError("SERVICE_UNAVAILABLE", "Notebox cannot reach its database right now. Try again in a few seconds.", {
-      retryAfterSeconds: 5,
-      reason: "database_unavailable",
-    });
+    return new AppError(
+      "SERVICE_UNAVAILABLE",
+      "Notebox cannot reach its database right now. Try again in a few seconds.",
+      {
+        retryAfterSeconds: 5,
+        reason: "database_unavailable",
+      },
+    );
   }
 }
 

@@ -4,7 +4,19 @@ export { AppError, expectedError, httpStatusOf, type AppErrorCode } from "./erro
 export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
 export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
 export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type HashCaller, type PasswordHasher } from "./passwords";
-export { checkUsername, EMAIL_MAX, isEmailAddress, mixedScripts, normalizeEmail, toPublicUser, USERNAME_MAX, USERNAME_MIN, usernameKey, type PublicUser, type UsernameCheck } from "./users";
+export {
+  checkUsername,
+  EMAIL_MAX,
+  isEmailAddress,
+  mixedScripts,
+  normalizeEmail,
+  toPublicUser,
+  USERNAME_MAX,
+  USERNAME_MIN,
+  usernameKey,
+  type PublicUser,
+  type UsernameCheck,
+} from "./users";
 export { hashToken } from "./crypto";
 
 export { register, resendCode } from "./accounts/register";
@@ -27,7 +39,13 @@ export {
   type ValidSession,
 } from "./sessions/sessions";
 export { DEVICE_TTL_MS } from "./sessions/devices";
-export { authenticate, requireCaller, type Authentication, type Caller, type CallerPolicy } from "./sessions/authenticate";
+export {
+  authenticate,
+  requireCaller,
+  type Authentication,
+  type Caller,
+  type CallerPolicy,
+} from "./sessions/authenticate";
 export { adminStats, listUsers, type AdminUserListItem, type AdminUserSummary, type UserSort } from "./admin/users";
 export type { Page } from "./pagination";
 export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";

@@ -1,12 +1,7 @@
 // Rate limits on rate-limiter-flexible: in-process by default, shared through Redis when
 // REDIS_URL is set (with an in-memory insurance limiter so a Redis outage never blocks sign-in).
 import type { Redis } from "ioredis";
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "./errors";
 
 export interface LimitRule {

@@ -11,7 +11,9 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
   const dayAgo = new Date(now.getTime() - DAY);
   const [sessions, codes, resetTokens, unverifiedUsers] = await Promise.all([
     Session.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
-    EmailCode.destroy({ where: { [Op.or]: [{ expiresAt: { [Op.lte]: dayAgo } }, { consumedAt: { [Op.lte]: dayAgo } }] } }),
+    EmailCode.destroy({
+      where: { [Op.or]: [{ expiresAt: { [Op.lte]: dayAgo } }, { consumedAt: { [Op.lte]: dayAgo } }] },
+    }),
     PasswordResetToken.destroy({
       where: { [Op.or]: [{ expiresAt: { [Op.lte]: now } }, { usedAt: { [Op.ne]: null } }] },
     }),

@@ -32,7 +32,10 @@ export type KeyCursor = {
 };
 
 const isKeyCursor = (x: unknown): x is KeyCursor =>
-  typeof x === "object" && x !== null && typeof (x as KeyCursor).v === "string" && typeof (x as KeyCursor).id === "string";
+  typeof x === "object" &&
+  x !== null &&
+  typeof (x as KeyCursor).v === "string" &&
+  typeof (x as KeyCursor).id === "string";
 
 export function decodeKeyCursor(cursor: string | null | undefined): KeyCursor | null {
   return decodeCursor(cursor, isKeyCursor);

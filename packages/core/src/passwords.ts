@@ -72,7 +72,8 @@ export const defaultHashConcurrency = Math.min(2, Math.max(1, availableParalleli
 /** Callers without a request (the command line) share one turn among strangers. */
 const LOCAL: HashCaller = { key: "local" };
 
-const busy = () => new AppError("TOO_MANY_REQUESTS", "The server is busy. Try again in a moment.", { retryAfterSeconds: 2 });
+const busy = () =>
+  new AppError("TOO_MANY_REQUESTS", "The server is busy. Try again in a moment.", { retryAfterSeconds: 2 });
 
 /**
  * A gate of `concurrency` slots with fair queueing: known callers first, then strangers one

@@ -65,12 +65,29 @@ export async function createApiKey({
     const user = await User.findByPk(userId, { lock: transaction.LOCK.UPDATE, transaction });
     if (!user) throw new AppError("UNAUTHORIZED", "Sign in again.");
     const live = await ApiKey.count({ where: { userId, revokedAt: null }, transaction });
-    if (live >= MAX_KEYS_PER_USER) throw AppError.field("name", `You can have at most ${MAX_KEYS_PER_USER} keys. Revoke one first.`);
+    if (live >= MAX_KEYS_PER_USER)
+      throw AppError.field("name", `You can have at most ${MAX_KEYS_PER_USER} keys. Revoke one first.`);
     const created = await ApiKey.create(
-      { id: newId(), userId, name, prefix: key.slice(0, 12), keyHash: hashToken(key), createdAt: new Date(), expiresAt: expiresAt ?? null },
+      {
+        id: newId(),
+        userId,
+        name,
+        prefix: key.slice(0, 12),
+        keyHash: hashToken(key),
+        createdAt: new Date(),
+        expiresAt: expiresAt ?? null,
+      },
       { transaction },
     );
-    await recordAudit({ deps, action: "api_key_created", actorId: userId, target: user, ip: meta.ip, details: { keyId: created.id, name }, transaction });
+    await recordAudit({
+      deps,
+      action: "api_key_created",
+      actorId: userId,
+      target: user,
+      ip: meta.ip,
+      details: { keyId: created.id, name },
+      transaction,
+    });
     return created;
   });
   return { key, apiKey: toSummary(row) };
@@ -84,13 +101,35 @@ export async function listApiKeys({ deps, userId }: { deps: CoreDeps; userId: st
   return rows.map(toSummary);
 }
 
-export async function revokeApiKey({ deps, userId, id, meta }: { deps: CoreDeps; userId: string; id: string; meta: RequestMeta }) {
+export async function revokeApiKey({
+  deps,
+  userId,
+  id,
+  meta,
+}: {
+  deps: CoreDeps;
+  userId: string;
+  id: string;
+  meta: RequestMeta;
+}) {
   await deps.db.transaction(async (transaction) => {
-    const key = await deps.db.models.ApiKey.findOne({ where: { id, userId, revokedAt: null }, lock: transaction.LOCK.UPDATE, transaction });
+    const key = await deps.db.models.ApiKey.findOne({
+      where: { id, userId, revokedAt: null },
+      lock: transaction.LOCK.UPDATE,
+      transaction,
+    });
     if (!key) throw new AppError("NOT_FOUND", "No such key.");
     await key.update({ revokedAt: new Date() }, { transaction });
     const user = await deps.db.models.User.findByPk(userId, { transaction });
-    await recordAudit({ deps, action: "api_key_revoked", actorId: userId, target: user ?? undefined, ip: meta.ip, details: { keyId: id }, transaction });
+    await recordAudit({
+      deps,
+      action: "api_key_revoked",
+      actorId: userId,
+      target: user ?? undefined,
+      ip: meta.ip,
+      details: { keyId: id },
+      transaction,
+    });
   });
 }
 
@@ -127,13 +166,27 @@ export async function revokeUserApiKeys({
   if (keys.length === 0) return [];
   await ApiKey.update({ revokedAt: new Date() }, { where: { id: keys.map((key) => key.id) }, transaction });
   for (const key of keys) {
-    await recordAudit({ deps, action: "api_key_revoked", actorId, target: user, ip: meta.ip, details: { keyId: key.id, name: key.name, reason }, transaction });
+    await recordAudit({
+      deps,
+      action: "api_key_revoked",
+      actorId,
+      target: user,
+      ip: meta.ip,
+      details: { keyId: key.id, name: key.name, reason },
+      transaction,
+    });
   }
   return keys.map(({ id, name, prefix }) => ({ id, name, prefix }));
 }
 
 /** The key's row and user when the key is live and its user may act; null otherwise. */
-export async function validateApiKey({ deps, key }: { deps: CoreDeps; key: string }): Promise<{ apiKey: ApiKeyRow; user: UserRow } | null> {
+export async function validateApiKey({
+  deps,
+  key,
+}: {
+  deps: CoreDeps;
+  key: string;
+}): Promise<{ apiKey: ApiKeyRow; user: UserRow } | null> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 100) return null;
   const apiKey = await deps.db.models.ApiKey.findOne({
     where: {

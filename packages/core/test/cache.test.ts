@@ -84,7 +84,12 @@ describe.each(stores)("cache (%s)", (_name, make) => {
 describe("cache on a Redis that is down", () => {
   it("loads every read from the source and fails no call", async () => {
     // Nothing listens on port 1: every command fails at once.
-    const redis = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis("redis://127.0.0.1:1", {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     redis.on("error", () => undefined);
     const errors: unknown[] = [];
     const cache = createCache({ redis, onError: (e) => errors.push(e) });

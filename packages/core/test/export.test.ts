@@ -11,8 +11,12 @@ import {
 } from "../src/notes/export-writers";
 
 /** How Excel reads `_xHHHH_` in cell text (ECMA-376 ST_Xstring). */
-const decodeXstring = (text: string) => text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-const cellText = (text: string) => xlsxText(text).richText.map((run) => run.text).join("");
+const decodeXstring = (text: string) =>
+  text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+const cellText = (text: string) =>
+  xlsxText(text)
+    .richText.map((run) => run.text)
+    .join("");
 
 describe("neutralizeFormula", () => {
   it("prefixes text a spreadsheet would treat as a formula with an apostrophe", () => {
@@ -22,7 +26,23 @@ describe("neutralizeFormula", () => {
   });
 
   it("catches = + - @ after a leading run of white space, control or invisible characters", () => {
-    for (const lead of [" ", "   ", "\t", "\r", "\n", "\r\n", " \t\r\n ", "\u00a0", "\u3000", "\u2003", "\ufeff", "\u200b", "\u2060", "\u0001", "\u000b\u000c"]) {
+    for (const lead of [
+      " ",
+      "   ",
+      "\t",
+      "\r",
+      "\n",
+      "\r\n",
+      " \t\r\n ",
+      "\u00a0",
+      "\u3000",
+      "\u2003",
+      "\ufeff",
+      "\u200b",
+      "\u2060",
+      "\u0001",
+      "\u000b\u000c",
+    ]) {
       for (const start of ["=", "+", "-", "@"]) {
         const text = `${lead}${start}HYPERLINK("http://evil.test")`;
         expect(neutralizeFormula(text), JSON.stringify(text)).toBe(`'${text}`);
@@ -39,12 +59,28 @@ describe("neutralizeFormula", () => {
     }
     expect(folding).toEqual(expect.arrayContaining(["\uff1d", "\uff0b", "\uff0d", "\uff20"]));
     for (const character of folding) {
-      for (const text of [`${character}1+1`, ` \u3000\t${character}1+1`]) expect(neutralizeFormula(text), JSON.stringify(text)).toBe(`'${text}`);
+      for (const text of [`${character}1+1`, ` \u3000\t${character}1+1`])
+        expect(neutralizeFormula(text), JSON.stringify(text)).toBe(`'${text}`);
     }
   });
 
   it("leaves other text alone", () => {
-    for (const text of ["", "plain", "a=1", " a=1", "'already", "\nx", "  x", "\u3000x", "1-1", "€=", "2026-01-01", "\u2212 1", "＄5", " "]) {
+    for (const text of [
+      "",
+      "plain",
+      "a=1",
+      " a=1",
+      "'already",
+      "\nx",
+      "  x",
+      "\u3000x",
+      "1-1",
+      "€=",
+      "2026-01-01",
+      "\u2212 1",
+      "＄5",
+      " ",
+    ]) {
       expect(neutralizeFormula(text), JSON.stringify(text)).toBe(text);
     }
   });
@@ -72,7 +108,10 @@ describe("xlsxText", () => {
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 5000; i++) {
-      const text = Array.from({ length: 1 + Math.floor(random() * 16) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 16) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join("");
       // A leading CR gets the apostrophe; everything after it must survive.
       expect(decodeXstring(cellText(text)), JSON.stringify(text)).toBe(neutralizeFormula(text));
     }

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { highlight, snippet, termsStartingWords } from "../src/notes/highlight";
 
 /** The highlighted parts of a segment list. */
-const marked = (segments: { text: string; highlight: boolean }[]) => segments.filter((s) => s.highlight).map((s) => s.text);
+const marked = (segments: { text: string; highlight: boolean }[]) =>
+  segments.filter((s) => s.highlight).map((s) => s.text);
 
 describe("highlight", () => {
   it("marks words that start with a term, compared without case or accents", () => {
@@ -22,7 +23,11 @@ describe("highlight", () => {
 
   it("maps a match in decomposed text back to the characters typed", () => {
     expect(marked(highlight("e\u0301te\u0301 hot", ["ete"]))).toEqual(["e\u0301te\u0301"]);
-    expect(highlight("e\u0301te\u0301 hot", ["ete"]).map((s) => s.text).join("")).toBe("e\u0301te\u0301 hot");
+    expect(
+      highlight("e\u0301te\u0301 hot", ["ete"])
+        .map((s) => s.text)
+        .join(""),
+    ).toBe("e\u0301te\u0301 hot");
   });
 
   it("marks every occurrence and overlapping terms once", () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../src/errors";
 import { availableParallelism } from "node:os";
-import { createPasswordHasher, defaultHashConcurrency, PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from "../src/passwords";
+import {
+  createPasswordHasher,
+  defaultHashConcurrency,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  passwordProblem,
+} from "../src/passwords";
 
 const ARGON2ID_PREFIX = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
@@ -32,9 +38,12 @@ describe("passwordProblem", () => {
     expect(passwordProblem("🌙".repeat(129))).toMatch(/at most 128/);
   });
 
-  it.for(["qwertyuiop", "iloveyou", "password", "12345678", "password123", "dragon!!", "Letmein2024"])("refuses the common password %s", (common) => {
-    expect(passwordProblem(common)).toMatch(/too common/);
-  });
+  it.for(["qwertyuiop", "iloveyou", "password", "12345678", "password123", "dragon!!", "Letmein2024"])(
+    "refuses the common password %s",
+    (common) => {
+      expect(passwordProblem(common)).toMatch(/too common/);
+    },
+  );
 
   it("refuses the email address or the username, whatever the case", () => {
     const personal = ["alice.liddell@example.com", "alice_liddell"];

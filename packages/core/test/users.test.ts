@@ -12,7 +12,20 @@ describe("checkUsername", () => {
   });
 
   it("takes names in any one script, with digits, dots, dashes and underscores", () => {
-    for (const name of ["alice", "Zoë.2", "иван_петров", "Ελένη-7", "山田たろう", "ヤマダ_太郎", "김민준", "李小龍", "محمد", "דוד", "___", "123"]) {
+    for (const name of [
+      "alice",
+      "Zoë.2",
+      "иван_петров",
+      "Ελένη-7",
+      "山田たろう",
+      "ヤマダ_太郎",
+      "김민준",
+      "李小龍",
+      "محمد",
+      "דוד",
+      "___",
+      "123",
+    ]) {
       expect(problem(name), name).toBeNull();
     }
   });
@@ -46,7 +59,15 @@ describe("checkUsername", () => {
 describe("usernameKey", () => {
   it("gives names a person cannot tell apart one key", () => {
     const admin = usernameKey("admin");
-    for (const lookalike of ["ADMIN", "Admin", "ａｄｍｉｎ", "\u0430dmin", "\u0430\u0501min", "adrnin", "\uff41\uff44\uff4d\uff49\uff4e"]) {
+    for (const lookalike of [
+      "ADMIN",
+      "Admin",
+      "ａｄｍｉｎ",
+      "\u0430dmin",
+      "\u0430\u0501min",
+      "adrnin",
+      "\uff41\uff44\uff4d\uff49\uff4e",
+    ]) {
       expect(usernameKey(lookalike), lookalike).toBe(admin);
     }
     expect(usernameKey("straße")).toBe(usernameKey("STRASSE"));
@@ -74,7 +95,13 @@ describe("usernameKey", () => {
 describe("isEmailAddress (the mail package's rule, as core hands it on)", () => {
   it("takes one address and refuses lists, names and groups", () => {
     expect(isEmailAddress("name@example.com")).toBe(true);
-    for (const text of ["a@example.com,b@example.com", "Name <a@example.com>", "g:a@example.com;", '"a"@example.com', "a(b)@example.com"]) {
+    for (const text of [
+      "a@example.com,b@example.com",
+      "Name <a@example.com>",
+      "g:a@example.com;",
+      '"a"@example.com',
+      "a(b)@example.com",
+    ]) {
       expect(isEmailAddress(text), text).toBe(false);
     }
   });

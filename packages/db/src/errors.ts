@@ -17,6 +17,10 @@ const UNREACHABLE = new Set([
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof ConnectionError) return true;
-  const { parent, original, code } = (error ?? {}) as { parent?: { code?: string }; original?: { code?: string }; code?: string };
+  const { parent, original, code } = (error ?? {}) as {
+    parent?: { code?: string };
+    original?: { code?: string };
+    code?: string;
+  };
   return [parent?.code, original?.code, code].some((c) => c !== undefined && UNREACHABLE.has(c));
 }

@@ -35,7 +35,19 @@ export {
 } from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
 export { v7 as newId } from "uuid";
-export { col, fn, literal, Op, QueryTypes, Sequelize, Transaction, UniqueConstraintError, type Model, type ModelStatic, type WhereOptions } from "sequelize";
+export {
+  col,
+  fn,
+  literal,
+  Op,
+  QueryTypes,
+  Sequelize,
+  Transaction,
+  UniqueConstraintError,
+  type Model,
+  type ModelStatic,
+  type WhereOptions,
+} from "sequelize";
 
 function defineModels(sequelize: Sequelize) {
   return {
@@ -70,9 +82,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(
-  options: ConnectionOptions & { migrate?: boolean },
-): Promise<Database> {
+export async function openDatabase(options: ConnectionOptions & { migrate?: boolean }): Promise<Database> {
   const sequelize = createSequelize(options);
   const dialect = dialectOf(options.url);
   const models = defineModels(sequelize);

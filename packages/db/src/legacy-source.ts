@@ -101,7 +101,8 @@ const quote = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 
 export async function openLegacySource(url: string): Promise<LegacySource> {
   const options = parseLegacyUrl(url);
-  if (!options) throw new LegacySourceError("The original database must be given as mysql://user:password@host:port/database.");
+  if (!options)
+    throw new LegacySourceError("The original database must be given as mysql://user:password@host:port/database.");
   const { label, ...connect } = options;
 
   let connection: Connection;
@@ -184,7 +185,11 @@ async function readShape(connection: Connection, label: string): Promise<Shape> 
  * Which users column `added_by` refers to: the declared foreign key when there is one, otherwise
  * whichever of id, username and email matches the most rows (id on a tie).
  */
-async function ownerColumn(connection: Connection, tables: Record<Table, string>, table: "notes" | "filedata"): Promise<OwnerColumn> {
+async function ownerColumn(
+  connection: Connection,
+  tables: Record<Table, string>,
+  table: "notes" | "filedata",
+): Promise<OwnerColumn> {
   const [keys] = await connection.query<RowDataPacket[]>(
     `SELECT REFERENCED_COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND LOWER(COLUMN_NAME) = 'added_by' AND REFERENCED_TABLE_NAME = ?`,
@@ -217,7 +222,12 @@ function createSource(connection: Connection, label: string, shape: Shape): Lega
   const ownerValue = (user: LegacyUser, table: "notes" | "filedata") => user[owner[table]];
 
   /** Keyset pages of `select` rows for one owner, in `idColumn` order. */
-  async function* pages(select: string, table: string, idColumn: string, ownerParam: string): AsyncIterable<RowDataPacket[]> {
+  async function* pages(
+    select: string,
+    table: string,
+    idColumn: string,
+    ownerParam: string,
+  ): AsyncIterable<RowDataPacket[]> {
     let after: unknown = undefined;
     for (;;) {
       const [rows] = await connection.query<RowDataPacket[]>(

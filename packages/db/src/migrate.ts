@@ -47,12 +47,16 @@ export function createMigrator(sequelize: Sequelize, log?: (message: string) => 
       queryInterface: sequelize.getQueryInterface(),
       sequelize,
       dialect,
-      tableOptions:
-        dialect === "mysql" ? { charset: "utf8mb4", collate: "utf8mb4_unicode_ci", engine: "InnoDB" } : {},
+      tableOptions: dialect === "mysql" ? { charset: "utf8mb4", collate: "utf8mb4_unicode_ci", engine: "InnoDB" } : {},
     },
     storage: new SequelizeStorage({ sequelize, tableName: "schema_migrations" }),
     logger: log
-      ? { info: (m) => log(JSON.stringify(m)), warn: (m) => log(JSON.stringify(m)), error: (m) => log(JSON.stringify(m)), debug: () => {} }
+      ? {
+          info: (m) => log(JSON.stringify(m)),
+          warn: (m) => log(JSON.stringify(m)),
+          error: (m) => log(JSON.stringify(m)),
+          debug: () => {},
+        }
       : undefined,
   });
 }
@@ -65,10 +69,9 @@ export async function migrate(sequelize: Sequelize, log?: (message: string) => v
   const run = async () => (await createMigrator(sequelize, log).up()).map((m) => m.name);
   if (sequelize.getDialect() === "sqlite") return run();
   return sequelize.transaction(async (transaction) => {
-    const [[row]] = (await sequelize.query("SELECT GET_LOCK('notebox_migrations', 300) AS locked", { transaction })) as [
-      { locked: number | null }[],
-      unknown,
-    ];
+    const [[row]] = (await sequelize.query("SELECT GET_LOCK('notebox_migrations', 300) AS locked", {
+      transaction,
+    })) as [{ locked: number | null }[], unknown];
     if (row?.locked !== 1) throw new Error("could not take the migration lock within 5 minutes");
     try {
       return await run();

@@ -27,8 +27,13 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = async (where = "1 = 1") =>
-  (await db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM scratch WHERE ${where}`, { type: QueryTypes.SELECT }))[0]!.n;
-const insert = (v: string, options: object = {}) => db.sequelize.query("INSERT INTO scratch (v) VALUES (?)", { replacements: [v], ...options });
+  (
+    await db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM scratch WHERE ${where}`, {
+      type: QueryTypes.SELECT,
+    })
+  )[0]!.n;
+const insert = (v: string, options: object = {}) =>
+  db.sequelize.query("INSERT INTO scratch (v) VALUES (?)", { replacements: [v], ...options });
 
 describe("the SQLite driver", () => {
   it("keeps the event loop free while another process holds the write lock, then writes everything", async () => {
@@ -88,7 +93,9 @@ describe("the SQLite driver", () => {
     await first;
     await Promise.all([transaction, insert("after").then(() => order.push("autocommit"))]);
     expect(order).toEqual(["transaction", "autocommit"]);
-    const rows = await db.sequelize.query<{ v: string }>("SELECT v FROM scratch ORDER BY id", { type: QueryTypes.SELECT });
+    const rows = await db.sequelize.query<{ v: string }>("SELECT v FROM scratch ORDER BY id", {
+      type: QueryTypes.SELECT,
+    });
     expect(rows.map((r) => r.v)).toEqual(["t1", "t2", "after"]);
   });
 

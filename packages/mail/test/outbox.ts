@@ -16,5 +16,9 @@ export async function outboxMailer() {
   dirs.push(dir);
   const lines: string[] = [];
   const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
-  return { dir, lines, mailer: createMailer({ smtpUrl: undefined, from: "Notebox <no-reply@localhost>", outboxDir: dir, logger }) };
+  return {
+    dir,
+    lines,
+    mailer: createMailer({ smtpUrl: undefined, from: "Notebox <no-reply@localhost>", outboxDir: dir, logger }),
+  };
 }

@@ -91,19 +91,25 @@ describe("the mailer's recipient", () => {
   it("refuses (throws) a `to` that is not one valid address, and writes nothing", async () => {
     const { dir, mailer } = await outboxMailer();
     for (const to of [...NOT_ONE_ADDRESS, "../../evil@example.test", ""]) {
-      await expect(mailer.send({ ...templates.passwordReset("x@example.test", "http://x/reset", 60), to }), JSON.stringify(to)).rejects.toThrow(
-        /not one valid email address/,
-      );
+      await expect(
+        mailer.send({ ...templates.passwordReset("x@example.test", "http://x/reset", 60), to }),
+        JSON.stringify(to),
+      ).rejects.toThrow(/not one valid email address/);
     }
     await expect(readdir(dir)).resolves.toEqual([]);
   });
 
   it("logs a queued message to a refused address as failed, and sends the others", async () => {
     const { dir, lines, mailer } = await outboxMailer();
-    mailer.queue({ ...templates.passwordReset("x@example.test", "http://x/reset", 60), to: "a@example.test,b@example.test" });
+    mailer.queue({
+      ...templates.passwordReset("x@example.test", "http://x/reset", 60),
+      to: "a@example.test,b@example.test",
+    });
     mailer.queue(templates.passwordReset("ok@example.test", "http://x/reset", 60));
     await mailer.close();
     expect(await readdir(dir)).toEqual([expect.stringMatching(/ok@example\.test\.eml$/)]);
-    expect(lines.some((line) => line.includes("mail failed") && line.includes("not one valid email address"))).toBe(true);
+    expect(lines.some((line) => line.includes("mail failed") && line.includes("not one valid email address"))).toBe(
+      true,
+    );
   });
 });

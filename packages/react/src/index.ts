@@ -47,12 +47,18 @@ export interface NoteboxProviderProps {
 
 /** Notebox's 4xx answers are final: asking again would get the same. */
 function retryQuery(failures: number, error: unknown): boolean {
-  const status = error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+  const status =
+    error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
   return failures < 3 && !(status !== undefined && status >= 400 && status < 500);
 }
 
 /** The tRPC client the provider hands to the hooks; rebuilt only when one of these changes. */
-function createClient({ url, token, getToken, fetch: fetchImpl }: Omit<NoteboxProviderProps, "queryClient" | "children">) {
+function createClient({
+  url,
+  token,
+  getToken,
+  fetch: fetchImpl,
+}: Omit<NoteboxProviderProps, "queryClient" | "children">) {
   const bearer = async (): Promise<Token> => (getToken ? getToken() : token);
   return trpc.createClient({
     links: [

@@ -32,7 +32,10 @@ export default async function setup(project: TestProject) {
     const withKey = await signedIn(t);
     const { key: apiKey } = await createKey(withKey.client, "intranet page");
     const browser = await signedIn(t);
-    const session = { cookie: browser.client.cookieHeader(), origin: new URL(t.server.runtime.deps.config.publicUrl).origin };
+    const session = {
+      cookie: browser.client.cookieHeader(),
+      origin: new URL(t.server.runtime.deps.config.publicUrl).origin,
+    };
     project.provide("notebox", { url: t.url, token, seededTitle, apiKey, session });
   } catch (error) {
     await t.close();

@@ -80,7 +80,9 @@ async function addNote(title: string) {
   fireEvent.click(screen.getByRole("button", { name: "Add" }));
   const list = screen.getByRole("list", { name: "notes" });
   await within(list).findByText(title);
-  return within(list).getAllByRole("listitem").map((item) => item.textContent);
+  return within(list)
+    .getAllByRole("listitem")
+    .map((item) => item.textContent);
 }
 
 describe("@notebox/react against the real server", () => {
@@ -89,7 +91,11 @@ describe("@notebox/react against the real server", () => {
     renderPage({ token: notebox.token, fetch: recording });
 
     const list = await screen.findByRole("list", { name: "notes" });
-    expect(within(list).getAllByRole("listitem").map((item) => item.textContent)).toEqual([notebox.seededTitle]);
+    expect(
+      within(list)
+        .getAllByRole("listitem")
+        .map((item) => item.textContent),
+    ).toEqual([notebox.seededTitle]);
     await screen.findByText(/^Notes of /);
 
     expect(await addNote("Added from the intranet")).toEqual(["Added from the intranet", notebox.seededTitle]);

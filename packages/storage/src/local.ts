@@ -14,7 +14,8 @@ export function createLocalStorage(root: string): Storage {
   const tempDir = path.join(base, TEMP_DIR);
 
   const pathOf = (key: string) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key) || key.includes("..")) throw new Error(`invalid storage key: ${key}`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key) || key.includes(".."))
+      throw new Error(`invalid storage key: ${key}`);
     return path.join(base, key);
   };
 
@@ -93,7 +94,11 @@ export function createLocalStorage(root: string): Storage {
             if (full !== tempDir) yield* walk(full);
           } else if (entry.isFile()) {
             const info = await stat(full);
-            yield { key: path.relative(base, full).split(path.sep).join("/"), size: info.size, lastModified: info.mtime };
+            yield {
+              key: path.relative(base, full).split(path.sep).join("/"),
+              size: info.size,
+              lastModified: info.mtime,
+            };
           }
         }
       }

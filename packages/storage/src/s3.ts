@@ -99,7 +99,11 @@ export function createS3Storage(url: string): Storage {
         );
         for (const object of page.Contents ?? []) {
           if (!object.Key) continue;
-          yield { key: object.Key.slice(prefix.length), size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+          yield {
+            key: object.Key.slice(prefix.length),
+            size: object.Size ?? 0,
+            lastModified: object.LastModified ?? new Date(0),
+          };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -120,7 +124,9 @@ export function createS3Storage(url: string): Storage {
         );
         for (const upload of page.Uploads ?? []) {
           if (upload.Initiated && Date.now() - upload.Initiated.getTime() > olderThanMs) {
-            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));
+            await client.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+            );
             removed++;
           }
         }

@@ -1,7 +1,14 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
 // streamed at the pace the client reads. Failures are answered by the app's error handler.
 import type { HttpBindings } from "@hono/node-server";
-import { AppError, contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat, type CoreDeps } from "@notebox/core";
+import {
+  AppError,
+  contentDisposition,
+  EXPORT_FORMATS,
+  exportNotes,
+  isExportFormat,
+  type CoreDeps,
+} from "@notebox/core";
 import { Hono } from "hono";
 import type { Env } from "../app";
 import { requestUser } from "./session";
@@ -12,7 +19,8 @@ export function noteExportRoutes(deps: CoreDeps) {
   app.get("/export", async (c) => {
     const user = await requestUser(c, deps, "export your notes");
     const format = (c.req.query("format") ?? "xlsx").toLowerCase();
-    if (!isExportFormat(format)) throw new AppError("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`);
+    if (!isExportFormat(format))
+      throw new AppError("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`);
     const { stream, contentType, fileName } = await exportNotes({
       // A failure part-way through is logged by core after this handler has returned, still in
       // the request's async context, so the line carries the request id.

@@ -1,13 +1,7 @@
 // File bytes over plain HTTP: streamed multipart upload and ranged, streamed download. Failures
 // are answered by the app's error handler (http-errors.ts).
 import type { HttpBindings } from "@hono/node-server";
-import {
-  contentDisposition,
-  isInlineSafe,
-  openFile,
-  receiveUploads,
-  type CoreDeps,
-} from "@notebox/core";
+import { contentDisposition, isInlineSafe, openFile, receiveUploads, type CoreDeps } from "@notebox/core";
 import { Hono } from "hono";
 import type { Metrics } from "../metrics";
 import { requestUser } from "./session";

@@ -13,7 +13,11 @@ import { getCookie } from "hono/cookie";
  */
 export async function requestUser(c: Context, deps: CoreDeps, signInTo: string): Promise<UserRow> {
   const token = getCookie(c, SESSION_COOKIE) ?? null;
-  const authentication = await authenticate({ deps, authorization: c.req.header("authorization"), sessionToken: token });
+  const authentication = await authenticate({
+    deps,
+    authorization: c.req.header("authorization"),
+    sessionToken: token,
+  });
   const setCookie = sessionCookieUpdate(authentication.cookie, token, deps.config.secureCookies);
   if (setCookie) c.header("Set-Cookie", setCookie, { append: true });
   const caller = requireCaller(authentication);

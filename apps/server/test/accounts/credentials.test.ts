@@ -127,7 +127,12 @@ describe("a cookie that names no live session", () => {
     await t.models.Session.update({ expiresAt: new Date(Date.now() - 1) }, { where: { id: hashToken(expiredToken) } });
     await t.server.runtime.deps.cache.forgetSessions([hashToken(expiredToken)]);
 
-    const cases = { "made up": "a".repeat(32), "not even a token": "nonsense", "signed out": signedOutToken, expired: expiredToken };
+    const cases = {
+      "made up": "a".repeat(32),
+      "not even a token": "nonsense",
+      "signed out": signedOutToken,
+      expired: expiredToken,
+    };
     const files = await t.models.File.count();
     for (const [name, token] of Object.entries(cases)) {
       const fromTrpc = await withCookie(token).query("auth.me");

@@ -13,7 +13,10 @@ describe("purge of expired rows", () => {
     const { account, user } = await createUser(t);
     const live = await signIn(t, account);
     const dead = await signIn(t, account);
-    await t.models.Session.update({ expiresAt: new Date(Date.now() - 1000) }, { where: { id: hashToken(dead.sessionToken!) } });
+    await t.models.Session.update(
+      { expiresAt: new Date(Date.now() - 1000) },
+      { where: { id: hashToken(dead.sessionToken!) } },
+    );
 
     const pending = newAccount();
     await t.client().mutation("auth.register", pending);

@@ -74,7 +74,9 @@ describe("password reset", () => {
     expect(again.error?.data.fieldErrors?.token).toBeDefined();
     expect((await t.models.User.findByPk(user.id))!.passwordHash).toBe(after!.passwordHash);
 
-    expect((await t.client().mutation("auth.login", { email: account.email, password: account.password })).status).toBe(401);
+    expect((await t.client().mutation("auth.login", { email: account.email, password: account.password })).status).toBe(
+      401,
+    );
     expect((await t.client().mutation("auth.login", { email: account.email, password: newPassword })).status).toBe(200);
   });
 
@@ -106,8 +108,13 @@ describe("password reset", () => {
     const limitedEmail = (await createUser(t)).account.email;
     const first = tokenOf(await requestReset(limitedEmail));
     const second = tokenOf(await requestReset(limitedEmail));
-    expect((await t.client().mutation("auth.resetPassword", { token: first, password: "a brand new passphrase 42" })).status).toBe(400);
-    expect((await t.client().mutation("auth.resetPassword", { token: second, password: "a brand new passphrase 42" })).status).toBe(200);
+    expect(
+      (await t.client().mutation("auth.resetPassword", { token: first, password: "a brand new passphrase 42" })).status,
+    ).toBe(400);
+    expect(
+      (await t.client().mutation("auth.resetPassword", { token: second, password: "a brand new passphrase 42" }))
+        .status,
+    ).toBe(200);
   });
 
   it("refuses a common new password with a field message", async () => {

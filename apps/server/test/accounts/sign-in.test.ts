@@ -25,7 +25,9 @@ describe("sign-in", () => {
   it("gives the same answer for an unknown address and a wrong password", async () => {
     const { account } = await createUser(t);
     const wrong = await t.client().mutation("auth.login", { email: account.email, password: "not the password" });
-    const unknown = await t.client().mutation("auth.login", { email: newAccount().email, password: "not the password" });
+    const unknown = await t
+      .client()
+      .mutation("auth.login", { email: newAccount().email, password: "not the password" });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.error?.message).toBe(unknown.error?.message);
@@ -116,7 +118,10 @@ describe("sign-in", () => {
     expect(untouched.setCookies).toEqual([]);
     expect((await t.models.Session.findByPk(id))!.expiresAt.getTime()).toBe(plenty.getTime());
 
-    await t.models.Session.update({ expiresAt: new Date(Date.now() + SESSION_RENEW_UNDER_MS - 60_000) }, { where: { id } });
+    await t.models.Session.update(
+      { expiresAt: new Date(Date.now() + SESSION_RENEW_UNDER_MS - 60_000) },
+      { where: { id } },
+    );
     await t.server.runtime.deps.cache.forgetSessions([id]); // the cached validation still holds the old expiry
     const renewed = await client.query("auth.me");
     expect(renewed.setCookies.join()).toMatch(/notebox_session=/);
@@ -126,7 +131,9 @@ describe("sign-in", () => {
 
   it("normalizes the address: case and surrounding spaces do not matter", async () => {
     const { account } = await createUser(t);
-    const res = await t.client().mutation("auth.login", { email: `  ${account.email.toUpperCase()} `, password: account.password });
+    const res = await t
+      .client()
+      .mutation("auth.login", { email: `  ${account.email.toUpperCase()} `, password: account.password });
     expect(res.status).toBe(200);
   });
 });
@@ -155,7 +162,9 @@ describe("sign-in throttling", () => {
   });
 
   it("limits sign-in attempts from one address across accounts", async () => {
-    const limited = await startTestServer({ limitRules: { ...relaxedLimits, loginPerIp: { points: 30, duration: 900 } } });
+    const limited = await startTestServer({
+      limitRules: { ...relaxedLimits, loginPerIp: { points: 30, duration: 900 } },
+    });
     try {
       for (let i = 0; i < 30; i++) {
         const res = await limited.client().mutation("auth.login", { email: newAccount().email, password: "whatever1" });
@@ -187,7 +196,10 @@ describe("a burst of sign-ins", () => {
     const ready = await fetch(`${proxied.url}/readyz`);
     const readyMs = performance.now() - started;
     const answers = await Promise.all(burst);
-    expect(answers.filter((a) => a.status !== 200).map((a) => a.error), "refused sign-ins").toEqual([]);
+    expect(
+      answers.filter((a) => a.status !== 200).map((a) => a.error),
+      "refused sign-ins",
+    ).toEqual([]);
     expect(ready.status).toBe(200);
     expect(readyMs).toBeLessThan(2_000);
   });

@@ -54,7 +54,11 @@ describe("sign-up with an emailed code", () => {
     expect(res.status).toBe(403);
     expect(res.error?.data.reason).toBe("email_not_verified");
     expect(client.sessionToken).toBeUndefined();
-    expect(await t.models.Session.count({ where: { userId: (await t.models.User.findOne({ where: { email: account.email } }))!.id } })).toBe(0);
+    expect(
+      await t.models.Session.count({
+        where: { userId: (await t.models.User.findOne({ where: { email: account.email } }))!.id },
+      }),
+    ).toBe(0);
   });
 
   it("answers the same for an existing address and mails its owner an 'account exists' notice instead of a code", async () => {
@@ -76,7 +80,9 @@ describe("sign-up with an emailed code", () => {
 
   it("refuses a taken username with a field message", async () => {
     const { account } = await signUp(t);
-    const res = await t.client().mutation("auth.register", { ...newAccount(), username: account.username.toUpperCase() });
+    const res = await t
+      .client()
+      .mutation("auth.register", { ...newAccount(), username: account.username.toUpperCase() });
     expect(res.status).toBe(409);
     expect(res.error?.data.fieldErrors?.username?.[0]).toMatch(/taken/);
   });
@@ -181,7 +187,9 @@ describe("sign-up with an emailed code", () => {
 
 describe("resend limits", () => {
   it("allows one message a minute per address and answers 429 with Retry-After", async () => {
-    const limited = await startTestServer({ limitRules: { ...relaxedLimits, mailPerAddressMinute: { points: 1, duration: 60 } } });
+    const limited = await startTestServer({
+      limitRules: { ...relaxedLimits, mailPerAddressMinute: { points: 1, duration: 60 } },
+    });
     try {
       const client = limited.client();
       const account = newAccount();
@@ -205,7 +213,8 @@ describe("resend limits", () => {
       const client = limited.client();
       const account = newAccount();
       expect((await client.mutation("auth.register", account)).status).toBe(200);
-      for (let i = 0; i < 4; i++) expect((await client.mutation("auth.resendCode", { email: account.email })).status).toBe(200);
+      for (let i = 0; i < 4; i++)
+        expect((await client.mutation("auth.resendCode", { email: account.email })).status).toBe(200);
       const sixth = await client.mutation("auth.resendCode", { email: account.email });
       expect(sixth.status).toBe(429);
       expect(Number(sixth.headers.get("retry-after"))).toBeGreaterThan(60);

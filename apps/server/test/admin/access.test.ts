@@ -65,10 +65,13 @@ describe("admin access", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { data: { items: { id: string }[]; nextCursor: string | null } } = await admin.query("admin.users.list", {
-        limit: 2,
-        cursor,
-      });
+      const page: { data: { items: { id: string }[]; nextCursor: string | null } } = await admin.query(
+        "admin.users.list",
+        {
+          limit: 2,
+          cursor,
+        },
+      );
       seen.push(...page.data.items.map((u) => u.id));
       cursor = page.data.nextCursor;
     } while (cursor);

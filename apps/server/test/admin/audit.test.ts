@@ -28,7 +28,13 @@ afterAll(() => t.close());
 
 /** The newest audit entries for one user (as actor or target), through the admin API. */
 async function entriesFor(userId: string, action?: AuditAction): Promise<AuditEntry[]> {
-  const page = ok(await admin.client.query<Page<AuditEntry>>("admin.audit.list", { userId, ...(action ? { action } : {}), limit: 100 }));
+  const page = ok(
+    await admin.client.query<Page<AuditEntry>>("admin.audit.list", {
+      userId,
+      ...(action ? { action } : {}),
+      limit: 100,
+    }),
+  );
   return page.items;
 }
 
@@ -53,7 +59,13 @@ describe("what is recorded", () => {
     const client = t.client({ headers: { "x-forwarded-for": "203.0.113.7" } });
     const rows = await added(() => signIn(t, account, client));
     expect(rows).toEqual([
-      expect.objectContaining({ action: "sign_in", actorId: user.id, targetUserId: user.id, targetEmail: account.email, details: null }),
+      expect.objectContaining({
+        action: "sign_in",
+        actorId: user.id,
+        targetUserId: user.id,
+        targetEmail: account.email,
+        details: null,
+      }),
     ]);
     expect(rows[0]!.ip).toMatch(LOOPBACK);
 
@@ -81,17 +93,26 @@ describe("what is recorded", () => {
   it("sign_in_failed: a wrong password names the account; an unknown address is recorded as typed (normalised)", async () => {
     const { user, account } = await createUser(t);
     const wrong = await added(async () => {
-      const res = await t.client().mutation("auth.login", { email: account.email, password: "not the password at all" });
+      const res = await t
+        .client()
+        .mutation("auth.login", { email: account.email, password: "not the password at all" });
       expect(res.status).toBe(401);
     });
     expect(wrong).toEqual([
-      expect.objectContaining({ action: "sign_in_failed", actorId: null, targetUserId: user.id, targetEmail: account.email }),
+      expect.objectContaining({
+        action: "sign_in_failed",
+        actorId: null,
+        targetUserId: user.id,
+        targetEmail: account.email,
+      }),
     ]);
     expect(wrong[0]!.ip).toMatch(LOOPBACK);
 
     const stranger = newAccount("ghost").email;
     const unknown = await added(async () => {
-      const res = await t.client().mutation("auth.login", { email: `  ${stranger.toUpperCase()} `, password: "whatever it is" });
+      const res = await t
+        .client()
+        .mutation("auth.login", { email: `  ${stranger.toUpperCase()} `, password: "whatever it is" });
       expect(res.status).toBe(401);
     });
     expect(unknown).toEqual([
@@ -109,12 +130,19 @@ describe("what is recorded", () => {
       ok(await t.client().mutation("auth.resetPassword", { token, password: "a fresh reset passphrase 9" }));
     });
     expect(rows).toEqual([
-      expect.objectContaining({ action: "password_reset", actorId: null, targetUserId: user.id, targetEmail: account.email }),
+      expect.objectContaining({
+        action: "password_reset",
+        actorId: null,
+        targetUserId: user.id,
+        targetEmail: account.email,
+      }),
     ]);
     expect(rows[0]!.ip).toMatch(LOOPBACK);
     // A second use of the link fails and records nothing.
     const again = await added(async () => {
-      expect((await t.client().mutation("auth.resetPassword", { token, password: "yet another passphrase 10" })).status).toBe(400);
+      expect(
+        (await t.client().mutation("auth.resetPassword", { token, password: "yet another passphrase 10" })).status,
+      ).toBe(400);
     });
     expect(again).toEqual([]);
   });
@@ -123,16 +151,29 @@ describe("what is recorded", () => {
     const { user, account } = await createUser(t);
     const client = await signIn(t, account);
     const refused = await added(async () => {
-      const res = await client.mutation("auth.changePassword", { currentPassword: "not my password", newPassword: "another long passphrase" });
+      const res = await client.mutation("auth.changePassword", {
+        currentPassword: "not my password",
+        newPassword: "another long passphrase",
+      });
       expect(res.status).toBe(400);
       expect(res.error?.data.fieldErrors?.currentPassword).toBeDefined();
     });
     expect(refused).toEqual([]);
     const rows = await added(async () => {
-      ok(await client.mutation("auth.changePassword", { currentPassword: account.password, newPassword: "another long passphrase" }));
+      ok(
+        await client.mutation("auth.changePassword", {
+          currentPassword: account.password,
+          newPassword: "another long passphrase",
+        }),
+      );
     });
     expect(rows).toEqual([
-      expect.objectContaining({ action: "password_changed", actorId: user.id, targetUserId: user.id, targetEmail: account.email }),
+      expect.objectContaining({
+        action: "password_changed",
+        actorId: user.id,
+        targetUserId: user.id,
+        targetEmail: account.email,
+      }),
     ]);
     expect(rows[0]!.ip).toMatch(LOOPBACK);
   });
@@ -151,7 +192,9 @@ describe("what is recorded", () => {
     ]);
     expect(promote[0]!.ip).toMatch(LOOPBACK);
     const demote = await added(() => admin.client.mutation("admin.users.setRole", { id: user.id, role: "user" }));
-    expect(demote).toEqual([expect.objectContaining({ action: "role_changed", details: { from: "admin", to: "user" } })]);
+    expect(demote).toEqual([
+      expect.objectContaining({ action: "role_changed", details: { from: "admin", to: "user" } }),
+    ]);
 
     expect(await added(() => admin.client.mutation("admin.users.setRole", { id: user.id, role: "user" }))).toEqual([]);
     const selfDemote = await added(async () => {
@@ -181,8 +224,12 @@ describe("what is recorded", () => {
     for (const r of rows) expect(r.ip).toMatch(LOOPBACK);
 
     const refused = await added(async () => {
-      expect((await admin.client.mutation("admin.users.setDisabled", { id: admin.user.id, disabled: true })).status).toBe(403);
-      expect((await admin.client.mutation("admin.users.setDisabled", { id: "no-such-user", disabled: true })).status).toBe(404);
+      expect(
+        (await admin.client.mutation("admin.users.setDisabled", { id: admin.user.id, disabled: true })).status,
+      ).toBe(403);
+      expect(
+        (await admin.client.mutation("admin.users.setDisabled", { id: "no-such-user", disabled: true })).status,
+      ).toBe(404);
     });
     expect(refused).toEqual([]);
   });
@@ -234,23 +281,35 @@ describe("what is recorded", () => {
     const other = await signedIn(t);
     const refused = await added(async () => {
       expect((await other.client.mutation("auth.apiKeys.revoke", { id: keyId })).status).toBe(404);
-      expect((await u.client.mutation("auth.apiKeys.revoke", { id: "0190b2a4-0000-7000-8000-000000000000" })).status).toBe(404);
+      expect(
+        (await u.client.mutation("auth.apiKeys.revoke", { id: "0190b2a4-0000-7000-8000-000000000000" })).status,
+      ).toBe(404);
     });
     expect(refused).toEqual([]);
 
     const revoked = await added(() => u.client.mutation("auth.apiKeys.revoke", { id: keyId }));
     expect(revoked).toEqual([
-      expect.objectContaining({ action: "api_key_revoked", actorId: u.user.id, targetUserId: u.user.id, details: { keyId } }),
+      expect.objectContaining({
+        action: "api_key_revoked",
+        actorId: u.user.id,
+        targetUserId: u.user.id,
+        details: { keyId },
+      }),
     ]);
-    expect(await added(async () => {
-      expect((await u.client.mutation("auth.apiKeys.revoke", { id: keyId })).status).toBe(404);
-    })).toEqual([]);
+    expect(
+      await added(async () => {
+        expect((await u.client.mutation("auth.apiKeys.revoke", { id: keyId })).status).toBe(404);
+      }),
+    ).toEqual([]);
   });
 
   it("refused key creation (expiry in the past) records nothing", async () => {
     const u = await signedIn(t);
     const rows = await added(async () => {
-      const res = await u.client.mutation("auth.apiKeys.create", { name: "late", expiresAt: new Date(Date.now() - 60_000).toISOString() });
+      const res = await u.client.mutation("auth.apiKeys.create", {
+        name: "late",
+        expiresAt: new Date(Date.now() - 60_000).toISOString(),
+      });
       expect(res.status).toBe(400);
     });
     expect(rows).toEqual([]);
@@ -298,14 +357,20 @@ describe("admin.audit.list", () => {
     const items = await entriesFor(u.user.id);
     expect(items.map((e) => e.action)).toEqual(["user_disabled", "api_key_created", "sign_in"]);
     expect(items.every((e) => e.actorId === u.user.id || e.targetUserId === u.user.id)).toBe(true);
-    expect(items[0]).toMatchObject({ actorId: admin.user.id, actorEmail: admin.account.email, targetUserId: u.user.id });
+    expect(items[0]).toMatchObject({
+      actorId: admin.user.id,
+      actorEmail: admin.account.email,
+      targetUserId: u.user.id,
+    });
 
     // The administrator's own trail includes what they did to others.
     const mine = (await allPages<AuditEntry>(admin.client, "admin.audit.list", { userId: admin.user.id }, 50)).flat();
     expect(mine.some((e) => e.action === "user_disabled" && e.targetUserId === u.user.id)).toBe(true);
 
     // Both filters at once.
-    const both = ok(await admin.client.query<Page<AuditEntry>>("admin.audit.list", { userId: u.user.id, action: "sign_in" })).items;
+    const both = ok(
+      await admin.client.query<Page<AuditEntry>>("admin.audit.list", { userId: u.user.id, action: "sign_in" }),
+    ).items;
     expect(both.map((e) => e.action)).toEqual(["sign_in"]);
   });
 

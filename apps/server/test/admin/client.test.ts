@@ -29,11 +29,15 @@ function recordedClient(apiKey: string) {
   const client = createNoteboxClient({ url: t.url, apiKey, fetch: recording });
   const issued = () => requests.filter((r) => r.path.includes("auth.issueToken"));
   /** The JWTs the client sent on calls other than issueToken. */
-  const tokensUsed = () => [...new Set(requests.filter((r) => !r.path.includes("auth.issueToken")).map((r) => r.authorization))];
+  const tokensUsed = () => [
+    ...new Set(requests.filter((r) => !r.path.includes("auth.issueToken")).map((r) => r.authorization)),
+  ];
   return { client, requests, issued, tokensUsed };
 }
 
-async function keyFor(name = "reporting service"): Promise<CreatedKey & { owner: Awaited<ReturnType<typeof signedIn>> }> {
+async function keyFor(
+  name = "reporting service",
+): Promise<CreatedKey & { owner: Awaited<ReturnType<typeof signedIn>> }> {
   const owner = await signedIn(t);
   return { ...(await createKey(owner.client, name)), owner };
 }
@@ -45,7 +49,10 @@ describe("@notebox/client with an API key", () => {
     const { key, owner } = await keyFor();
     const { client, issued, tokensUsed, requests } = recordedClient(key);
 
-    const note = await client.trpc.notes.create.mutate({ title: "Synced from CRM", description: "customer call notes" });
+    const note = await client.trpc.notes.create.mutate({
+      title: "Synced from CRM",
+      description: "customer call notes",
+    });
     expect(note).toMatchObject({ title: "Synced from CRM", description: "customer call notes", version: 1 });
     const list = await client.trpc.notes.list.query();
     expect(list.items.map((n) => n.id)).toEqual([note.id]);
@@ -143,8 +150,13 @@ describe("@notebox/client with an API key", () => {
     const fresh: NoteboxClient = createNoteboxClient({ url: t.url, apiKey: key });
     const refused = fresh.trpc.notes.list.query();
     await expect(refused).rejects.toBeInstanceOf(TRPCClientError);
-    await expect(refused).rejects.toMatchObject({ data: { httpStatus: 401 }, message: expect.stringMatching(/not valid/) as string });
-    await expect(fresh.upload([{ name: "x.txt", data: new Blob(["x"]) }])).rejects.toMatchObject({ data: { httpStatus: 401 } });
+    await expect(refused).rejects.toMatchObject({
+      data: { httpStatus: 401 },
+      message: expect.stringMatching(/not valid/) as string,
+    });
+    await expect(fresh.upload([{ name: "x.txt", data: new Blob(["x"]) }])).rejects.toMatchObject({
+      data: { httpStatus: 401 },
+    });
   });
 
   it("recovers by itself when its JWT is cut off but the key is still good (role change)", async () => {

@@ -43,7 +43,9 @@ describe("deleting a large account", () => {
     expect(answered.status).toBe(200);
     const times: number[] = [];
     let gone = false;
-    const deletion = eventually(async () => expect(await t.models.User.findByPk(big.id)).toBeNull(), 120_000).then(() => (gone = true));
+    const deletion = eventually(async () => expect(await t.models.User.findByPk(big.id)).toBeNull(), 120_000).then(
+      () => (gone = true),
+    );
     while (!gone || times.length < 50) {
       const started = performance.now();
       ok(await writer.client.mutation("notes.create", { title: `saved during the deletion ${times.length}` }));

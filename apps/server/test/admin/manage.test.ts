@@ -77,7 +77,14 @@ describe("users table", () => {
     const lastLogin = (await t.models.User.findByPk(busy.user.id))!.lastLoginAt!;
     expect(row.lastLoginAt).toBe(lastLogin.toISOString());
 
-    expect(await listOne(idle.account.email)).toMatchObject({ lastLoginAt: null, notes: 0, files: 0, usedBytes: 0, verified: true, disabled: false });
+    expect(await listOne(idle.account.email)).toMatchObject({
+      lastLoginAt: null,
+      notes: 0,
+      files: 0,
+      usedBytes: 0,
+      verified: true,
+      disabled: false,
+    });
     expect(await listOne(disabled.account.email)).toMatchObject({ disabled: true, verified: true });
     expect(await listOne(unverified.account.email)).toMatchObject({ verified: false, disabled: false });
     expect(await listOne(admin.account.email)).toMatchObject({ role: "admin" });
@@ -123,7 +130,12 @@ describe("users table", () => {
       .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0))
       .map((u) => u.id);
     for (const sort of ["created", undefined]) {
-      const pages = await allPages<AdminUserListItem>(admin.client, "admin.users.list", { q: tag, ...(sort ? { sort } : {}) }, 2);
+      const pages = await allPages<AdminUserListItem>(
+        admin.client,
+        "admin.users.list",
+        { q: tag, ...(sort ? { sort } : {}) },
+        2,
+      );
       expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
       expect(pages.flat().map((u) => u.id)).toEqual(expected);
     }
@@ -138,7 +150,9 @@ describe("users table", () => {
     for (let i = 0; i < 3; i++) await createUser(t);
     const total = await t.models.User.count();
     for (const sort of ["created", "email"]) {
-      const seen = (await allPages<AdminUserListItem>(admin.client, "admin.users.list", { sort }, 3)).flat().map((u) => u.id);
+      const seen = (await allPages<AdminUserListItem>(admin.client, "admin.users.list", { sort }, 3))
+        .flat()
+        .map((u) => u.id);
       expect(seen).toHaveLength(total);
       expect(new Set(seen).size).toBe(total);
     }
@@ -237,7 +251,10 @@ describe("disable and enable", () => {
     expect((await bearer(t, sessionJwt).query("notes.list")).status).toBe(200);
     expect((await bearer(t, keyJwt).query("notes.list")).status).toBe(200);
 
-    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setDisabled", { id: u.user.id, disabled: true });
+    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setDisabled", {
+      id: u.user.id,
+      disabled: true,
+    });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ id: u.user.id, disabled: true });
 
@@ -259,7 +276,10 @@ describe("disable and enable", () => {
     const u = await signedIn(t);
     const sessionJwt = (await issue(u.client)).token;
     ok(await admin.client.mutation("admin.users.setDisabled", { id: u.user.id, disabled: true }));
-    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setDisabled", { id: u.user.id, disabled: false });
+    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setDisabled", {
+      id: u.user.id,
+      disabled: false,
+    });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ id: u.user.id, disabled: false });
 
@@ -284,7 +304,10 @@ describe("roles", () => {
     expect((await other.client.query("admin.stats")).status).toBe(200);
     expect((await bearer(t, jwt).query("admin.stats")).status).toBe(200);
 
-    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setRole", { id: other.user.id, role: "user" });
+    const res = await admin.client.mutation<AdminUserListItem>("admin.users.setRole", {
+      id: other.user.id,
+      role: "user",
+    });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ id: other.user.id, role: "user" });
 
@@ -426,7 +449,10 @@ describe("the last administrator", () => {
       const statuses = results.map((r) => r.status);
       // One wins; the other is refused as the last administrator (409), or, if it arrived after
       // the winner committed, finds its own session ended (401).
-      expect(statuses.filter((s) => s === 200), `${action}: ${JSON.stringify(results.map((r) => r.error))}`).toHaveLength(1);
+      expect(
+        statuses.filter((s) => s === 200),
+        `${action}: ${JSON.stringify(results.map((r) => r.error))}`,
+      ).toHaveLength(1);
       for (const r of results.filter((r) => r.status !== 200)) {
         expect([401, 409]).toContain(r.status);
         if (r.status === 409) expect(r.error?.data.reason).toBe("last_admin");
@@ -474,7 +500,15 @@ describe("deleting a user", () => {
       emailCodes: await EmailCode.count({ where: { email: account.email } }),
       users: await User.count({ where: { id: user.id } }),
     });
-    expect(await counts()).toEqual({ notes: 3, files: 2, sessions: 2, apiKeys: 2, resetTokens: 1, emailCodes: 1, users: 1 });
+    expect(await counts()).toEqual({
+      notes: 3,
+      files: 2,
+      sessions: 2,
+      apiKeys: 2,
+      resetTokens: 1,
+      emailCodes: 1,
+      users: 1,
+    });
     expect(storageKeys).toHaveLength(2);
     for (const k of storageKeys) expect(await storage.stat(k)).not.toBeNull();
 
@@ -484,13 +518,29 @@ describe("deleting a user", () => {
 
     // At once: no way in, and the account is gone from the administrator's pages.
     const atOnce = await counts();
-    expect({ ...atOnce, notes: 0, files: 0, users: 0 }).toEqual({ notes: 0, files: 0, sessions: 0, apiKeys: 0, resetTokens: 0, emailCodes: 0, users: 0 });
+    expect({ ...atOnce, notes: 0, files: 0, users: 0 }).toEqual({
+      notes: 0,
+      files: 0,
+      sessions: 0,
+      apiKeys: 0,
+      resetTokens: 0,
+      emailCodes: 0,
+      users: 0,
+    });
     expect((await admin.client.query("admin.users.get", { id: user.id })).status).toBe(404);
     const listed = ok(await admin.client.query<UserPage>("admin.users.list", { q: account.email })).items;
     expect(listed).toEqual([]);
     // Its notes and files follow in the background, then the account row and its folder.
     await eventually(async () => expect((await counts()).users).toBe(0), 20_000);
-    expect(await counts()).toEqual({ notes: 0, files: 0, sessions: 0, apiKeys: 0, resetTokens: 0, emailCodes: 0, users: 0 });
+    expect(await counts()).toEqual({
+      notes: 0,
+      files: 0,
+      sessions: 0,
+      apiKeys: 0,
+      resetTokens: 0,
+      emailCodes: 0,
+      users: 0,
+    });
     for (const k of storageKeys) expect(await storage.stat(k), k).toBeNull();
     if (storage.kind === "file") expect(existsSync(path.join(t.dataDir, "files", user.id))).toBe(false);
     expect(files).toHaveLength(2);
@@ -505,7 +555,9 @@ describe("deleting a user", () => {
     expect((await phone.query("auth.me")).data).toBeNull();
     expect((await bearer(t, jwt).query("notes.list")).status).toBe(401);
     expect((await bearer(t, key).mutation("auth.issueToken")).status).toBe(401);
-    expect((await t.client().mutation("auth.login", { email: account.email, password: account.password })).status).toBe(401);
+    expect((await t.client().mutation("auth.login", { email: account.email, password: account.password })).status).toBe(
+      401,
+    );
 
     // The bystander is untouched.
     expect(await Note.count({ where: { ownerId: bystander.user.id } })).toBe(1);
@@ -547,7 +599,10 @@ describe("admin procedures refuse everyone but an active administrator", () => {
   async function tryAll(client: TestClient, targetId: string) {
     const out: [string, number][] = [];
     for (const p of procedures) {
-      const res = p.kind === "query" ? await client.query(p.name, p.input(targetId)) : await client.mutation(p.name, p.input(targetId));
+      const res =
+        p.kind === "query"
+          ? await client.query(p.name, p.input(targetId))
+          : await client.mutation(p.name, p.input(targetId));
       expect(res.data, p.name).toBeUndefined();
       out.push([p.name, res.status]);
     }

@@ -35,14 +35,17 @@ afterAll(() => t.close());
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const listKeys = async (client: TestClient) => ok(await client.query<{ items: ApiKeySummary[] }>("auth.apiKeys.list")).items;
+const listKeys = async (client: TestClient) =>
+  ok(await client.query<{ items: ApiKeySummary[] }>("auth.apiKeys.list")).items;
 /** A call only a signed-in caller can make: 200 when the bearer is accepted, 401 when not. */
 const notesStatus = async (token: string) => (await bearer(t, token).query("notes.list")).status;
 
 describe("API keys", () => {
   it("are shown once on creation, listed without the key, and stored only as a sha256 hash and a short prefix", async () => {
     const u = await signedIn(t);
-    const res = await u.client.mutation<{ key: string; apiKey: ApiKeySummary }>("auth.apiKeys.create", { name: "backup robot" });
+    const res = await u.client.mutation<{ key: string; apiKey: ApiKeySummary }>("auth.apiKeys.create", {
+      name: "backup robot",
+    });
     expect(res.status).toBe(200);
     const { key, apiKey } = res.data;
     expect(key).toMatch(/^nbk_[a-z2-7]{32,}$/);
@@ -181,7 +184,12 @@ describe("auth.issueToken", () => {
     expect(Object.keys(issued).sort()).toEqual(["expiresAt", "token"]);
     expect(decodeProtectedHeader(issued.token)).toMatchObject({ alg: "HS256" });
     const claims = decodeJwt(issued.token);
-    expect(claims).toMatchObject({ iss: JWT_ISS, aud: JWT_AUD, sub: u.user.id, sid: hashToken(u.client.sessionToken!) });
+    expect(claims).toMatchObject({
+      iss: JWT_ISS,
+      aud: JWT_AUD,
+      sub: u.user.id,
+      sid: hashToken(u.client.sessionToken!),
+    });
     expect(claims.kid).toBeUndefined();
     expect(claims.exp! - claims.iat!).toBe(JWT_TTL);
     expect(claims.iat!).toBeGreaterThanOrEqual(before);
@@ -226,7 +234,9 @@ describe("a JWT as Authorization: Bearer", () => {
     expect(list.status).toBe(200);
     expect(list.data.items.map((n) => n.id)).toEqual([created.data.id]);
     // The note is the user's, as the browser sees it.
-    expect(ok(await u.client.query<Page<{ id: string }>>("notes.list")).items.map((n) => n.id)).toEqual([created.data.id]);
+    expect(ok(await u.client.query<Page<{ id: string }>>("notes.list")).items.map((n) => n.id)).toEqual([
+      created.data.id,
+    ]);
   });
 
   it("works on POST /api/v1/files and GET /api/v1/files/:id/content, from a session or an API key", async () => {
@@ -321,7 +331,9 @@ describe("JWT attacks are refused with 401", () => {
 
   it("HS256 with a wrong key, or with the server secret itself instead of the derived key", async () => {
     await expectRefused(await sign(claims(), "HS256", randomBytes(32)));
-    await expectRefused(await sign(claims(), "HS256", new TextEncoder().encode(t.server.runtime.deps.config.jwtSecret)));
+    await expectRefused(
+      await sign(claims(), "HS256", new TextEncoder().encode(t.server.runtime.deps.config.jwtSecret)),
+    );
   });
 
   it("a tampered payload under the original signature", async () => {
@@ -368,7 +380,12 @@ describe("JWT attacks are refused with 401", () => {
     const sessionJwt = (await issue(v.client)).token;
     const keyJwt = await tokenFromKey(t, key);
     expect(await notesStatus(keyJwt)).toBe(200);
-    ok(await v.client.mutation("auth.changePassword", { currentPassword: v.account.password, newPassword: "a changed passphrase 77" }));
+    ok(
+      await v.client.mutation("auth.changePassword", {
+        currentPassword: v.account.password,
+        newPassword: "a changed passphrase 77",
+      }),
+    );
     await expectRefused(sessionJwt);
     // The key is revoked by the change (test/security/credentials.test.ts), and its tokens die with it.
     await expectRefused(keyJwt);

@@ -242,7 +242,9 @@ describe.skipIf(!browserAvailable)("accounts in the browser", () => {
     const keysSection = page.getByRole("region", { name: "API keys", exact: true });
     await keysSection.getByText("You have no API keys.").waitFor();
     expect(await keysSection.getByLabel("Your new API key").count()).toBe(0);
-    const exchange = await suite.server.client({ origin: null, headers: { authorization: `Bearer ${key}` } }).mutation("auth.issueToken");
+    const exchange = await suite.server
+      .client({ origin: null, headers: { authorization: `Bearer ${key}` } })
+      .mutation("auth.issueToken");
     expect(exchange.status).toBe(401);
     const rows = await suite.server.models.ApiKey.findAll({ where: { userId: user.id } });
     expect(rows.map((row) => row.revokedAt === null)).toEqual([false]);

@@ -73,7 +73,9 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
     await page.goto("/admin/users");
     await page.getByLabel("Search users").fill(target.account.email);
     await expect
-      .poll(() => page.locator("[data-user-row]").filter({ hasText: target.account.email }).count(), { timeout: 10_000 })
+      .poll(() => page.locator("[data-user-row]").filter({ hasText: target.account.email }).count(), {
+        timeout: 10_000,
+      })
       .toBe(0);
   });
 });

@@ -10,7 +10,9 @@ import { createUser, startTestServer, type TestServer, type TestServerOptions } 
 export const browserAvailable = existsSync(chromiumPath);
 
 if (!browserAvailable && isCi) {
-  throw new Error(`Chromium not found at ${chromiumPath}: CI must run the end-to-end tests (apt-get install chromium).`);
+  throw new Error(
+    `Chromium not found at ${chromiumPath}: CI must run the end-to-end tests (apt-get install chromium).`,
+  );
 }
 
 export function launchBrowser(): Promise<Browser> {

@@ -15,7 +15,8 @@ const TEXT = "hello from the e2e test\nsecond line\n";
 describe.skipIf(!browserAvailable)("files in the browser", () => {
   const suite = useBrowserSuite();
 
-  const row = (page: Page, name: string) => page.locator("[data-file-row]").filter({ has: page.getByRole("link", { name, exact: true }) });
+  const row = (page: Page, name: string) =>
+    page.locator("[data-file-row]").filter({ has: page.getByRole("link", { name, exact: true }) });
 
   /** Drops a file on the drop zone as a person dragging it from their desktop would. */
   async function dropFile(page: Page, name: string, type: string, content: string) {
@@ -58,7 +59,9 @@ describe.skipIf(!browserAvailable)("files in the browser", () => {
     const img = page.locator("img").first();
     await img.waitFor();
     expect(await img.isVisible()).toBe(true);
-    await expect.poll(() => img.evaluate((el: unknown) => (el as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => img.evaluate((el: unknown) => (el as { naturalWidth: number }).naturalWidth), { timeout: 10_000 })
+      .toBe(1);
 
     // Download the text file.
     await page.goto("/files");

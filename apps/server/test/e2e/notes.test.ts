@@ -103,7 +103,10 @@ describe.skipIf(!browserAvailable)("notes in the browser", () => {
     await page.goto("/");
     await page.getByRole("link", { name: "Exported xylophone" }).waitFor();
     await page.getByLabel("Format").selectOption("json");
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export" }).click(),
+    ]);
     const file = await download.path();
     const content = await readFile(file, "utf8");
     expect(content).toContain("Exported xylophone");

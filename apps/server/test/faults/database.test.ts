@@ -54,7 +54,10 @@ describe.runIf(testDb === "sqlite")("the database stopped and started under load
     const load = startLoad(3, (n) => ({
       op: "notes.create",
       send: async () => {
-        const res = await client.mutation<{ id: string }>("notes.create", { title: `steady ${n}`, description: "under load" });
+        const res = await client.mutation<{ id: string }>("notes.create", {
+          title: `steady ${n}`,
+          description: "under load",
+        });
         return { status: res.status, id: res.status === 200 ? res.data.id : undefined, message: res.error?.message };
       },
     }));
@@ -88,7 +91,16 @@ describe.runIf(testDb === "sqlite")("the database stopped and started under load
     const table = statusesByPhase(outcomes);
     const slowest = Math.max(...outcomes.map((o) => o.ms));
     const downMessages = [...new Set(outcomes.filter((o) => o.status >= 500).map((o) => o.message))];
-    console.info("database fault:", JSON.stringify({ statusesByPhase: table, recoveredMs, slowestMs: slowest, readyzWhileDown: readyWhileDown.status, downMessages }));
+    console.info(
+      "database fault:",
+      JSON.stringify({
+        statusesByPhase: table,
+        recoveredMs,
+        slowestMs: slowest,
+        readyzWhileDown: readyWhileDown.status,
+        downMessages,
+      }),
+    );
 
     // Every request got an HTTP answer, quickly: no hangs, no dropped connections.
     expect(outcomes.filter((o) => o.status === 0)).toEqual([]);

@@ -49,10 +49,11 @@ async function slowProxy(port: number, delayMs: number) {
   return {
     url: `redis://127.0.0.1:${listenPort}`,
     state,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

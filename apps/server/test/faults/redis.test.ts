@@ -61,7 +61,10 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
       (n) => ({
         op: "notes.create",
         send: async () => {
-          const res = await client.mutation<{ id: string }>("notes.create", { title: `cached ${n}`, description: `word${n % 7}` });
+          const res = await client.mutation<{ id: string }>("notes.create", {
+            title: `cached ${n}`,
+            description: `word${n % 7}`,
+          });
           return { status: res.status, id: res.status === 200 ? res.data.id : undefined, message: res.error?.message };
         },
       }),
@@ -84,7 +87,10 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
         send: async () => {
           const res = await client.query<{ email: string } | null>("auth.me");
           // A session the server stopped recognising would answer 200 with null.
-          return { status: res.status === 200 && res.data?.email !== processAdmin.email ? 401 : res.status, message: res.error?.message };
+          return {
+            status: res.status === 200 && res.data?.email !== processAdmin.email ? 401 : res.status,
+            message: res.error?.message,
+          };
         },
       }),
     ];
@@ -106,7 +112,9 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
     const readyWhileDown = await readiness(notebox);
     const healthWhileDown = (await fetch(`${notebox.url}/healthz`)).status;
     // A sign-in while Redis is away: the rate limit falls back to its in-process counter.
-    const signInWhileDown = await notebox.client().mutation("auth.login", { email: processAdmin.email, password: processAdmin.password });
+    const signInWhileDown = await notebox
+      .client()
+      .mutation("auth.login", { email: processAdmin.email, password: processAdmin.password });
     await sleep(1_500);
 
     load.phase = "back";
@@ -124,7 +132,13 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
     const slowest = Math.max(...outcomes.map((o) => o.ms));
     console.info(
       "redis fault:",
-      JSON.stringify({ statusesByPhase: table, slowestMs: slowest, readyzWhileDown: readyWhileDown, readyzAfter: readyAfter.status, signInWhileDown: signInWhileDown.status }),
+      JSON.stringify({
+        statusesByPhase: table,
+        slowestMs: slowest,
+        readyzWhileDown: readyWhileDown,
+        readyzAfter: readyAfter.status,
+        signInWhileDown: signInWhileDown.status,
+      }),
     );
 
     // Not one failure: Redis being away costs nothing but speed.
@@ -135,11 +149,20 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
 
     // /readyz reports Redis but stays ready without it: requests still succeed, so the balancer
     // must keep sending them (liveness, /healthz, stays 200 too).
-    expect(readyBefore).toEqual({ status: 200, body: { status: "ready", checks: expect.objectContaining({ redis: true, database: true }) as unknown } });
+    expect(readyBefore).toEqual({
+      status: 200,
+      body: { status: "ready", checks: expect.objectContaining({ redis: true, database: true }) as unknown },
+    });
     expect(readyWhileDown.status).toBe(200);
-    expect(readyWhileDown.body).toMatchObject({ status: "ready", checks: { draining: false, database: true, storage: true, redis: false } });
+    expect(readyWhileDown.body).toMatchObject({
+      status: "ready",
+      checks: { draining: false, database: true, storage: true, redis: false },
+    });
     expect(healthWhileDown).toBe(200);
-    expect(readyAfter).toEqual({ status: 200, body: { status: "ready", checks: expect.objectContaining({ redis: true }) as unknown } });
+    expect(readyAfter).toEqual({
+      status: 200,
+      body: { status: "ready", checks: expect.objectContaining({ redis: true }) as unknown },
+    });
     expect(notebox.alive(), notebox.stderr().slice(0, 2000)).toBe(true);
 
     const listed = (await walkPages<NoteSummary>(client, "notes.list", { limit: 100 })).flat().map((n) => n.id);
@@ -166,7 +189,8 @@ describe.runIf(testDb === "sqlite")("Redis failing under load", () => {
       console.info("redis paused:", JSON.stringify({ statusesByPhase: statusesByPhase(outcomes), slowestMs: slowest }));
 
       expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
-      for (const phase of ["before", "paused", "back"]) expect(statusesByPhase(outcomes)[phase]?.[200], phase).toBeGreaterThan(0);
+      for (const phase of ["before", "paused", "back"])
+        expect(statusesByPhase(outcomes)[phase]?.[200], phase).toBeGreaterThan(0);
       // A command gives up after 500 ms, and then reads skip Redis for a while instead of waiting again.
       expect(slowest).toBeLessThan(2_500);
     } finally {

@@ -50,16 +50,24 @@ describe.runIf(testDb === "sqlite")("SQLite under concurrent writes", () => {
   });
 
   it("keeps answering while another process holds the write lock, and then saves every write", async () => {
-    const seed = await client.mutation<{ id: string; version: number }>("notes.create", { title: "edited while locked" });
+    const seed = await client.mutation<{ id: string; version: number }>("notes.create", {
+      title: "edited while locked",
+    });
     expect(seed.status).toBe(200);
 
     const other = new BetterSqlite3(path.join(dataDir, "notebox.db"));
     other.exec("BEGIN IMMEDIATE");
     const writes = Promise.all([
       // Autocommit writes...
-      ...Array.from({ length: 30 }, (_, i) => client.mutation<{ id: string }>("notes.create", { title: `locked out ${i}` })),
+      ...Array.from({ length: 30 }, (_, i) =>
+        client.mutation<{ id: string }>("notes.create", { title: `locked out ${i}` }),
+      ),
       // ...and writes in a transaction (an update checks the version, then writes).
-      client.mutation("notes.update", { id: seed.data.id, version: seed.data.version, description: "saved after the lock" }),
+      client.mutation("notes.update", {
+        id: seed.data.id,
+        version: seed.data.version,
+        description: "saved after the lock",
+      }),
     ]);
     const holding = sleep(3_000).then(() => {
       other.exec("COMMIT");
@@ -71,12 +79,18 @@ describe.runIf(testDb === "sqlite")("SQLite under concurrent writes", () => {
     const reads = Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         for (let n = 0; reading; n++) {
-          const read = n % 2 ? client.query("notes.get", { id: seed.data.id }) : client.query("notes.search", { q: `edited ${i} ${n}` });
+          const read =
+            n % 2
+              ? client.query("notes.get", { id: seed.data.id })
+              : client.query("notes.search", { q: `edited ${i} ${n}` });
           readStatuses.push((await read).status);
         }
       }),
     );
-    const health = await sampleHealth(server.url, holding.then(() => writes));
+    const health = await sampleHealth(
+      server.url,
+      holding.then(() => writes),
+    );
     reading = false;
     await reads;
     const answers = await writes;
@@ -107,11 +121,18 @@ describe.runIf(testDb === "sqlite")("SQLite under concurrent writes", () => {
           const op = (worker + n) % 6;
           let status: number;
           if (op === 0 || !mine) {
-            const res = await client.mutation<{ id: string; version: number }>("notes.create", { title: `busy ${worker}.${n}`, description: "word ".repeat(50) });
+            const res = await client.mutation<{ id: string; version: number }>("notes.create", {
+              title: `busy ${worker}.${n}`,
+              description: "word ".repeat(50),
+            });
             if (res.status === 200) mine = res.data;
             status = res.status;
           } else if (op === 1) {
-            const res = await client.mutation<{ version: number }>("notes.update", { id: mine.id, version: mine.version, description: `edit ${n}` });
+            const res = await client.mutation<{ version: number }>("notes.update", {
+              id: mine.id,
+              version: mine.version,
+              description: `edit ${n}`,
+            });
             if (res.status === 200) mine.version = res.data.version;
             status = res.status;
           } else if (op === 2) {

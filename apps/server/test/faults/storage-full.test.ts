@@ -11,7 +11,17 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { missing, testDb } from "../support/env";
-import { download, eventually, KiB, MiB, sha256, uploadOne, uploadRaw, type FileRecord, type Page } from "../support/files";
+import {
+  download,
+  eventually,
+  KiB,
+  MiB,
+  sha256,
+  uploadOne,
+  uploadRaw,
+  type FileRecord,
+  type Page,
+} from "../support/files";
 import { startServerProcess, type ServerProcess } from "../support/process";
 import { createAdminWithCli, signInTo } from "../support/services";
 

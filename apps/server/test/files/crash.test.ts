@@ -11,7 +11,16 @@ import { createStorage } from "@notebox/storage";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { createTestDatabase } from "../support/database";
-import { eventually, KiB, MiB, multipartBody, StreamingUpload, storedKeys, uploadMultipart, uploadRaw } from "../support/files";
+import {
+  eventually,
+  KiB,
+  MiB,
+  multipartBody,
+  StreamingUpload,
+  storedKeys,
+  uploadMultipart,
+  uploadRaw,
+} from "../support/files";
 import { runCli, startServerProcess, type ServerProcess } from "../support/process";
 
 const admin = { email: "crash@example.test", username: "crash_admin", password: "a long enough passphrase" };
@@ -21,7 +30,11 @@ async function prepare() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "notebox-crash-"));
   const db = await createTestDatabase(dataDir);
   const env: Record<string, string> = { DATA_DIR: dataDir, DATABASE_URL: db.url };
-  const created = await runCli(["create-admin", "--email", admin.email, "--username", admin.username, "--password-stdin"], env, `${admin.password}\n`);
+  const created = await runCli(
+    ["create-admin", "--email", admin.email, "--username", admin.username, "--password-stdin"],
+    env,
+    `${admin.password}\n`,
+  );
   if (created.code !== 0) throw new Error(`create-admin failed: ${created.stderr}`);
   return { dataDir, db, env, filesDir: path.join(dataDir, "files") };
 }
@@ -134,7 +147,9 @@ describe("uploads that must not take the server down", () => {
       return await request;
     } catch (error) {
       await Promise.race([s.exited, new Promise((r) => setTimeout(r, 1000))]);
-      throw new Error(`no answer (${String(error)}); server alive: ${s.alive()}; its stderr:\n${s.stderr().slice(0, 1500)}`);
+      throw new Error(
+        `no answer (${String(error)}); server alive: ${s.alive()}; its stderr:\n${s.stderr().slice(0, 1500)}`,
+      );
     }
   }
 
@@ -150,7 +165,10 @@ describe("uploads that must not take the server down", () => {
     const { body, contentType } = multipartBody([
       { disposition: 'form-data; name="file"; filename="cut.txt"', type: "text/plain", bytes: "never finished" },
     ]);
-    const res = await answered(server, uploadMultipart(client, { body: body.subarray(0, body.length - 40), contentType }));
+    const res = await answered(
+      server,
+      uploadMultipart(client, { body: body.subarray(0, body.length - 40), contentType }),
+    );
     expect(res.status).toBe(400);
     await expectStillServing(server);
   });

@@ -94,7 +94,11 @@ describe.each(drivers)("upload limits (%s storage)", (driver) => {
 
     it("still serves the person after a refusal", async () => {
       const p = await person();
-      await expectRefusal(await uploadRaw(p.client, [{ name: "big.bin", bytes: randomBytes(6 * MiB) }]), 413, "PAYLOAD_TOO_LARGE");
+      await expectRefusal(
+        await uploadRaw(p.client, [{ name: "big.bin", bytes: randomBytes(6 * MiB) }]),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      );
       const [record] = await upload(p.client, [{ name: "after.txt", bytes: "fine\n" }]);
       expect(record!.name).toBe("after.txt");
     });
@@ -155,7 +159,10 @@ describe.each(drivers)("upload limits (%s storage)", (driver) => {
 
     it("is per person: another person's files do not count", async () => {
       const full = await person();
-      await upload(full.client, [{ name: "all.bin", bytes: randomBytes(5 * MiB) }, { name: "more.bin", bytes: randomBytes(3 * MiB) }]);
+      await upload(full.client, [
+        { name: "all.bin", bytes: randomBytes(5 * MiB) },
+        { name: "more.bin", bytes: randomBytes(3 * MiB) },
+      ]);
       const other = await person();
       const [record] = await upload(other.client, [{ name: "mine.bin", bytes: randomBytes(5 * MiB) }]);
       expect(record!.size).toBe(5 * MiB);
@@ -193,11 +200,19 @@ describe.each(drivers)("upload limits (%s storage)", (driver) => {
       const p = await person();
       const onlyField = new FormData();
       onlyField.append("title", "no file here");
-      await expectRefusal(await p.client.fetch("/api/v1/files", { method: "POST", body: onlyField }), 400, "BAD_REQUEST");
+      await expectRefusal(
+        await p.client.fetch("/api/v1/files", { method: "POST", body: onlyField }),
+        400,
+        "BAD_REQUEST",
+      );
 
       const wrongField = new FormData();
       wrongField.append("attachment", new Blob(["ignored"]), "ignored.txt");
-      await expectRefusal(await p.client.fetch("/api/v1/files", { method: "POST", body: wrongField }), 400, "BAD_REQUEST");
+      await expectRefusal(
+        await p.client.fetch("/api/v1/files", { method: "POST", body: wrongField }),
+        400,
+        "BAD_REQUEST",
+      );
 
       await expectRefusal(await uploadMultipart(p.client, multipartBody([])), 400, "BAD_REQUEST");
       await expectNothingStored(p.id);

@@ -23,7 +23,10 @@ async function listAll(client: TestClient, input: { limit?: number; q?: string }
   const pages: FileRecord[][] = [];
   let cursor: string | null = null;
   do {
-    const res: CallResult<Page<FileRecord>> = await client.query<Page<FileRecord>>("files.list", { ...input, ...(cursor ? { cursor } : {}) });
+    const res: CallResult<Page<FileRecord>> = await client.query<Page<FileRecord>>("files.list", {
+      ...input,
+      ...(cursor ? { cursor } : {}),
+    });
     if (res.status !== 200) throw new Error(`files.list failed: ${res.status} ${JSON.stringify(res.error)}`);
     pages.push(res.data.items);
     cursor = res.data.nextCursor;
@@ -32,7 +35,11 @@ async function listAll(client: TestClient, input: { limit?: number; q?: string }
   return pages;
 }
 
-const names = async (client: TestClient, q: string) => (await listAll(client, { q })).flat().map((f) => f.name).sort();
+const names = async (client: TestClient, q: string) =>
+  (await listAll(client, { q }))
+    .flat()
+    .map((f) => f.name)
+    .sort();
 
 describe.each(drivers)("file ownership (%s storage)", (driver) => {
   let t: FilesServer;
@@ -67,7 +74,10 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
       ["GET content", (id) => b.fetch(contentPath(id))],
       ["GET content inline", (id) => b.fetch(contentPath(id, "?disposition=inline"))],
       ["GET content with a Range", (id) => b.fetch(contentPath(id), { headers: { range: "bytes=0-9" } })],
-      ["GET content with its ETag", (id) => b.fetch(contentPath(id), { headers: { "if-none-match": `"${aFile.sha256}"` } })],
+      [
+        "GET content with its ETag",
+        (id) => b.fetch(contentPath(id), { headers: { "if-none-match": `"${aFile.sha256}"` } }),
+      ],
       ["HEAD content", (id) => b.fetch(contentPath(id), { method: "HEAD" })],
     ];
     it.each(http)("answers 404 to %s, like a file that does not exist", async (_label, call) => {
@@ -89,15 +99,18 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
       ["files.rename", (id) => b.mutation("files.rename", { id, name: "taken-over.txt" })],
       ["files.delete", (id) => b.mutation("files.delete", { id })],
     ];
-    it.each(procedures)("answers NOT_FOUND to %s, like a file that does not exist, and changes nothing", async (_label, call) => {
-      const before = await aState();
-      const theirs = await call(aFile.id);
-      const nobodys = await call(NOBODY);
-      expect(theirs.status).toBe(404);
-      expect(theirs.error!.data.code).toBe("NOT_FOUND");
-      expect(theirs.error).toEqual(nobodys.error);
-      expect(await aState()).toEqual(before);
-    });
+    it.each(procedures)(
+      "answers NOT_FOUND to %s, like a file that does not exist, and changes nothing",
+      async (_label, call) => {
+        const before = await aState();
+        const theirs = await call(aFile.id);
+        const nobodys = await call(NOBODY);
+        expect(theirs.status).toBe(404);
+        expect(theirs.error!.data.code).toBe("NOT_FOUND");
+        expect(theirs.error).toEqual(nobodys.error);
+        expect(await aState()).toEqual(before);
+      },
+    );
 
     it("still serves A everything B was refused", async () => {
       expect((await a.query<FileRecord>("files.get", { id: aFile.id })).data).toEqual(aFile);
@@ -139,9 +152,15 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
       // one by one.
       const together = await upload(
         c,
-        ["100%_done.txt", "100x_done.txt", "1000 done.txt", "report_2024.txt", "report-2024.txt", "report 2024.txt", "plain.txt"].map(
-          (name) => ({ name, bytes: `${name}\n` }),
-        ),
+        [
+          "100%_done.txt",
+          "100x_done.txt",
+          "1000 done.txt",
+          "report_2024.txt",
+          "report-2024.txt",
+          "report 2024.txt",
+          "plain.txt",
+        ].map((name) => ({ name, bytes: `${name}\n` })),
       );
       const separate: FileRecord[] = [];
       for (const name of ["50% off.txt", "50 off.txt", "under_score.md", "underscore.md", "Ünïcödé.txt", "ÜBER.txt"]) {
@@ -167,7 +186,8 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
       expect(res.status).toBe(400);
     });
 
-    const expectNames = async (q: string, expected: string[]) => expect(await names(c, q), q).toEqual([...expected].sort());
+    const expectNames = async (q: string, expected: string[]) =>
+      expect(await names(c, q), q).toEqual([...expected].sort());
 
     it("filters by a part of the name, matching % and _ literally", async () => {
       await expectNames("%", ["100%_done.txt", "50% off.txt"]);
@@ -185,7 +205,12 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
 
     it("pages through a filtered list too", async () => {
       const pages = await listAll(c, { q: "_", limit: 1 });
-      expect(pages.flat().map((f) => f.name).sort()).toEqual(["100%_done.txt", "100x_done.txt", "report_2024.txt", "under_score.md"].sort());
+      expect(
+        pages
+          .flat()
+          .map((f) => f.name)
+          .sort(),
+      ).toEqual(["100%_done.txt", "100x_done.txt", "report_2024.txt", "under_score.md"].sort());
     });
   });
 });

@@ -4,7 +4,15 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { download, drivers, sha256, startFilesServer, uploadOne, type FileRecord, type FilesServer } from "../support/files";
+import {
+  download,
+  drivers,
+  sha256,
+  startFilesServer,
+  uploadOne,
+  type FileRecord,
+  type FilesServer,
+} from "../support/files";
 import { createUser, signIn } from "../support/server";
 
 const SIZE = 10_000;
@@ -53,7 +61,9 @@ describe.each(drivers)("ranged downloads (%s storage)", (driver) => {
     it("reassembles the whole file from consecutive ranges", async () => {
       const pieces: Buffer[] = [];
       for (let start = 0; start < SIZE; start += 3000) {
-        const { res, bytes: got } = await download(a, file.id, { headers: { range: `bytes=${start}-${start + 2999}` } });
+        const { res, bytes: got } = await download(a, file.id, {
+          headers: { range: `bytes=${start}-${start + 2999}` },
+        });
         expect(res.status).toBe(206);
         pieces.push(got);
       }
@@ -82,13 +92,16 @@ describe.each(drivers)("ranged downloads (%s storage)", (driver) => {
 
   describe("ranges served whole", () => {
     // A range header that is not one valid byte range is ignored (RFC 9110 §14.2), not an error.
-    it.each(["bytes=abc", "items=0-9", "bytes=0-1,5-6", "bytes=20-10", "bytes=-", ""])("answers %j with the whole file", async (range) => {
-      const { res, bytes: got } = await download(a, file.id, { headers: range ? { range } : {} });
-      expect(res.status).toBe(200);
-      expect(res.headers.get("content-range")).toBeNull();
-      expect(res.headers.get("content-length")).toBe(String(SIZE));
-      expect(got.equals(bytes)).toBe(true);
-    });
+    it.each(["bytes=abc", "items=0-9", "bytes=0-1,5-6", "bytes=20-10", "bytes=-", ""])(
+      "answers %j with the whole file",
+      async (range) => {
+        const { res, bytes: got } = await download(a, file.id, { headers: range ? { range } : {} });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-range")).toBeNull();
+        expect(res.headers.get("content-length")).toBe(String(SIZE));
+        expect(got.equals(bytes)).toBe(true);
+      },
+    );
   });
 
   describe("ETag and If-None-Match", () => {
@@ -127,7 +140,14 @@ describe.each(drivers)("ranged downloads (%s storage)", (driver) => {
       const { res, bytes: got } = await download(a, file.id, { method: "HEAD" });
       expect(res.status).toBe(200);
       expect(got.length).toBe(0);
-      for (const name of ["content-length", "content-type", "etag", "accept-ranges", "content-disposition", "x-content-type-options"]) {
+      for (const name of [
+        "content-length",
+        "content-type",
+        "etag",
+        "accept-ranges",
+        "content-disposition",
+        "x-content-type-options",
+      ]) {
         expect(res.headers.get(name), name).toBe(get.headers.get(name));
       }
       expect(res.headers.get("content-length")).toBe(String(SIZE));

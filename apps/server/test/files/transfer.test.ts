@@ -51,7 +51,11 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-length")).toBe(String(size));
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(parseDisposition(res.headers.get("content-disposition"))).toEqual({ type: "attachment", filename: "data.bin", filenameStar: "data.bin" });
+      expect(parseDisposition(res.headers.get("content-disposition"))).toEqual({
+        type: "attachment",
+        filename: "data.bin",
+        filenameStar: "data.bin",
+      });
       expect(got.length).toBe(size);
       expect(sha256(got)).toBe(record.sha256);
       expect(got.equals(bytes)).toBe(true);
@@ -91,15 +95,18 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
           : [];
       const url = new URL(contentPath(record.id), t.url);
       await new Promise<void>((resolve, reject) => {
-        const req = http.get({ host: "127.0.0.1", port: url.port, path: url.pathname, headers: { cookie: a.cookieHeader() } }, (res) => {
-          res.once("data", () => {
-            res.pause(); // a reader that stalls, then goes away
-            setTimeout(() => {
-              req.destroy();
-              resolve();
-            }, 200);
-          });
-        });
+        const req = http.get(
+          { host: "127.0.0.1", port: url.port, path: url.pathname, headers: { cookie: a.cookieHeader() } },
+          (res) => {
+            res.once("data", () => {
+              res.pause(); // a reader that stalls, then goes away
+              setTimeout(() => {
+                req.destroy();
+                resolve();
+              }, 200);
+            });
+          },
+        );
         req.on("error", (error) => (req.destroyed ? undefined : reject(error)));
       });
       await eventually(() => expect(openOnFile()).toEqual([]));
@@ -175,7 +182,13 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
     const cases: [string, string, Buffer | string, string, RegExp][] = [
       ["a PNG named .txt", "x.txt", PNG, "text/plain", /^image\/png$/],
       ["a PDF named .bin", "report.bin", PDF, "application/octet-stream", /^application\/pdf$/],
-      ["plain text named .png", "notes.png", "Just some words.\nAnd a second line.\n", "image/png", /^text\/plain(;|$)/],
+      [
+        "plain text named .png",
+        "notes.png",
+        "Just some words.\nAnd a second line.\n",
+        "image/png",
+        /^text\/plain(;|$)/,
+      ],
       ["an HTML page named .txt", "page.txt", HTML, "text/plain", /^text\/html(;|$)/],
       ["an SVG image named .png", "picture.png", SVG, "image/png", /^image\/svg\+xml$/],
     ];
@@ -196,7 +209,14 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
   });
 
   describe("inline or attachment", () => {
-    const files: Record<string, Buffer | string> = { png: PNG, pdf: PDF, text: "plain words\n", html: HTML, svg: SVG, xmlsvg: SVG_WITH_PROLOG };
+    const files: Record<string, Buffer | string> = {
+      png: PNG,
+      pdf: PDF,
+      text: "plain words\n",
+      html: HTML,
+      svg: SVG,
+      xmlsvg: SVG_WITH_PROLOG,
+    };
     const records: Record<string, FileRecord> = {};
     beforeAll(async () => {
       for (const [kind, bytes] of Object.entries(files)) records[kind] = await uploadOne(a, `${kind}.file`, bytes);
@@ -211,12 +231,15 @@ describe.each(drivers)("file transfer (%s storage)", (driver) => {
       expect(sha256(bytes)).toBe(records[kind]!.sha256);
     });
 
-    it.each(["png", "pdf", "text", "html", "svg", "xmlsvg"])("downloads %s as an attachment by default", async (kind) => {
-      const { res } = await download(a, records[kind]!.id);
-      expect(res.status).toBe(200);
-      expect(parseDisposition(res.headers.get("content-disposition")).type).toBe("attachment");
-      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    });
+    it.each(["png", "pdf", "text", "html", "svg", "xmlsvg"])(
+      "downloads %s as an attachment by default",
+      async (kind) => {
+        const { res } = await download(a, records[kind]!.id);
+        expect(res.status).toBe(200);
+        expect(parseDisposition(res.headers.get("content-disposition")).type).toBe("attachment");
+        expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      },
+    );
 
     it.each(["html", "svg", "xmlsvg"])("never shows %s inline, even when asked", async (kind) => {
       for (const query of ["?disposition=inline", "?disposition=INLINE", "?disposition=inline&disposition=inline"]) {

@@ -124,14 +124,21 @@ describe.runIf(testDb === "mysql" && !!testRedisUrl)("two instances behind one b
     const before = await listB();
     expect(await searchB(unique)).toEqual([]);
 
-    const created = await onA.mutation<Note>("notes.create", { title: `Shared ${unique}`, description: "written on A" });
+    const created = await onA.mutation<Note>("notes.create", {
+      title: `Shared ${unique}`,
+      description: "written on A",
+    });
     expect(created.status).toBe(200);
     const note = created.data;
     expect((await listB()).map((n) => n.id)).toEqual([note.id, ...before.map((n) => n.id)]);
     expect(await searchB(unique)).toEqual([note.id]);
 
     const renamed = word();
-    const updated = await onA.mutation<Note>("notes.update", { id: note.id, title: `Renamed ${renamed}`, version: note.version });
+    const updated = await onA.mutation<Note>("notes.update", {
+      id: note.id,
+      title: `Renamed ${renamed}`,
+      version: note.version,
+    });
     expect(updated.status).toBe(200);
     expect((await listB()).find((n) => n.id === note.id)?.title).toBe(`Renamed ${renamed}`);
     expect(await searchB(renamed)).toEqual([note.id]);
@@ -195,14 +202,19 @@ describe.runIf(testDb === "mysql" && !!testRedisUrl)("two instances behind one b
     expect((await laptop.query("notes.list")).status).toBe(401);
     // The session that changed it carries on, on either instance.
     expect((await sameBrowser(onA, b).query("notes.list")).status).toBe(200);
-    const back = await onA.mutation("auth.changePassword", { currentPassword: newPassword, newPassword: processAdmin.password });
+    const back = await onA.mutation("auth.changePassword", {
+      currentPassword: newPassword,
+      newPassword: processAdmin.password,
+    });
     expect(back.status).toBe(200);
   });
 
   it("counts sign-in attempts across both instances, not per instance", async () => {
     await clearSignInCounters(redisUrl);
     const attempt = (n: number) =>
-      (n % 2 === 0 ? a : b).client().mutation("auth.login", { email: `nobody.${n}.${word()}@example.test`, password: "not the password" });
+      (n % 2 === 0 ? a : b)
+        .client()
+        .mutation("auth.login", { email: `nobody.${n}.${word()}@example.test`, password: "not the password" });
     // Each address is new, so only the per-address limit can refuse.
     for (let n = 0; n < LOGIN_PER_IP; n++) {
       const res = await attempt(n);

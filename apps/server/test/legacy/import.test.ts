@@ -75,7 +75,9 @@ describe("an account that must set a new password", () => {
     const { user, account, client } = await flaggedAccount();
     await t.client().mutation("auth.requestPasswordReset", { email: account.email });
     const token = new URL(resetLinkFrom(await t.smtp.waitFor(account.email, /reset/i))).hash.replace("#token=", "");
-    expect((await t.client().mutation("auth.resetPassword", { token, password: "reset passphrase 77" })).status).toBe(200);
+    expect((await t.client().mutation("auth.resetPassword", { token, password: "reset passphrase 77" })).status).toBe(
+      200,
+    );
     expect((await t.models.User.findByPk(user.id))?.mustChangePassword).toBe(false);
     // The reset ended the old session; signing in with the new password works without a detour.
     expect((await client.query("auth.me")).data).toBeNull();
@@ -93,7 +95,11 @@ describe("import-legacy command line", () => {
 
   it("answers a usage error with exit code 2", async () => {
     const env = { DATA_DIR: dataDir };
-    for (const args of [["import-legacy"], ["import-legacy", "--from", "postgres://x@y/z"], ["import-legacy", "--from", "mysql://u@h/db", "--bogus"]]) {
+    for (const args of [
+      ["import-legacy"],
+      ["import-legacy", "--from", "postgres://x@y/z"],
+      ["import-legacy", "--from", "mysql://u@h/db", "--bogus"],
+    ]) {
       const res = await runCli(args, env);
       expect(res.code, args.join(" ")).toBe(2);
       expect(res.stderr).toMatch(/import-legacy --from mysql:\/\//);
@@ -101,7 +107,9 @@ describe("import-legacy command line", () => {
   });
 
   it("answers an unreachable database with exit code 1 and one clear line", async () => {
-    const res = await runCli(["import-legacy", "--from", "mysql://someone:secret-pass@127.0.0.1:1/old_notes"], { DATA_DIR: dataDir });
+    const res = await runCli(["import-legacy", "--from", "mysql://someone:secret-pass@127.0.0.1:1/old_notes"], {
+      DATA_DIR: dataDir,
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^Could not connect to the original database at 127\.0\.0\.1:1\/old_notes: /);
     expect(res.stderr).not.toMatch(/\n\s+at /);
@@ -137,7 +145,12 @@ describe.skipIf(!testMysqlUrl)("importing the original system's database", () =>
     const db: Database = await openDatabase({ url: noteboxDb.url, migrate: false });
     try {
       const { User, Note, File, LegacyImport } = db.models;
-      return { users: await User.count(), notes: await Note.count(), files: await File.count(), mapped: await LegacyImport.count() };
+      return {
+        users: await User.count(),
+        notes: await Note.count(),
+        files: await File.count(),
+        mapped: await LegacyImport.count(),
+      };
     } finally {
       await db.close();
     }
@@ -160,18 +173,15 @@ describe.skipIf(!testMysqlUrl)("importing the original system's database", () =>
     await legacy.query(`CREATE TABLE filedata (
       fid INT AUTO_INCREMENT PRIMARY KEY, filename VARCHAR(255), fdata LONGBLOB, added_by INT,
       created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, FOREIGN KEY (added_by) REFERENCES users(id)) ENGINE=InnoDB`);
-    await legacy.query(
-      "INSERT INTO users (id, username, email, password, role) VALUES ?",
+    await legacy.query("INSERT INTO users (id, username, email, password, role) VALUES ?", [
       [
-        [
-          [1, "ada", "Ada@Example.test", "ada-old-secret", "admin"],
-          [2, "bob", "bob@example.test", "bob's old pw", "user"],
-          [3, "bad name!", "bad@example.test", "whatever1", "user"],
-          [4, "carol", "CLASH@example.test", "carol-pw-123", "user"],
-          [5, "dave", "not-an-address", "dave-pw-123", "user"],
-        ],
+        [1, "ada", "Ada@Example.test", "ada-old-secret", "admin"],
+        [2, "bob", "bob@example.test", "bob's old pw", "user"],
+        [3, "bad name!", "bad@example.test", "whatever1", "user"],
+        [4, "carol", "CLASH@example.test", "carol-pw-123", "user"],
+        [5, "dave", "not-an-address", "dave-pw-123", "user"],
       ],
-    );
+    ]);
     await legacy.query("INSERT INTO notes (title, description, added_by, created_at) VALUES ?", [
       [
         ["Grocery plan", "Buy zucchini and parsnips on Friday", 2, "2021-03-04 05:06:07"],
@@ -192,7 +202,18 @@ describe.skipIf(!testMysqlUrl)("importing the original system's database", () =>
     noteboxDb = await createTestDatabase(dataDir);
     env = { DATA_DIR: dataDir, DATABASE_URL: noteboxDb.url };
     // A Notebox account that already has carol's address, in another case.
-    const admin2 = await runCli(["create-admin", "--email", "clash@example.test", "--username", "clasher", "--password", "an existing passphrase"], env);
+    const admin2 = await runCli(
+      [
+        "create-admin",
+        "--email",
+        "clash@example.test",
+        "--username",
+        "clasher",
+        "--password",
+        "an existing passphrase",
+      ],
+      env,
+    );
     expect(admin2.code, admin2.stderr).toBe(0);
   });
 
@@ -259,7 +280,10 @@ describe.skipIf(!testMysqlUrl)("importing the original system's database", () =>
     const refused = await client.query("notes.list", {});
     expect({ status: refused.status, reason: refused.error?.data.reason }).toEqual(REFUSED);
 
-    const changed = await client.mutation("auth.changePassword", { currentPassword: "bob's old pw", newPassword: "bob's brand new passphrase" });
+    const changed = await client.mutation("auth.changePassword", {
+      currentPassword: "bob's old pw",
+      newPassword: "bob's brand new passphrase",
+    });
     expect(changed.status).toBe(200);
     expect((await client.query<{ mustChangePassword: boolean }>("auth.me")).data.mustChangePassword).toBe(false);
 
@@ -331,6 +355,11 @@ describe.skipIf(!testMysqlUrl)("importing the original system's database", () =>
     expect(res.code).toBe(0);
     expect(res.stdout).toContain("notes: 1 imported, 3 already imported, 1 skipped");
     expect(res.stdout).toMatch(/files: 1 imported \(\d+ bytes\), 2 already imported, 1 skipped/);
-    expect(await counts()).toEqual({ ...before, notes: before.notes + 1, files: before.files + 1, mapped: before.mapped + 2 });
+    expect(await counts()).toEqual({
+      ...before,
+      notes: before.notes + 1,
+      files: before.files + 1,
+      mapped: before.mapped + 2,
+    });
   });
 });

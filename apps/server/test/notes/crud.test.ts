@@ -40,7 +40,10 @@ describe("writing notes", () => {
   });
 
   it("creates a note at version 1, trims the title, and reads it back", async () => {
-    const res = await client.mutation<Note>("notes.create", { title: "  Groceries \t", description: "milk\n\teggs\r\n" });
+    const res = await client.mutation<Note>("notes.create", {
+      title: "  Groceries \t",
+      description: "milk\n\teggs\r\n",
+    });
     expect(res.status).toBe(200);
     const note = res.data;
     expect(note).toMatchObject({ title: "Groceries", description: "milk\n\teggs\r\n", version: 1, deletedAt: null });
@@ -141,7 +144,11 @@ describe("editing with versions", () => {
     expect(retitled.data).toMatchObject({ title: "Final", description: "first text", version: 2 });
     expect(Date.parse(retitled.data.updatedAt)).toBeGreaterThanOrEqual(Date.parse(note.updatedAt));
 
-    const rewritten = await client.mutation<Note>("notes.update", { id: note.id, version: 2, description: "second text" });
+    const rewritten = await client.mutation<Note>("notes.update", {
+      id: note.id,
+      version: 2,
+      description: "second text",
+    });
     expect(rewritten.data).toMatchObject({ title: "Final", description: "second text", version: 3 });
     expect((await client.query<Note>("notes.get", { id: note.id })).data).toEqual(rewritten.data);
     expect(await storedRow(note.id)).toMatchObject({ title: "Final", description: "second text", version: 3 });
@@ -152,7 +159,12 @@ describe("editing with versions", () => {
     await client.mutation("notes.update", { id: note.id, version: 1, description: "bread, butter" });
     const before = await storedRow(note.id);
 
-    const stale = await client.mutation("notes.update", { id: note.id, version: 1, title: "Overwritten", description: "lost" });
+    const stale = await client.mutation("notes.update", {
+      id: note.id,
+      version: 1,
+      title: "Overwritten",
+      description: "lost",
+    });
     expect(stale.status).toBe(409);
     expect(stale.error!.data.code).toBe("CONFLICT");
     expect(stale.error!.data.reason).toBe("version_conflict");
@@ -176,7 +188,11 @@ describe("editing with versions", () => {
   });
 
   it("answers NOT_FOUND when the note does not exist or is in the trash", async () => {
-    const missing = await client.mutation("notes.update", { id: "01900000-0000-7000-8000-000000000001", version: 1, title: "x" });
+    const missing = await client.mutation("notes.update", {
+      id: "01900000-0000-7000-8000-000000000001",
+      version: 1,
+      title: "x",
+    });
     expect(missing.status).toBe(404);
     const note = await createNote(client, { title: "Binned", description: "" });
     await trashNote(client, note.id);
@@ -199,7 +215,12 @@ describe("editing with versions", () => {
   it("ignores an owner sent with an edit", async () => {
     const other = await signedIn();
     const note = await createNote(client, { title: "Still mine", description: "" });
-    const res = await client.mutation<Note>("notes.update", { id: note.id, version: 1, title: "Still mine, edited", ownerId: other.user.id });
+    const res = await client.mutation<Note>("notes.update", {
+      id: note.id,
+      version: 1,
+      title: "Still mine, edited",
+      ownerId: other.user.id,
+    });
     expect(res.status).toBe(200);
     expect(await storedRow(note.id)).toMatchObject({ ownerId, title: "Still mine, edited" });
   });
@@ -337,7 +358,8 @@ describe("the trash", () => {
 
   it("empties the whole trash and keeps the notes that are not in it", async () => {
     const keep = await createNote(client, { title: "Live", description: "" });
-    for (let i = 0; i < 3; i++) await trashNote(client, (await createNote(client, { title: `Bin ${i}`, description: "" })).id);
+    for (let i = 0; i < 3; i++)
+      await trashNote(client, (await createNote(client, { title: `Bin ${i}`, description: "" })).id);
     const trashedBefore = await t.models.Note.count({ where: { ownerId, deletedAt: { [Op.ne]: null } } });
     expect(trashedBefore).toBeGreaterThanOrEqual(3);
 
@@ -358,7 +380,10 @@ describe("the trash", () => {
     await trashNote(client, old.id);
     await trashNote(client, young.id);
     await t.models.Note.update({ deletedAt: new Date(Date.now() - 31 * DAY) }, { where: { id: old.id }, silent: true });
-    await t.models.Note.update({ deletedAt: new Date(Date.now() - 29 * DAY) }, { where: { id: young.id }, silent: true });
+    await t.models.Note.update(
+      { deletedAt: new Date(Date.now() - 29 * DAY) },
+      { where: { id: young.id }, silent: true },
+    );
 
     const removed = await purgeOldTrash({ deps: t.server.runtime.deps });
     expect(removed).toBeGreaterThanOrEqual(1);

@@ -23,8 +23,14 @@ beforeAll(async () => {
   t = await startTestServer();
   a = await signIn(t, (await createUser(t)).account);
   b = await signIn(t, (await createUser(t)).account);
-  aLive = await createNote(a, { title: `A's ${A_TITLE_WORD} plan`, description: `The ${A_TEXT_WORD} secret, filed by A.` });
-  aTrashed = await createNote(a, { title: `A's binned ${A_TITLE_WORD} draft`, description: `An old ${A_TEXT_WORD} draft.` });
+  aLive = await createNote(a, {
+    title: `A's ${A_TITLE_WORD} plan`,
+    description: `The ${A_TEXT_WORD} secret, filed by A.`,
+  });
+  aTrashed = await createNote(a, {
+    title: `A's binned ${A_TITLE_WORD} draft`,
+    description: `An old ${A_TEXT_WORD} draft.`,
+  });
   await trashNote(a, aTrashed.id);
   aTrashed = (await a.query<Note>("notes.get", { id: aTrashed.id })).data;
   bNote = await createNote(b, { title: "B's plan", description: "B's own secret, filed by B." });
@@ -35,7 +41,11 @@ afterAll(() => t.close());
 
 /** Every stored note of A's, for proving a refused call changed nothing. */
 async function aRows() {
-  const rows = await t.models.Note.findAll({ where: { id: [aLive.id, aTrashed.id] }, order: [["id", "ASC"]], raw: true });
+  const rows = await t.models.Note.findAll({
+    where: { id: [aLive.id, aTrashed.id] },
+    order: [["id", "ASC"]],
+    raw: true,
+  });
   return JSON.parse(JSON.stringify(rows)) as unknown[];
 }
 
@@ -43,7 +53,10 @@ describe("another person's note", () => {
   const calls: [string, () => Promise<{ status: number; error: { data: { code: string } } | null }>][] = [
     ["notes.get", () => b.query("notes.get", { id: aLive.id })],
     ["notes.get of a trashed note", () => b.query("notes.get", { id: aTrashed.id })],
-    ["notes.update", () => b.mutation("notes.update", { id: aLive.id, version: 1, title: "Taken over", description: "by B" })],
+    [
+      "notes.update",
+      () => b.mutation("notes.update", { id: aLive.id, version: 1, title: "Taken over", description: "by B" }),
+    ],
     ["notes.delete", () => b.mutation("notes.delete", { id: aLive.id })],
     ["notes.restore", () => b.mutation("notes.restore", { id: aTrashed.id })],
     ["notes.trash.purge of a trashed note", () => b.mutation("notes.trash.purge", { id: aTrashed.id })],
@@ -93,9 +106,23 @@ describe("lists and search", () => {
   });
 
   it("never finds A's notes for B, even by A's own words", async () => {
-    for (const q of [A_TITLE_WORD, A_TEXT_WORD, `${A_TITLE_WORD} ${A_TEXT_WORD}`, "quix", "za", "a", "plan", "secret filed", aLive.title, aLive.description]) {
+    for (const q of [
+      A_TITLE_WORD,
+      A_TEXT_WORD,
+      `${A_TITLE_WORD} ${A_TEXT_WORD}`,
+      "quix",
+      "za",
+      "a",
+      "plan",
+      "secret filed",
+      aLive.title,
+      aLive.description,
+    ]) {
       const hits = await search(b, q);
-      expect(hits.items.filter((h) => h.id === aLive.id || h.id === aTrashed.id), q).toEqual([]);
+      expect(
+        hits.items.filter((h) => h.id === aLive.id || h.id === aTrashed.id),
+        q,
+      ).toEqual([]);
     }
     // B's own note is still found among words A's notes share.
     expect((await search(b, "plan")).items.map((h) => h.id)).toEqual([bNote.id]);
@@ -122,7 +149,10 @@ describe("signed out", () => {
   for (const [type, path, input] of procedures) {
     it(`answers UNAUTHORIZED to ${path}${input ? ` ${JSON.stringify(input)}` : ""} and writes nothing`, async () => {
       const before = await t.models.Note.findAll({ order: [["id", "ASC"]], raw: true });
-      for (const client of [t.client(), t.client({ headers: { cookie: `${SESSION_COOKIE}=abcdefghijklmnopqrstuvwxyz234567` } })]) {
+      for (const client of [
+        t.client(),
+        t.client({ headers: { cookie: `${SESSION_COOKIE}=abcdefghijklmnopqrstuvwxyz234567` } }),
+      ]) {
         const res = type === "query" ? await client.query(path, input) : await client.mutation(path, input);
         expect(res.status).toBe(401);
         expect(res.error!.data.code).toBe("UNAUTHORIZED");

@@ -3,7 +3,17 @@
 import { createMigrator, newId, ownerKeyOf } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
-import { createNote, highlighted, search, searchTitles, textOf, trashNote, walkPages, type Note, type SearchHit } from "../support/notes";
+import {
+  createNote,
+  highlighted,
+  search,
+  searchTitles,
+  textOf,
+  trashNote,
+  walkPages,
+  type Note,
+  type SearchHit,
+} from "../support/notes";
 import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
 
 let t: TestServer;
@@ -68,7 +78,13 @@ describe("matching", () => {
 
   it("finds short terms of one and two letters on every database, at word starts only", async () => {
     expect(await searchTitles(client, "es")).toEqual(["Morning coffee"]);
-    expect((await searchTitles(client, "a")).sort()).toEqual(["Café crème", "Green apple", "Lunch", "Morning coffee", "Red apple"]);
+    expect((await searchTitles(client, "a")).sort()).toEqual([
+      "Café crème",
+      "Green apple",
+      "Lunch",
+      "Morning coffee",
+      "Red apple",
+    ]);
     expect(await searchTitles(client, "gr ap")).toEqual(["Green apple"]);
     expect(await searchTitles(client, "re ca")).toEqual(["Red car"]);
     expect(await searchTitles(client, "ss")).toEqual([]);
@@ -77,7 +93,9 @@ describe("matching", () => {
   });
 
   it("finds words joined by an underscore", async () => {
-    const { client: writer } = await newWriter([{ title: "Config", description: "set max_connections and arabica_blend" }]);
+    const { client: writer } = await newWriter([
+      { title: "Config", description: "set max_connections and arabica_blend" },
+    ]);
     expect(await searchTitles(writer, "arabica_blend")).toEqual(["Config"]);
     expect(await searchTitles(writer, "connections")).toEqual(["Config"]);
   });
@@ -86,7 +104,10 @@ describe("matching", () => {
 describe("ranking and highlights", () => {
   it("ranks a note with the word in its title before notes that only mention it in the text", async () => {
     const { client } = await newWriter([
-      { title: "Orchard diary", description: `${"The kumquat tree again: kumquat, kumquat and more kumquat. ".repeat(15)}` },
+      {
+        title: "Orchard diary",
+        description: `${"The kumquat tree again: kumquat, kumquat and more kumquat. ".repeat(15)}`,
+      },
       { title: "Kumquat", description: "" },
       { title: "Market list", description: "one kumquat" },
       { title: "Filler one", description: "nothing to see" },
@@ -118,7 +139,11 @@ describe("ranking and highlights", () => {
     ]);
     expect(await searchTitles(client, "red apple")).toEqual(["Red apple", "Apple pie", "Red car", "Crate", "Basket"]);
     for (const note of [notes[1]!, notes[2]!]) {
-      const res = await client.mutation("notes.update", { id: note.id, version: 1, description: `${note.description} (edited)` });
+      const res = await client.mutation("notes.update", {
+        id: note.id,
+        version: 1,
+        description: `${note.description} (edited)`,
+      });
       expect(res.status).toBe(200);
     }
     expect(await searchTitles(client, "red apple")).toEqual(["Red apple", "Red car", "Apple pie", "Basket", "Crate"]);
@@ -126,7 +151,10 @@ describe("ranking and highlights", () => {
 
   it("marks the matched start of each word in the title and the snippet", async () => {
     const { client } = await newWriter([
-      { title: "Espresso machines compared", description: "Which espresso maker? ESPRESSO or not, an express decision." },
+      {
+        title: "Espresso machines compared",
+        description: "Which espresso maker? ESPRESSO or not, an express decision.",
+      },
     ]);
     const [hit] = (await search(client, "espr mach")).items;
     expect(hit!.titleHighlights).toEqual([
@@ -215,7 +243,12 @@ describe("keeping up with changes", () => {
   it("finds an edit at once and forgets the words it replaced", async () => {
     const { client, notes } = await newWriter([{ title: "Gazpacho", description: "tomatoes and cucumber" }]);
     expect(await searchTitles(client, "gazpacho")).toEqual(["Gazpacho"]);
-    const edited = await client.mutation("notes.update", { id: notes[0]!.id, version: 1, title: "Borscht", description: "beetroot and dill" });
+    const edited = await client.mutation("notes.update", {
+      id: notes[0]!.id,
+      version: 1,
+      title: "Borscht",
+      description: "beetroot and dill",
+    });
     expect(edited.status).toBe(200);
     expect(await searchTitles(client, "borscht")).toEqual(["Borscht"]);
     expect(await searchTitles(client, "beetroot")).toEqual(["Borscht"]);
@@ -236,7 +269,10 @@ describe("whatever is typed", () => {
   let client: TestClient;
   beforeAll(async () => {
     ({ client } = await newWriter([
-      { title: "Espresso notes", description: "Dark roast, 18 g in, 36 g out. Don't rush it; 100% arabica_blend \\ done." },
+      {
+        title: "Espresso notes",
+        description: "Dark roast, 18 g in, 36 g out. Don't rush it; 100% arabica_blend \\ done.",
+      },
       { title: "Привет мир", description: "Первая заметка на русском." },
       { title: "東京", description: "東京タワーと浅草" },
       { title: "Emoji 😀 party", description: "🎉 balloons" },
@@ -302,7 +338,15 @@ describe("whatever is typed", () => {
   }
 
   it("reads operators and punctuation as plain words", async () => {
-    for (const q of ['"espresso"', "espresso*", "-espresso", "+espresso", "(espresso)", "^espresso", "e\u0301spresso"]) {
+    for (const q of [
+      '"espresso"',
+      "espresso*",
+      "-espresso",
+      "+espresso",
+      "(espresso)",
+      "^espresso",
+      "e\u0301spresso",
+    ]) {
       expect(await searchTitles(client, q), q).toEqual(["Espresso notes"]);
     }
     expect(await searchTitles(client, "don't rush")).toEqual(["Espresso notes"]);
@@ -431,30 +475,57 @@ describe("a person with thousands of notes", () => {
 
   it("pages a word in the text of over a thousand older notes newest first", async () => {
     const first = await search(client, "wombat");
-    expect(titlesOf(first.items)).toEqual(range(990, 1010).reverse().map((i) => `Burrow ${i}`));
+    expect(titlesOf(first.items)).toEqual(
+      range(990, 1010)
+        .reverse()
+        .map((i) => `Burrow ${i}`),
+    );
     const second = await search(client, "wombat", { cursor: first.nextCursor! });
-    expect(titlesOf(second.items)).toEqual(range(970, 990).reverse().map((i) => `Burrow ${i}`));
+    expect(titlesOf(second.items)).toEqual(
+      range(970, 990)
+        .reverse()
+        .map((i) => `Burrow ${i}`),
+    );
   });
 
   it("ranks title hits first and returns each hit once for a word in hundreds of titles", async () => {
-    expect(titlesOf((await search(client, "quokka")).items)).toEqual(range(1310, 1330).reverse().map((i) => `Quokka ${i}`));
+    expect(titlesOf((await search(client, "quokka")).items)).toEqual(
+      range(1310, 1330)
+        .reverse()
+        .map((i) => `Quokka ${i}`),
+    );
     const pages = await walkPages<SearchHit>(client, "notes.search", { q: "quokka", limit: 100 });
     const titles = pages.flat().map((h) => h.title);
     expect(titles).toHaveLength(390);
     expect(new Set(titles).size).toBe(390);
-    expect([...titles].sort()).toEqual([...range(1010, 1330).map((i) => `Quokka ${i}`), ...range(1330, 1400).map((i) => `Island ${i}`)].sort());
+    expect([...titles].sort()).toEqual(
+      [...range(1010, 1330).map((i) => `Quokka ${i}`), ...range(1330, 1400).map((i) => `Island ${i}`)].sort(),
+    );
   });
 
   it("pages past the last title hit of a word in hundreds of titles", async () => {
     const pages = await walkPages<SearchHit>(client, "notes.search", { q: "quokka", limit: 20 });
-    expect(pages.slice(0, 16).flat().every((h) => h.title.startsWith("Quokka"))).toBe(true);
-    expect(pages[16]!.map((h) => h.title)).toEqual(range(1380, 1400).reverse().map((i) => `Island ${i}`));
+    expect(
+      pages
+        .slice(0, 16)
+        .flat()
+        .every((h) => h.title.startsWith("Quokka")),
+    ).toBe(true);
+    expect(pages[16]!.map((h) => h.title)).toEqual(
+      range(1380, 1400)
+        .reverse()
+        .map((i) => `Island ${i}`),
+    );
     expect(new Set(pages.flat().map((h) => h.id)).size).toBe(390);
   });
 
   it("pages two words matching over a thousand notes newest first, each once", async () => {
     const first = await search(client, "wombat burrow");
-    expect(titlesOf(first.items)).toEqual(range(990, 1010).reverse().map((i) => `Burrow ${i}`));
+    expect(titlesOf(first.items)).toEqual(
+      range(990, 1010)
+        .reverse()
+        .map((i) => `Burrow ${i}`),
+    );
     const typing = await walkPages<SearchHit>(client, "notes.search", { q: "nothing h", limit: 100 });
     const titles = typing.flat().map((h) => h.title);
     expect(titles.slice(0, 3)).toEqual(["Filler 2449", "Filler 2448", "Filler 2447"]);

@@ -16,7 +16,9 @@ afterAll(() => t.close());
 async function snapshot(): Promise<string> {
   const { User, Session, EmailCode, PasswordResetToken } = t.models;
   const rows = await Promise.all(
-    [User, Session, EmailCode, PasswordResetToken].map((model) => (model as typeof User).findAll({ order: [["id", "ASC"]], raw: true })),
+    [User, Session, EmailCode, PasswordResetToken].map((model) =>
+      (model as typeof User).findAll({ order: [["id", "ASC"]], raw: true }),
+    ),
   );
   return JSON.stringify(rows);
 }
@@ -70,7 +72,11 @@ describe("email addresses", () => {
 
   it("refuses them in every procedure that takes an address", async () => {
     const before = await snapshot();
-    for (const email of ["victim@example.test,attacker@evil.test", "Victim <attacker@evil.test>", "g:attacker@evil.test;"]) {
+    for (const email of [
+      "victim@example.test,attacker@evil.test",
+      "Victim <attacker@evil.test>",
+      "g:attacker@evil.test;",
+    ]) {
       for (const [procedure, input] of [
         ["auth.resendCode", { email }],
         ["auth.requestPasswordReset", { email }],
@@ -99,9 +105,17 @@ describe("email addresses", () => {
     const before = await snapshot();
     for (const email of ["boss@example.test,attacker@evil.test", "Boss <boss@example.test>", "boss@localhost"]) {
       await expect(
-        createAdmin({ deps: t.server.runtime.deps, email, username: `boss_${digits()}`, password: "a long admin passphrase" }),
+        createAdmin({
+          deps: t.server.runtime.deps,
+          email,
+          username: `boss_${digits()}`,
+          password: "a long admin passphrase",
+        }),
         email,
-      ).rejects.toMatchObject({ code: "BAD_REQUEST", fieldErrors: { email: [expect.stringMatching(/one email address/)] } });
+      ).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        fieldErrors: { email: [expect.stringMatching(/one email address/)] },
+      });
     }
     expect(await snapshot()).toBe(before);
   });
@@ -110,7 +124,10 @@ describe("email addresses", () => {
 describe("usernames", () => {
   it("stores a fullwidth name in its NFKC form", async () => {
     const tag = digits();
-    const account = { ...newAccount(), username: `ｓｃｏｐｅ＿${tag.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)))}` };
+    const account = {
+      ...newAccount(),
+      username: `ｓｃｏｐｅ＿${tag.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)))}`,
+    };
     expect((await t.client().mutation("auth.register", account)).status).toBe(200);
     const user = await t.models.User.findOne({ where: { email: account.email } });
     expect(user?.username).toBe(`scope_${tag}`);
@@ -123,7 +140,12 @@ describe("usernames", () => {
     expect((await t.client().mutation("auth.register", first)).status).toBe(200);
     const before = await snapshot();
     // All Cyrillic (ѕ с о р е), which the mixed-script rule cannot catch; upper case; fullwidth.
-    for (const username of [`\u0455\u0441\u043e\u0440\u0435_${tag}`, `SCOPE_${tag}`, `ｓｃｏｐｅ_${tag}`, ` scope_${tag} `]) {
+    for (const username of [
+      `\u0455\u0441\u043e\u0440\u0435_${tag}`,
+      `SCOPE_${tag}`,
+      `ｓｃｏｐｅ_${tag}`,
+      ` scope_${tag} `,
+    ]) {
       const res = await t.client().mutation("auth.register", { ...newAccount(), username });
       expect(res.status, username).toBe(409);
       expect(res.error?.data.fieldErrors?.username?.[0], username).toMatch(/This username is taken/);
@@ -133,7 +155,9 @@ describe("usernames", () => {
 
   it("refuses `аdmin` (a Cyrillic а among Latin letters) next to `admin`, and any name mixing scripts, with 400 naming them", async () => {
     const tag = digits();
-    expect((await t.client().mutation("auth.register", { ...newAccount(), username: `admin_${tag}` })).status).toBe(200);
+    expect((await t.client().mutation("auth.register", { ...newAccount(), username: `admin_${tag}` })).status).toBe(
+      200,
+    );
     const before = await snapshot();
     for (const [username, scripts] of [
       [`\u0430dmin_${tag}`, /Cyrillic and Latin/],
@@ -160,14 +184,23 @@ describe("usernames", () => {
     const tag = digits();
     const password = "a long admin passphrase";
     const email = () => newAccount("boss").email;
-    const created = await createAdmin({ deps: t.server.runtime.deps, email: email(), username: `ｃｈｉｅｆ_${tag}`, password });
+    const created = await createAdmin({
+      deps: t.server.runtime.deps,
+      email: email(),
+      username: `ｃｈｉｅｆ_${tag}`,
+      password,
+    });
     expect(created.user.username).toBe(`chief_${tag}`);
     const before = await snapshot();
-    await expect(createAdmin({ deps: t.server.runtime.deps, email: email(), username: `\u0441hief_${tag}`, password })).rejects.toMatchObject({
+    await expect(
+      createAdmin({ deps: t.server.runtime.deps, email: email(), username: `\u0441hief_${tag}`, password }),
+    ).rejects.toMatchObject({
       code: "BAD_REQUEST",
       fieldErrors: { username: [expect.stringMatching(/mixes Cyrillic and Latin/)] },
     });
-    await expect(createAdmin({ deps: t.server.runtime.deps, email: email(), username: `CHIEF_${tag}`, password })).rejects.toMatchObject({
+    await expect(
+      createAdmin({ deps: t.server.runtime.deps, email: email(), username: `CHIEF_${tag}`, password }),
+    ).rejects.toMatchObject({
       code: "CONFLICT",
       fieldErrors: { username: [expect.stringMatching(/taken/)] },
     });
@@ -186,7 +219,13 @@ describe("upgrading a database whose username keys predate look-alike checks", (
 
     await migrator.down({ to: "2026-12-02T01-00-username-keys" });
     // Made in this order, so each id sorts before the next.
-    const ids = { older: newId(), newer: newId(), alone: newId(), newerWithSmallerId: newId(), olderWithLargerId: newId() };
+    const ids = {
+      older: newId(),
+      newer: newId(),
+      alone: newId(),
+      newerWithSmallerId: newId(),
+      olderWithLargerId: newId(),
+    };
     try {
       const oldKey = (name: string) => name.normalize("NFKC").toLowerCase();
       const row = (id: string, username: string, createdAt: Date) => ({
@@ -206,13 +245,15 @@ describe("upgrading a database whose username keys predate look-alike checks", (
       // Pairs distinct under the old rule and one name under the new (Cyrillic ѕсоре and scope;
       // rnoon and moon). In the second pair the smaller id is the newer account: the migration
       // must go by creation time, not by id.
-      await sequelize.getQueryInterface().bulkInsert("users", [
-        row(ids.older, `scope_${tag}`, new Date("2026-01-01T00:00:00Z")),
-        row(ids.newer, `\u0455\u0441\u043e\u0440\u0435_${tag}`, new Date("2026-02-01T00:00:00Z")),
-        row(ids.alone, `alone_${tag}`, new Date("2026-01-01T00:00:00Z")),
-        row(ids.newerWithSmallerId, `rnoon_${tag}`, new Date("2026-03-01T00:00:00Z")),
-        row(ids.olderWithLargerId, `moon_${tag}`, new Date("2025-12-01T00:00:00Z")),
-      ]);
+      await sequelize
+        .getQueryInterface()
+        .bulkInsert("users", [
+          row(ids.older, `scope_${tag}`, new Date("2026-01-01T00:00:00Z")),
+          row(ids.newer, `\u0455\u0441\u043e\u0440\u0435_${tag}`, new Date("2026-02-01T00:00:00Z")),
+          row(ids.alone, `alone_${tag}`, new Date("2026-01-01T00:00:00Z")),
+          row(ids.newerWithSmallerId, `rnoon_${tag}`, new Date("2026-03-01T00:00:00Z")),
+          row(ids.olderWithLargerId, `moon_${tag}`, new Date("2025-12-01T00:00:00Z")),
+        ]);
     } finally {
       await migrator.up();
     }
@@ -230,7 +271,9 @@ describe("upgrading a database whose username keys predate look-alike checks", (
 
     // Every account has the new key or a set-aside one; so has every pending attempt.
     for (const user of await models.User.findAll()) {
-      expect([usernameKey(user.username), `${usernameKey(user.username)}#${user.id}`], user.username).toContain(user.usernameKey);
+      expect([usernameKey(user.username), `${usernameKey(user.username)}#${user.id}`], user.username).toContain(
+        user.usernameKey,
+      );
     }
     const attempts = await models.EmailCode.findAll({ where: { email: pending.email } });
     expect(attempts.length).toBeGreaterThan(0);

@@ -68,7 +68,17 @@ type Procedure = {
   fields: Field[];
 };
 
-type Kind = "email" | "username" | "newPassword" | "existingPassword" | "code" | "token" | "sessionId" | "search" | "cursor" | "limit";
+type Kind =
+  | "email"
+  | "username"
+  | "newPassword"
+  | "existingPassword"
+  | "code"
+  | "token"
+  | "sessionId"
+  | "search"
+  | "cursor"
+  | "limit";
 
 interface Field {
   name: string;
@@ -123,7 +133,9 @@ async function check(c: Case) {
   }
   if (c.expected.field && reply.status === 400) {
     const messages = reply.body?.error?.data?.fieldErrors?.[c.expected.field];
-    expect(messages, `fieldErrors naming ${c.expected.field}: ${reply.text.slice(0, 300)}`).toEqual(expect.arrayContaining([expect.any(String)]));
+    expect(messages, `fieldErrors naming ${c.expected.field}: ${reply.text.slice(0, 300)}`).toEqual(
+      expect.arrayContaining([expect.any(String)]),
+    );
   }
   expectNoInternals(reply.text);
   expect(await snapshot(), "the database is unchanged").toBe(before);
@@ -299,7 +311,8 @@ function casesFor(proc: Procedure): Case[] {
     { name: "a JSON string", proc, raw: literal('"hello"'), expected: { status: 400, field: "_form" } },
     { name: "a JSON number", proc, raw: literal("42"), expected: { status: 400, field: "_form" } },
   );
-  if (isQuery) cases.push({ name: "no input at all", proc, raw: literal(undefined), expected: { status: 400, field: "_form" } });
+  if (isQuery)
+    cases.push({ name: "no input at all", proc, raw: literal(undefined), expected: { status: 400, field: "_form" } });
 
   for (const f of proc.fields) {
     const invalid: Expected = { status: 400, field: f.name };
@@ -320,7 +333,12 @@ function casesFor(proc: Procedure): Case[] {
     });
 
     for (const [label, ch] of CONTROL) {
-      const c: Case = { name: `${f.name} with ${label}`, proc, raw: input({ [f.name]: containing(f.kind, ch) }), expected: invalid };
+      const c: Case = {
+        name: `${f.name} with ${label}`,
+        proc,
+        raw: input({ [f.name]: containing(f.kind, ch) }),
+        expected: invalid,
+      };
       // NUL is refused before any schema for every field; other control characters in a password being
       // checked are just a wrong password.
       if (f.kind === "existingPassword") c.expected = label === "NUL" ? invalid : f.wrongValue!;
@@ -330,11 +348,21 @@ function casesFor(proc: Procedure): Case[] {
 
     // Emoji are fine in passwords (see below) and refused everywhere else.
     if (f.kind !== "newPassword" && f.kind !== "existingPassword") {
-      const c: Case = { name: `${f.name} with an emoji`, proc, raw: input({ [f.name]: containing(f.kind, "😀") }), expected: invalid };
+      const c: Case = {
+        name: `${f.name} with an emoji`,
+        proc,
+        raw: input({ [f.name]: containing(f.kind, "😀") }),
+        expected: invalid,
+      };
       if (f.kind === "search") c.expected = { status: [200, 400], field: f.name };
       cases.push(c);
       if (f.kind === "email") {
-        cases.push({ name: "email with an emoji domain", proc, raw: input({ email: "name@exa😀mple.test" }), expected: invalid });
+        cases.push({
+          name: "email with an emoji domain",
+          proc,
+          raw: input({ email: "name@exa😀mple.test" }),
+          expected: invalid,
+        });
       }
     }
   }
@@ -345,9 +373,12 @@ const allCases = procedures.flatMap(casesFor);
 
 describe.each(procedures.map((p) => [p.path, p] as const))("%s refuses bad input", (_path, proc) => {
   const cases = allCases.filter((c) => c.proc === proc);
-  it.for(cases.map((c) => [c.name, c] as const))("refuses %s with a 4xx, no internals, and writes nothing", async ([, c]) => {
-    await check(c);
-  });
+  it.for(cases.map((c) => [c.name, c] as const))(
+    "refuses %s with a 4xx, no internals, and writes nothing",
+    async ([, c]) => {
+      await check(c);
+    },
+  );
 });
 
 describe("the case table and the body limit", () => {
@@ -380,7 +411,9 @@ describe("emoji in passwords", () => {
     expect((await client.mutation("auth.verifyEmail", { email: account.email, code })).status).toBe(200);
     const again = await signIn(t, account, t.client());
     expect(again.sessionToken).toMatch(/^[a-z2-7]{32}$/);
-    const wrong = await t.client().mutation("auth.login", { email: account.email, password: "🌙 moon river 🚣 wider than a mil" });
+    const wrong = await t
+      .client()
+      .mutation("auth.login", { email: account.email, password: "🌙 moon river 🚣 wider than a mil" });
     expect(wrong.status).toBe(401);
   });
 
@@ -456,7 +489,10 @@ describe("mass assignment", () => {
     const login = await t.client().mutation("auth.login", { email: account.email, password: account.password });
     expect(login.status).toBe(403);
     const code = codeFrom(await t.smtp.waitFor(account.email, /code/i));
-    const verified = await client.mutation<{ user: { id: string; role: string } }>("auth.verifyEmail", { email: account.email, code });
+    const verified = await client.mutation<{ user: { id: string; role: string } }>("auth.verifyEmail", {
+      email: account.email,
+      code,
+    });
     expect(verified.data.user.role).toBe("user");
     expect(verified.data.user.id).toBe(user!.id);
     expect((await client.query("admin.stats")).status).toBe(403);

@@ -38,11 +38,15 @@ interface PasswordChanged {
 }
 
 const changePassword = async (client: TestClient, currentPassword: string) =>
-  ok(await client.mutation<PasswordChanged>("auth.changePassword", { currentPassword, newPassword: NEW_PASSWORD }), "auth.changePassword");
+  ok(
+    await client.mutation<PasswordChanged>("auth.changePassword", { currentPassword, newPassword: NEW_PASSWORD }),
+    "auth.changePassword",
+  );
 
 const shown = ({ apiKey }: CreatedKey): RevokedApiKey => ({ id: apiKey.id, name: apiKey.name, prefix: apiKey.prefix });
 const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-const listKeys = async (client: TestClient) => ok(await client.query<{ items: ApiKeySummary[] }>("auth.apiKeys.list")).items;
+const listKeys = async (client: TestClient) =>
+  ok(await client.query<{ items: ApiKeySummary[] }>("auth.apiKeys.list")).items;
 const revokedAtOf = async (id: string) => (await t.models.ApiKey.findByPk(id))!.revokedAt;
 
 /** A revoked key is refused as not valid everywhere: at auth.issueToken, on any procedure, on the file routes. */
@@ -52,7 +56,10 @@ async function expectKeyDead(key: string, fileId: string) {
   expect(exchange.status).toBe(401);
   expect(exchange.data).toBeUndefined();
   // A live key would be told to exchange itself first; a dead one is simply not valid.
-  for (const res of [await client.query("notes.list"), await client.mutation("notes.create", { title: "by a dead key" })]) {
+  for (const res of [
+    await client.query("notes.list"),
+    await client.mutation("notes.create", { title: "by a dead key" }),
+  ]) {
     expect(res.status).toBe(401);
     expect(res.error?.message).toMatch(/not valid/);
   }

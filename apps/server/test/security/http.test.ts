@@ -153,7 +153,10 @@ describe("the Origin check on requests carrying the session cookie", () => {
 describe("GET never changes state", () => {
   it("refuses auth.logout over GET and the session survives", async () => {
     const { client, sessionId } = await signedIn();
-    for (const url of ["/api/v1/trpc/auth.logout", `/api/v1/trpc/auth.logout?batch=1&input=${encodeURIComponent("{}")}`]) {
+    for (const url of [
+      "/api/v1/trpc/auth.logout",
+      `/api/v1/trpc/auth.logout?batch=1&input=${encodeURIComponent("{}")}`,
+    ]) {
       const res = await client.fetch(url);
       const text = await res.text();
       expect(res.status, url).toBeGreaterThanOrEqual(400);
@@ -210,16 +213,24 @@ describe("security headers", () => {
     const evil = asFrom(client, "https://evil.example");
     const replies: [string, Promise<Response>, boolean][] = [
       ["tRPC query", client.fetch("/api/v1/trpc/auth.me"), true],
-      ["tRPC mutation", t.client().fetch("/api/v1/trpc/auth.resendCode", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: newAccount().email }),
-      }), true],
+      [
+        "tRPC mutation",
+        t.client().fetch("/api/v1/trpc/auth.resendCode", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: newAccount().email }),
+        }),
+        true,
+      ],
       ["tRPC validation error", t.client().fetch("/api/v1/trpc/auth.register", { method: "POST", body: "{}" }), true],
       ["tRPC unknown procedure", t.client().fetch("/api/v1/trpc/nope.nothing"), true],
       ["tRPC unauthorized", t.client().fetch("/api/v1/trpc/auth.sessions.list"), true],
       ["Origin refusal", evil.fetch("/api/v1/trpc/auth.logout", { method: "POST" }), true],
-      ["body too large", t.client().fetch("/api/v1/trpc/auth.register", { method: "POST", body: "x".repeat(TRPC_BODY_LIMIT + 1) }), true],
+      [
+        "body too large",
+        t.client().fetch("/api/v1/trpc/auth.register", { method: "POST", body: "x".repeat(TRPC_BODY_LIMIT + 1) }),
+        true,
+      ],
       ["unknown /api path", t.client().fetch("/api/nope"), true],
       ["/healthz", t.client().fetch("/healthz"), false],
       ["/readyz", t.client().fetch("/readyz"), false],

@@ -95,7 +95,10 @@ describe("deeply nested input", () => {
     // Deep enough to be read, so it reaches the schema, which wants a string.
     expect(reply.status).toBe(400);
     expect(reply.text).not.toContain("input_too_deep");
-    const bracketsInText = await client.mutation("notes.create", { title: "[".repeat(5_000), description: "{".repeat(10_000) });
+    const bracketsInText = await client.mutation("notes.create", {
+      title: "[".repeat(5_000),
+      description: "{".repeat(10_000),
+    });
     expect(bracketsInText.status).toBe(400); // the title is too long, not too deep
     expect(bracketsInText.error?.data.fieldErrors?.title).toBeDefined();
     const ok = await client.mutation("notes.create", { title: "brackets", description: "[[[{{{".repeat(1_000) });
@@ -112,7 +115,9 @@ describe("deeply nested input", () => {
 describe("batches", () => {
   const batchOf = (n: number) => {
     const paths = Array.from({ length: n }, () => "notes.create").join(",");
-    const body = JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { title: `batch ${n} #${i}`, description: "" }])));
+    const body = JSON.stringify(
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { title: `batch ${n} #${i}`, description: "" }])),
+    );
     return post(`${paths}?batch=1`, body);
   };
 

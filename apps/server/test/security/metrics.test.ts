@@ -43,9 +43,11 @@ function rawRequest(client: TestClient, method: string, rawPath: string): Promis
 /** Runs `tasks` with at most `width` at once. */
 async function inParallel(tasks: (() => Promise<unknown>)[], width = 16): Promise<void> {
   const queue = [...tasks];
-  await Promise.all(Array.from({ length: width }, async () => {
-    for (let task = queue.shift(); task; task = queue.shift()) await task();
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let task = queue.shift(); task; task = queue.shift()) await task();
+    }),
+  );
 }
 
 describe("/metrics is not public", () => {
@@ -53,7 +55,9 @@ describe("/metrics is not public", () => {
     const t = await startTestServer();
     try {
       expect((await fetch(`${t.url}/metrics`)).status).toBe(404);
-      expect((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(404);
+      expect((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(
+        404,
+      );
     } finally {
       await t.close();
     }
@@ -122,9 +126,17 @@ describe("/metrics is not public", () => {
         const refused = await fetch(`${metricsBase}/metrics`);
         expect(refused.status).toBe(401);
         expect(refused.headers.get("www-authenticate")).toBe("Bearer");
-        expect((await fetch(`${metricsBase}/metrics`, { headers: { authorization: `Bearer ${"y".repeat(METRICS_TOKEN.length)}` } })).status).toBe(401);
+        expect(
+          (
+            await fetch(`${metricsBase}/metrics`, {
+              headers: { authorization: `Bearer ${"y".repeat(METRICS_TOKEN.length)}` },
+            })
+          ).status,
+        ).toBe(401);
         await scrapeMetrics(metricsBase);
-        expect((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(404);
+        expect(
+          (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status,
+        ).toBe(404);
       } finally {
         await t.close();
       }
@@ -223,7 +235,10 @@ describe("malformed percent-encoding in a path", () => {
   it.for(escapes)("answers %s (%s) with a client error on every route, logging no error", async ([, bad]) => {
     const from = lines.length;
     for (const [where, path, getStatus, postStatus] of targets(bad)) {
-      for (const [method, status] of [["GET", getStatus], ["POST", postStatus]] as const) {
+      for (const [method, status] of [
+        ["GET", getStatus],
+        ["POST", postStatus],
+      ] as const) {
         const reply = await rawRequest(client, method, path);
         expect(reply.status, `${method} ${where}`).toBe(status);
         expect(reply.text, `${method} ${where}`).not.toMatch(/"stack"|\n\s*at |URIError/);

@@ -19,7 +19,8 @@ const stranger = (address = `203.0.113.${nextAddress++}`) => t.client({ headers:
 const login = (client: ReturnType<typeof stranger>, email: string, password: string) =>
   client.mutation("auth.login", { email, password });
 
-const failures = (userId: string) => t.models.AuditEvent.count({ where: { action: "sign_in_failed", targetUserId: userId } });
+const failures = (userId: string) =>
+  t.models.AuditEvent.count({ where: { action: "sign_in_failed", targetUserId: userId } });
 
 describe("a stranger cannot lock the owner out", () => {
   it("lets the owner's known browser sign in after ten wrong passwords from the owner's own address", async () => {
@@ -53,7 +54,9 @@ describe("a stranger cannot lock the owner out", () => {
     const owner = await signIn(t, account, stranger());
     const threshold = defaultLimitRules.loginFailuresPerAccount.points;
     const guesses = await Promise.all(
-      Array.from({ length: threshold }, (_, i) => login(stranger(`10.${Math.floor(i / 250)}.${i % 250}.7`), account.email, `wrong ${i}`)),
+      Array.from({ length: threshold }, (_, i) =>
+        login(stranger(`10.${Math.floor(i / 250)}.${i % 250}.7`), account.email, `wrong ${i}`),
+      ),
     );
     expect(guesses.every((g) => g.status === 401 || g.status === 429)).toBe(true);
     expect(guesses.filter((g) => g.status === 401).length).toBeGreaterThan(threshold / 2);
@@ -94,12 +97,21 @@ describe("a stranger cannot lock the owner out", () => {
     const guesser = await signIn(t, account, stranger());
     const owner = await signIn(t, account, stranger());
     for (let i = 0; i < defaultLimitRules.passwordChecksPerSession.points; i++) {
-      const res = await guesser.mutation("auth.changePassword", { currentPassword: `wrong ${i}`, newPassword: "a brand new passphrase" });
+      const res = await guesser.mutation("auth.changePassword", {
+        currentPassword: `wrong ${i}`,
+        newPassword: "a brand new passphrase",
+      });
       expect(res.status).toBe(400);
     }
-    const blocked = await guesser.mutation("auth.changePassword", { currentPassword: account.password, newPassword: "a brand new passphrase" });
+    const blocked = await guesser.mutation("auth.changePassword", {
+      currentPassword: account.password,
+      newPassword: "a brand new passphrase",
+    });
     expect(blocked.status).toBe(429);
-    const changed = await owner.mutation("auth.changePassword", { currentPassword: account.password, newPassword: "a brand new passphrase" });
+    const changed = await owner.mutation("auth.changePassword", {
+      currentPassword: account.password,
+      newPassword: "a brand new passphrase",
+    });
     expect(changed.status).toBe(200);
   });
 });
@@ -108,9 +120,13 @@ describe("parallel guesses", () => {
   it("check at most ten passwords of 60 sent at once, and the right one sent after them is refused", async () => {
     const { account, user } = await createUser(t);
     const attacker = stranger();
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => login(attacker, account.email, `wrong ${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => login(attacker, account.email, `wrong ${i}`)),
+    );
     const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(defaultLimitRules.loginFailuresPerAccountIp.points);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(
+      defaultLimitRules.loginFailuresPerAccountIp.points,
+    );
     expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
     expect(await failures(user.id)).toBeLessThanOrEqual(defaultLimitRules.loginFailuresPerAccountIp.points);
     const right = await login(attacker, account.email, account.password);
@@ -123,7 +139,9 @@ describe("a sign-in flood", () => {
   it("is answered 429 at once past one address's share of the hashing, while another address signs in", async () => {
     const { account } = await createUser(t);
     const flooder = `192.0.2.${nextAddress++}`;
-    const flood = Promise.all(Array.from({ length: 40 }, () => login(stranger(flooder), account.email, account.password)));
+    const flood = Promise.all(
+      Array.from({ length: 40 }, () => login(stranger(flooder), account.email, account.password)),
+    );
     const other = await login(stranger(), account.email, account.password);
     const answers = await flood;
     expect(other.status).toBe(200);
@@ -138,9 +156,13 @@ describe("client addresses", () => {
   it("counts the addresses of one IPv6 /64 as one client, and another /64 apart", async () => {
     const { account } = await createUser(t);
     for (let i = 0; i < 10; i++) {
-      expect((await login(stranger(`2001:db8:1:2::${(i + 1).toString(16)}`), account.email, `wrong ${i}`)).status).toBe(401);
+      expect((await login(stranger(`2001:db8:1:2::${(i + 1).toString(16)}`), account.email, `wrong ${i}`)).status).toBe(
+        401,
+      );
     }
-    expect((await login(stranger("2001:db8:1:2:ffff:ffff:ffff:fffe"), account.email, account.password)).status).toBe(429);
+    expect((await login(stranger("2001:db8:1:2:ffff:ffff:ffff:fffe"), account.email, account.password)).status).toBe(
+      429,
+    );
     expect((await login(stranger("2001:db8:1:3::1"), account.email, account.password)).status).toBe(200);
   });
 

@@ -69,7 +69,9 @@ describe("a second sign-up for a pending address", () => {
     expect(verified.data.user.username).toBe(owner.username);
     expect(await signInStatus(owner.email, intruder.password)).toBe(401);
     expect(await signInStatus(owner.email, owner.password)).toBe(200);
-    expect((await t.client().mutation("auth.verifyEmail", { email: owner.email, code: codeFrom(intrudersMail) })).status).toBe(400);
+    expect(
+      (await t.client().mutation("auth.verifyEmail", { email: owner.email, code: codeFrom(intrudersMail) })).status,
+    ).toBe(400);
   });
 
   it("a resend renews only the newest sign-up's code; the owner's earlier code still works", async () => {
@@ -80,7 +82,9 @@ describe("a second sign-up for a pending address", () => {
     const resent = await t.smtp.waitFor(owner.email, /code/i);
     expect(resent.text).toContain(intruder.username);
     // The intruder's first code was replaced by the resend.
-    expect((await t.client().mutation("auth.verifyEmail", { email: owner.email, code: codeFrom(intrudersMail) })).status).toBe(400);
+    expect(
+      (await t.client().mutation("auth.verifyEmail", { email: owner.email, code: codeFrom(intrudersMail) })).status,
+    ).toBe(400);
     const verified = await t.client().mutation("auth.verifyEmail", { email: owner.email, code: codeFrom(ownersMail) });
     expect(verified.status).toBe(200);
     expect(await signInStatus(owner.email, owner.password)).toBe(200);

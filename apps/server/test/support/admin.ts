@@ -2,7 +2,16 @@
 // the JWTs they are exchanged for, bearer-only clients (no cookie, no Origin, as another service
 // calls), uploads and notes through the real API, and the audit rows as stored.
 import { createHmac } from "node:crypto";
-import type { AdminUserDetail, AdminUserListItem, ApiKeySummary, AuditAction, AuditEntry, FileRecord, Note, Page } from "@notebox/core";
+import type {
+  AdminUserDetail,
+  AdminUserListItem,
+  ApiKeySummary,
+  AuditAction,
+  AuditEntry,
+  FileRecord,
+  Note,
+  Page,
+} from "@notebox/core";
 import type { Role } from "@notebox/db";
 import type { CallResult, TestClient } from "./client";
 import { createUser, signIn, type TestServer } from "./server";
@@ -37,8 +46,18 @@ export interface CreatedKey {
   apiKey: ApiKeySummary;
 }
 
-export async function createKey(client: TestClient, name = "backup service", expiresAt?: string | null): Promise<CreatedKey> {
-  return ok(await client.mutation<CreatedKey>("auth.apiKeys.create", { name, ...(expiresAt !== undefined ? { expiresAt } : {}) }), "apiKeys.create");
+export async function createKey(
+  client: TestClient,
+  name = "backup service",
+  expiresAt?: string | null,
+): Promise<CreatedKey> {
+  return ok(
+    await client.mutation<CreatedKey>("auth.apiKeys.create", {
+      name,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    }),
+    "apiKeys.create",
+  );
 }
 
 export interface IssuedToken {
@@ -66,7 +85,10 @@ export async function createNote(client: TestClient, title: string, description 
 }
 
 /** POST /api/v1/files with one `file` part per entry, as a browser's FormData sends them. */
-export async function uploadFiles(client: TestClient, files: { name: string; bytes: string | Uint8Array }[]): Promise<FileRecord[]> {
+export async function uploadFiles(
+  client: TestClient,
+  files: { name: string; bytes: string | Uint8Array }[],
+): Promise<FileRecord[]> {
   const form = new FormData();
   for (const f of files) {
     const part = typeof f.bytes === "string" ? f.bytes : new Uint8Array(f.bytes);
@@ -81,11 +103,19 @@ export async function uploadFiles(client: TestClient, files: { name: string; byt
 export const contentUrl = (id: string) => `/api/v1/files/${encodeURIComponent(id)}/content`;
 
 /** Every page of an admin list, following nextCursor. */
-export async function allPages<T>(client: TestClient, procedure: string, input: Record<string, unknown> = {}, limit = 2): Promise<T[][]> {
+export async function allPages<T>(
+  client: TestClient,
+  procedure: string,
+  input: Record<string, unknown> = {},
+  limit = 2,
+): Promise<T[][]> {
   const pages: T[][] = [];
   let cursor: string | null = null;
   do {
-    const page: Page<T> = ok(await client.query<Page<T>>(procedure, { ...input, limit, ...(cursor ? { cursor } : {}) }), procedure);
+    const page: Page<T> = ok(
+      await client.query<Page<T>>(procedure, { ...input, limit, ...(cursor ? { cursor } : {}) }),
+      procedure,
+    );
     pages.push(page.items);
     cursor = page.nextCursor;
     if (pages.length > 500) throw new Error(`${procedure} never reached its last page`);
@@ -95,7 +125,13 @@ export async function allPages<T>(client: TestClient, procedure: string, input: 
 
 /** Audit rows as stored, oldest first; optionally one action and/or one target user. */
 export async function auditRows(t: TestServer, where: { action?: AuditAction; targetUserId?: string } = {}) {
-  const rows = await t.models.AuditEvent.findAll({ where, order: [["createdAt", "ASC"], ["id", "ASC"]] });
+  const rows = await t.models.AuditEvent.findAll({
+    where,
+    order: [
+      ["createdAt", "ASC"],
+      ["id", "ASC"],
+    ],
+  });
   return rows.map((r) => ({
     id: r.id,
     action: r.action,

@@ -44,7 +44,8 @@ export class TestClient {
     const headers = new Headers(init.headers);
     if (this.cookies.size && !headers.has("cookie")) headers.set("cookie", this.cookieHeader());
     const method = (init.method ?? "GET").toUpperCase();
-    if (method !== "GET" && method !== "HEAD" && this.origin && !headers.has("origin")) headers.set("origin", this.origin);
+    if (method !== "GET" && method !== "HEAD" && this.origin && !headers.has("origin"))
+      headers.set("origin", this.origin);
     for (const [k, v] of Object.entries(this.extraHeaders)) if (!headers.has(k)) headers.set(k, v);
     const res = await fetch(new URL(pathname, this.baseUrl), { ...init, headers, redirect: "manual" });
     for (const raw of res.headers.getSetCookie()) {

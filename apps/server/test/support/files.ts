@@ -26,7 +26,9 @@ export interface FilesServer extends TestServer {
 }
 
 /** A files server and one signed-in person on it: the setup most file tests share. */
-export async function startFilesServerSignedIn(driver: StorageDriver): Promise<{ t: FilesServer; a: TestClient; ownerId: string }> {
+export async function startFilesServerSignedIn(
+  driver: StorageDriver,
+): Promise<{ t: FilesServer; a: TestClient; ownerId: string }> {
   const t = await startFilesServer(driver);
   const { user, account } = await createUser(t);
   return { t, a: await signIn(t, account), ownerId: user.id };
@@ -92,7 +94,10 @@ export async function uploadOne(client: TestClient, name: string, bytes: Uint8Ar
  * A hand-built multipart body, for what FormData cannot express: each part's Content-Disposition
  * parameters are written as given (e.g. an RFC 5987 `filename*` carrying CR, LF or NUL).
  */
-export function multipartBody(parts: { disposition: string; type?: string; bytes: Uint8Array | string }[], boundary = "nbtestboundary7MA4YWxkTrZu0gW") {
+export function multipartBody(
+  parts: { disposition: string; type?: string; bytes: Uint8Array | string }[],
+  boundary = "nbtestboundary7MA4YWxkTrZu0gW",
+) {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${part.disposition}\r\n`));
@@ -116,8 +121,15 @@ export function encodedNamePart(name: string, bytes: Uint8Array | string) {
   };
 }
 
-export async function uploadMultipart(client: TestClient, body: { body: Buffer; contentType: string }): Promise<Response> {
-  return client.fetch("/api/v1/files", { method: "POST", headers: { "content-type": body.contentType }, body: body.body });
+export async function uploadMultipart(
+  client: TestClient,
+  body: { body: Buffer; contentType: string },
+): Promise<Response> {
+  return client.fetch("/api/v1/files", {
+    method: "POST",
+    headers: { "content-type": body.contentType },
+    body: body.body,
+  });
 }
 
 /**
@@ -196,7 +208,11 @@ export class StreamingUpload {
 export async function download(
   client: TestClient,
   id: string,
-  { query = "", headers = {}, method = "GET" }: { query?: string; headers?: Record<string, string>; method?: string } = {},
+  {
+    query = "",
+    headers = {},
+    method = "GET",
+  }: { query?: string; headers?: Record<string, string>; method?: string } = {},
 ) {
   const res = await client.fetch(contentPath(id, query), { method, headers });
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -232,7 +248,10 @@ export async function storedObjects(storage: Storage): Promise<StoredObjectInfo[
 }
 
 export async function storedKeys(storage: Storage, prefix = ""): Promise<string[]> {
-  return (await storedObjects(storage)).map((o) => o.key).filter((k) => k.startsWith(prefix)).sort();
+  return (await storedObjects(storage))
+    .map((o) => o.key)
+    .filter((k) => k.startsWith(prefix))
+    .sort();
 }
 
 /** The local driver's temporaries (partial writes); empty for S3. */
@@ -271,6 +290,6 @@ export const PDF = Buffer.from(
     "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 3 3]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
 );
 
-export const HTML = '<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n';
+export const HTML = "<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n";
 export const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>\n';
 export const SVG_WITH_PROLOG = '<?xml version="1.0" encoding="UTF-8"?>\n' + SVG;

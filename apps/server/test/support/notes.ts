@@ -18,11 +18,18 @@ export async function trashNote(client: TestClient, id: string): Promise<Note> {
 }
 
 /** Follows `nextCursor` from the first page to the last; returns the pages in order. */
-export async function walkPages<T>(client: TestClient, procedure: string, input: Record<string, unknown> = {}): Promise<T[][]> {
+export async function walkPages<T>(
+  client: TestClient,
+  procedure: string,
+  input: Record<string, unknown> = {},
+): Promise<T[][]> {
   const pages: T[][] = [];
   let cursor: string | null = null;
   do {
-    const res: CallResult<Page<T>> = await client.query<Page<T>>(procedure, { ...input, ...(cursor ? { cursor } : {}) });
+    const res: CallResult<Page<T>> = await client.query<Page<T>>(procedure, {
+      ...input,
+      ...(cursor ? { cursor } : {}),
+    });
     if (res.status !== 200) throw new Error(`${procedure} failed: ${res.status} ${JSON.stringify(res.error)}`);
     pages.push(res.data.items);
     cursor = res.data.nextCursor;
@@ -31,9 +38,16 @@ export async function walkPages<T>(client: TestClient, procedure: string, input:
   return pages;
 }
 
-export async function search(client: TestClient, q: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<SearchHit>> {
+export async function search(
+  client: TestClient,
+  q: string,
+  options: { limit?: number; cursor?: string } = {},
+): Promise<Page<SearchHit>> {
   const res = await client.query<Page<SearchHit>>("notes.search", { q, ...options });
-  if (res.status !== 200) throw new Error(`notes.search ${JSON.stringify(q.slice(0, 40))} failed: ${res.status} ${JSON.stringify(res.error)}`);
+  if (res.status !== 200)
+    throw new Error(
+      `notes.search ${JSON.stringify(q.slice(0, 40))} failed: ${res.status} ${JSON.stringify(res.error)}`,
+    );
   return res.data;
 }
 

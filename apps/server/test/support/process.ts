@@ -7,11 +7,13 @@ import { freePort } from "./server";
 
 const serverDir = fileURLToPath(new URL("../..", import.meta.url));
 
-
 /** Runs one CLI command to the end. The child gets only `env` (no inherited environment). */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: serverDir, env: { LOG_LEVEL: "silent", ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+      cwd: serverDir,
+      env: { LOG_LEVEL: "silent", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -102,7 +102,11 @@ let counter = 0;
 /** A unique, valid account description for one test. */
 export function newAccount(prefix = "user") {
   const n = `${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(2).toString("hex")}`;
-  return { username: `${prefix}_${n}`.slice(0, 32), email: `${prefix}.${n}@example.test`, password: `correct horse ${n}` };
+  return {
+    username: `${prefix}_${n}`.slice(0, 32),
+    email: `${prefix}.${n}@example.test`,
+    password: `correct horse ${n}`,
+  };
 }
 
 /** Signs up through the API exactly as a person would: register, read the code from the mail, verify. */
@@ -119,7 +123,10 @@ export async function signUp(t: TestServer, client = t.client(), account = newAc
 }
 
 /** Creates a verified account directly in the database (for tests about something other than sign-up). */
-export async function createUser(t: TestServer, { role = "user", disabled = false }: { role?: Role; disabled?: boolean } = {}) {
+export async function createUser(
+  t: TestServer,
+  { role = "user", disabled = false }: { role?: Role; disabled?: boolean } = {},
+) {
   const account = newAccount(role);
   const now = new Date();
   const user: UserRow = await t.models.User.create({

@@ -122,7 +122,8 @@ function supervise(options: {
   };
 }
 
-export const mariaDbAvailable = () => findExecutable("mariadbd", "mysqld") !== null && findExecutable("mariadb-install-db", "mysql_install_db") !== null;
+export const mariaDbAvailable = () =>
+  findExecutable("mariadbd", "mysqld") !== null && findExecutable("mariadb-install-db", "mysql_install_db") !== null;
 export const redisAvailable = () => findExecutable("redis-server") !== null;
 
 /**
@@ -141,7 +142,18 @@ export async function startPrivateMariaDb(): Promise<PrivateService> {
   const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
   const small = ["--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"];
   try {
-    await run(install, ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db", ...asRoot, ...small], { cwd: dir });
+    await run(
+      install,
+      [
+        "--no-defaults",
+        `--datadir=${datadir}`,
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        ...asRoot,
+        ...small,
+      ],
+      { cwd: dir },
+    );
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -215,7 +227,20 @@ export async function startPrivateRedis(): Promise<PrivateService> {
   const service = supervise({
     name: "redis-server",
     command: server,
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"],
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+    ],
     dir,
     ready: () => redisPing(port),
   });
@@ -227,7 +252,11 @@ export const processAdmin = { email: "ops@example.test", username: "ops_admin", 
 
 /** Creates the administrator through the CLI, the way an operator sets up a fresh install. */
 export async function createAdminWithCli(env: Record<string, string>, account = processAdmin): Promise<void> {
-  const created = await runCli(["create-admin", "--email", account.email, "--username", account.username, "--password-stdin"], env, `${account.password}\n`);
+  const created = await runCli(
+    ["create-admin", "--email", account.email, "--username", account.username, "--password-stdin"],
+    env,
+    `${account.password}\n`,
+  );
   if (created.code !== 0) throw new Error(`create-admin failed: ${created.stderr}`);
 }
 
@@ -273,7 +302,11 @@ export interface LoadRequest {
  * whole load) until stopped. A request with no answer within `timeoutMs` counts as status 0, so a
  * hang fails the test instead of stalling it.
  */
-export function startLoad(workers: number, next: (n: number) => LoadRequest, { timeoutMs = 15_000, pauseMs = 20 } = {}): Load {
+export function startLoad(
+  workers: number,
+  next: (n: number) => LoadRequest,
+  { timeoutMs = 15_000, pauseMs = 20 } = {},
+): Load {
   let stopped = false;
   let count = 0;
   const load: Load = {

@@ -33,7 +33,12 @@ export async function startSmtp(): Promise<TestSmtp> {
         .then((parsed) => {
           const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
           for (const to of recipients) {
-            messages.push({ to, subject: parsed.subject ?? "", text: parsed.text ?? "", html: String(parsed.html || "") });
+            messages.push({
+              to,
+              subject: parsed.subject ?? "",
+              text: parsed.text ?? "",
+              html: String(parsed.html || ""),
+            });
           }
           for (const wake of waiters) wake();
           callback();

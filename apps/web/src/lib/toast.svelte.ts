@@ -20,7 +20,10 @@ class Toasts {
   current = $state<ToastMessage | null>(null);
   #next = 1;
 
-  show(text: string, { action = null, durationMs = 8000, focusAction = false }: Partial<Omit<ToastMessage, "id" | "text">> = {}): void {
+  show(
+    text: string,
+    { action = null, durationMs = 8000, focusAction = false }: Partial<Omit<ToastMessage, "id" | "text">> = {},
+  ): void {
     this.current = { id: this.#next++, text, action, durationMs, focusAction };
   }
 

@@ -37,12 +37,20 @@ const usersRouter = router({
   setDisabled: adminProcedure
     .input(z.object({ id: field.recordId, disabled: z.boolean({ error: "Say true or false." }) }))
     .mutation(({ ctx, input }) =>
-      setUserDisabled({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, disabled: input.disabled, meta: ctx.meta }),
+      setUserDisabled({
+        deps: ctx.deps,
+        actorId: ctx.auth.user.id,
+        id: input.id,
+        disabled: input.disabled,
+        meta: ctx.meta,
+      }),
     ),
 
   delete: adminProcedure
     .input(z.object({ id: field.recordId }))
-    .mutation(({ ctx, input }) => deleteUser({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, meta: ctx.meta })),
+    .mutation(({ ctx, input }) =>
+      deleteUser({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, meta: ctx.meta }),
+    ),
 });
 
 const auditRouter = router({

@@ -7,10 +7,14 @@ const byId = z.object({ id: field.recordId });
 
 export const filesRouter = router({
   list: protectedProcedure
-    .input(z.object({ cursor: field.cursor, limit: field.pageLimit.optional(), q: field.searchText.optional() }).optional())
+    .input(
+      z.object({ cursor: field.cursor, limit: field.pageLimit.optional(), q: field.searchText.optional() }).optional(),
+    )
     .query(({ ctx, input }) => listFiles({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
-  get: protectedProcedure.input(byId).query(({ ctx, input }) => getFile({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+  get: protectedProcedure
+    .input(byId)
+    .query(({ ctx, input }) => getFile({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
   rename: protectedProcedure
     .input(

@@ -37,7 +37,9 @@ export const notesRouter = router({
     )
     .query(({ ctx, input }) => listNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
-  get: protectedProcedure.input(byId).query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+  get: protectedProcedure
+    .input(byId)
+    .query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
   create: protectedProcedure
     .input(z.object({ title: field.noteTitle, description: field.noteDescription.default("") }))
@@ -49,14 +51,21 @@ export const notesRouter = router({
         id: field.recordId,
         title: field.noteTitle.optional(),
         description: field.noteDescription.optional(),
-        version: z.number({ error: "Send the version you read." }).int().min(1, { error: "Send the version you read." }),
+        version: z
+          .number({ error: "Send the version you read." })
+          .int()
+          .min(1, { error: "Send the version you read." }),
       }),
     )
     .mutation(({ ctx, input }) => updateNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
-  delete: protectedProcedure.input(byId).mutation(({ ctx, input }) => trashNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+  delete: protectedProcedure
+    .input(byId)
+    .mutation(({ ctx, input }) => trashNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
-  restore: protectedProcedure.input(byId).mutation(({ ctx, input }) => restoreNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
+  restore: protectedProcedure
+    .input(byId)
+    .mutation(({ ctx, input }) => restoreNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
   search: protectedProcedure
     .input(

@@ -33,7 +33,9 @@ export async function changePassword({
   const { User, PasswordResetToken } = deps.db.models;
   const user = await User.findByPk(userId);
   if (!user) throw new AppError("UNAUTHORIZED", "Sign in again.");
-  const reservation = await deps.limits.reserve([{ name: "passwordChecksPerSession", key: callerKey, onSuccess: "reset" }]);
+  const reservation = await deps.limits.reserve([
+    { name: "passwordChecksPerSession", key: callerKey, onSuccess: "reset" },
+  ]);
   const caller = { key: callerKey, known: true };
   if (!(await deps.passwords.verify(user.passwordHash, currentPassword, caller))) {
     throw AppError.field("currentPassword", "That is not your current password.");
@@ -54,7 +56,14 @@ export async function changePassword({
     await PasswordResetToken.destroy({ where: { userId }, transaction });
     await invalidateUserSessions({ deps, userId, transaction });
     await recordAudit({ deps, action: "password_changed", actorId: userId, target: user, ip: meta.ip, transaction });
-    const revoked = await revokeUserApiKeys({ deps, user, actorId: userId, reason: "password_changed", meta, transaction });
+    const revoked = await revokeUserApiKeys({
+      deps,
+      user,
+      actorId: userId,
+      reason: "password_changed",
+      meta,
+      transaction,
+    });
     const created = await createSession({ deps, userId, meta, transaction });
     return { token: created.token, revokedApiKeys: revoked };
   });

@@ -28,7 +28,13 @@ export async function createAdmin({
     const existing = await User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
     if (existing) {
       await existing.update(
-        { role: "admin", passwordHash, passwordChangedAt: now, tokensValidAfter: now, emailVerifiedAt: existing.emailVerifiedAt ?? now },
+        {
+          role: "admin",
+          passwordHash,
+          passwordChangedAt: now,
+          tokensValidAfter: now,
+          emailVerifiedAt: existing.emailVerifiedAt ?? now,
+        },
         { transaction },
       );
       return { user: toPublicUser(existing), created: false };

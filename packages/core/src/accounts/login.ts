@@ -14,7 +14,10 @@ const wrongCredentials = () => new AppError("UNAUTHORIZED", "Wrong email or pass
  * anyone else counts per address, per (account, address) and, with a much higher threshold, per
  * account. A success gives its failure points back.
  */
-function reserveSignIn(limits: Limits, { email, meta, deviceId }: { email: string; meta: RequestMeta; deviceId: string | null }) {
+function reserveSignIn(
+  limits: Limits,
+  { email, meta, deviceId }: { email: string; meta: RequestMeta; deviceId: string | null },
+) {
   return limits.reserve([
     { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
     ...(deviceId
@@ -71,7 +74,14 @@ export async function login({
     await reservation.succeeded();
     if (!user.emailVerifiedAt || user.disabledAt) {
       const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
-      await recordAudit({ deps, action: "sign_in_failed", actorId: null, target: user, ip: meta.ip, details: { reason } });
+      await recordAudit({
+        deps,
+        action: "sign_in_failed",
+        actorId: null,
+        target: user,
+        ip: meta.ip,
+        details: { reason },
+      });
     }
     if (!user.emailVerifiedAt) {
       throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {

@@ -53,8 +53,7 @@ export async function register({
         transaction,
       });
       if (holder) {
-        const stalePending =
-          !holder.emailVerifiedAt && Date.now() - holder.createdAt.getTime() > PENDING_HOLD_MS;
+        const stalePending = !holder.emailVerifiedAt && Date.now() - holder.createdAt.getTime() > PENDING_HOLD_MS;
         if (!stalePending) throw usernameTaken();
         await holder.destroy({ transaction });
       }
@@ -72,7 +71,14 @@ export async function register({
         // A sign-up that was never confirmed: this attempt gets a code of its own and changes
         // nothing until that code is typed, so whoever proves the mailbox chooses the password.
         const pending = await liveEmailCodes({ deps, email, purpose: "verify_email", transaction });
-        await issueEmailCode({ deps, email, purpose: "verify_email", attempt, anotherAttempt: pending.length > 0, transaction });
+        await issueEmailCode({
+          deps,
+          email,
+          purpose: "verify_email",
+          attempt,
+          anotherAttempt: pending.length > 0,
+          transaction,
+        });
         return;
       }
       const now = new Date();

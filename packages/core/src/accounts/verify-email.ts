@@ -48,13 +48,25 @@ export async function verifyEmail({
       throw error;
     }
     const { token } = await createSession({ deps, userId: user.id, meta, transaction });
-    await recordAudit({ deps, action: "sign_in", actorId: user.id, target: user, ip: meta.ip, details: { via: "email_code" }, transaction });
+    await recordAudit({
+      deps,
+      action: "sign_in",
+      actorId: user.id,
+      target: user,
+      ip: meta.ip,
+      details: { via: "email_code" },
+      transaction,
+    });
     return { result: "ok" as const, user, token };
   });
 
   switch (outcome.result) {
     case "ok":
-      return { user: toPublicUser(outcome.user), token: outcome.token, deviceToken: issueDeviceToken(deps, outcome.user.id) };
+      return {
+        user: toPublicUser(outcome.user),
+        token: outcome.token,
+        deviceToken: issueDeviceToken(deps, outcome.user.id),
+      };
     case "wrong":
       throw AppError.field(
         "code",

@@ -10,18 +10,31 @@ import type { CoreDeps } from "../deps";
 const BATCH = 1_000;
 
 /** Removes what is left of an account whose deletion has started, then the account itself. */
-export async function finishAccountDeletion({ deps, userId }: { deps: Pick<CoreDeps, "db" | "storage" | "logger">; userId: string }) {
+export async function finishAccountDeletion({
+  deps,
+  userId,
+}: {
+  deps: Pick<CoreDeps, "db" | "storage" | "logger">;
+  userId: string;
+}) {
   const { Note, File, User } = deps.db.models;
   let notes = 0;
   for (;;) {
-    const ids = (await Note.findAll({ attributes: ["id"], where: { ownerId: userId }, limit: BATCH, raw: true })).map((n) => n.id);
+    const ids = (await Note.findAll({ attributes: ["id"], where: { ownerId: userId }, limit: BATCH, raw: true })).map(
+      (n) => n.id,
+    );
     if (ids.length === 0) break;
     notes += await Note.destroy({ where: { id: ids } });
   }
   let files = 0;
   let unremoved = 0;
   for (;;) {
-    const rows = await File.findAll({ attributes: ["id", "storageKey"], where: { ownerId: userId }, limit: BATCH / 2, raw: true });
+    const rows = await File.findAll({
+      attributes: ["id", "storageKey"],
+      where: { ownerId: userId },
+      limit: BATCH / 2,
+      raw: true,
+    });
     if (rows.length === 0) break;
     // The rows go first: bytes without a row are an orphan the sweeper removes, a row without bytes a broken file.
     files += await File.destroy({ where: { id: rows.map((r) => r.id) } });
@@ -30,13 +43,18 @@ export async function finishAccountDeletion({ deps, userId }: { deps: Pick<CoreD
   }
   await User.destroy({ where: { id: userId, deletionStartedAt: { [Op.ne]: null } } });
   await deps.storage.removeEmptyFolder(userId).catch(() => undefined);
-  if (unremoved) deps.logger.warn({ userId, unremoved }, "some stored bytes of a deleted user remain; the sweeper will remove them");
+  if (unremoved)
+    deps.logger.warn({ userId, unremoved }, "some stored bytes of a deleted user remain; the sweeper will remove them");
   return { notes, files };
 }
 
 /** Finishes every deletion that was started and not finished (a restart, a crash, another instance's). */
 export async function finishAccountDeletions({ deps }: { deps: Pick<CoreDeps, "db" | "storage" | "logger"> }) {
-  const pending = await deps.db.models.User.findAll({ attributes: ["id"], where: { deletionStartedAt: { [Op.ne]: null } }, raw: true });
+  const pending = await deps.db.models.User.findAll({
+    attributes: ["id"],
+    where: { deletionStartedAt: { [Op.ne]: null } },
+    raw: true,
+  });
   for (const { id } of pending) await finishAccountDeletion({ deps, userId: id });
   return pending.length;
 }

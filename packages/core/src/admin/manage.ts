@@ -36,7 +36,10 @@ async function assertNotLastAdmin(deps: CoreDeps, target: UserRow, transaction: 
     where: { role: "admin", disabledAt: null, id: { [Op.ne]: target.id } },
     transaction,
   });
-  if (others === 0) throw new AppError("CONFLICT", "This is the last administrator. Make someone else an administrator first.", { reason: "last_admin" });
+  if (others === 0)
+    throw new AppError("CONFLICT", "This is the last administrator. Make someone else an administrator first.", {
+      reason: "last_admin",
+    });
 }
 
 function refuseSelf(actorId: string, targetId: string, what: string) {
@@ -94,7 +97,15 @@ export async function setUserRole({
     const from = user.role;
     await user.update({ role }, { transaction });
     await cutOff(deps, user, transaction);
-    await recordAudit({ deps, action: "role_changed", actorId, target: user, ip: meta.ip, details: { from, to: role }, transaction });
+    await recordAudit({
+      deps,
+      action: "role_changed",
+      actorId,
+      target: user,
+      ip: meta.ip,
+      details: { from, to: role },
+      transaction,
+    });
     return toAdminSummary(user);
   });
 }

@@ -49,7 +49,15 @@ async function readFiles({
   };
 }
 
-export async function getFile({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<FileRecord> {
+export async function getFile({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id: string;
+}): Promise<FileRecord> {
   return toFileRecord(await findOwnFile(deps, ownerId, id));
 }
 
@@ -71,7 +79,15 @@ export async function renameFile({
 }
 
 /** Removes the row, then the bytes; if removing the bytes fails the orphan sweeper gets them. */
-export async function deleteFile({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<void> {
+export async function deleteFile({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id: string;
+}): Promise<void> {
   const file = await findOwnFile(deps, ownerId, id);
   await file.destroy();
   await deps.cache.invalidate("files", ownerId);
@@ -85,5 +101,10 @@ export async function deleteFile({ deps, ownerId, id }: { deps: CoreDeps; ownerI
 /** A page of the owner's files, from the read cache when none of their files changed since (see listNotes). */
 export function listFiles(params: Parameters<typeof readFiles>[0]): ReturnType<typeof readFiles> {
   const { deps, ownerId } = params;
-  return deps.cache.remember("files", ownerId, ["list", { q: params.q ?? null, cursor: params.cursor ?? null, limit: params.limit ?? null }], () => readFiles(params));
+  return deps.cache.remember(
+    "files",
+    ownerId,
+    ["list", { q: params.q ?? null, cursor: params.cursor ?? null, limit: params.limit ?? null }],
+    () => readFiles(params),
+  );
 }

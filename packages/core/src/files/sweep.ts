@@ -5,7 +5,13 @@ import type { CoreDeps } from "../deps";
 /** Younger objects may belong to an upload whose row is about to be committed. */
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
-export async function sweepStorage({ deps, graceMs = ORPHAN_GRACE_MS }: { deps: Pick<CoreDeps, "db" | "storage">; graceMs?: number }) {
+export async function sweepStorage({
+  deps,
+  graceMs = ORPHAN_GRACE_MS,
+}: {
+  deps: Pick<CoreDeps, "db" | "storage">;
+  graceMs?: number;
+}) {
   // Some S3-compatible services lack the multipart-listing API: orphans are still swept.
   const temporaries = await deps.storage.sweepTemporaries(graceMs).catch(() => 0);
   let orphans = 0;

@@ -31,7 +31,10 @@ class Meter extends Transform {
   private readonly head: Buffer[] = [];
   private headLength = 0;
 
-  constructor(private readonly limit: number, private readonly which: () => "file" | "quota") {
+  constructor(
+    private readonly limit: number,
+    private readonly which: () => "file" | "quota",
+  ) {
     super();
   }
 
@@ -90,7 +93,11 @@ export async function receiveUploads({
     await new Promise<void>((resolve, reject) => {
       let parser: busboy.Busboy;
       try {
-        parser = busboy({ headers, defParamCharset: "utf8", limits: { files: MAX_FILES_PER_REQUEST, fields: 20, parts: MAX_FILES_PER_REQUEST + 20 } });
+        parser = busboy({
+          headers,
+          defParamCharset: "utf8",
+          limits: { files: MAX_FILES_PER_REQUEST, fields: 20, parts: MAX_FILES_PER_REQUEST + 20 },
+        });
       } catch {
         reject(AppError.field("file", "The multipart body could not be read."));
         return;
@@ -155,7 +162,9 @@ export async function receiveUploads({
         });
         chain.catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
       });
-      parser.on("filesLimit", () => fail(AppError.field("file", `Send at most ${MAX_FILES_PER_REQUEST} files at once.`)));
+      parser.on("filesLimit", () =>
+        fail(AppError.field("file", `Send at most ${MAX_FILES_PER_REQUEST} files at once.`)),
+      );
       parser.on("error", () => fail(AppError.field("file", "The multipart body could not be read.")));
       parser.on("close", () => {
         chain.then(
@@ -166,7 +175,8 @@ export async function receiveUploads({
       body.on("error", fail);
       body.on("aborted", () => fail(AppError.field("file", "The upload was interrupted.")));
       body.on("close", () => {
-        if ((body as { complete?: boolean }).complete === false) fail(AppError.field("file", "The upload was interrupted."));
+        if ((body as { complete?: boolean }).complete === false)
+          fail(AppError.field("file", "The upload was interrupted."));
       });
       body.pipe(parser);
     });
@@ -178,9 +188,13 @@ export async function receiveUploads({
     if (error instanceof LimitExceeded) throw tooLarge(error.which, deps);
     if (isOutOfSpace(error)) {
       deps.logger.error({ err: error }, "file storage is out of space; upload refused");
-      throw new AppError("SERVICE_UNAVAILABLE", "The server has run out of storage space. Try again later or tell the administrator.", {
-        reason: "storage_full",
-      });
+      throw new AppError(
+        "SERVICE_UNAVAILABLE",
+        "The server has run out of storage space. Try again later or tell the administrator.",
+        {
+          reason: "storage_full",
+        },
+      );
     }
     throw error;
   }
@@ -194,9 +208,13 @@ const isOutOfSpace = (error: unknown) => {
 
 function tooLarge(which: "file" | "quota", deps: CoreDeps): AppError {
   if (which === "quota") {
-    return new AppError("PAYLOAD_TOO_LARGE", "Not enough storage space left for this upload. Delete some files first.", {
-      reason: "quota_exceeded",
-    });
+    return new AppError(
+      "PAYLOAD_TOO_LARGE",
+      "Not enough storage space left for this upload. Delete some files first.",
+      {
+        reason: "quota_exceeded",
+      },
+    );
   }
   const mb = Math.floor(deps.config.maxUploadBytes / (1024 * 1024));
   return new AppError("PAYLOAD_TOO_LARGE", `Each file can be at most ${mb} MB.`, { reason: "file_too_large" });

@@ -1,7 +1,11 @@
 import type { Transaction } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 
-export async function usedBytes(deps: Pick<CoreDeps, "db">, ownerId: string, transaction?: Transaction): Promise<number> {
+export async function usedBytes(
+  deps: Pick<CoreDeps, "db">,
+  ownerId: string,
+  transaction?: Transaction,
+): Promise<number> {
   const total: unknown = await deps.db.models.File.sum("size", { where: { ownerId }, transaction });
   return Number(total ?? 0);
 }

@@ -23,10 +23,12 @@ import { checkUsername, isEmailAddress, normalizeEmail, usernameKey } from "../u
 
 export const UNTITLED = "Untitled";
 
-export type LegacySkipReason = "invalid_username" | "invalid_email" | "email_taken" | "username_taken" | "deleted_since_import";
+export type LegacySkipReason =
+  "invalid_username" | "invalid_email" | "email_taken" | "username_taken" | "deleted_since_import";
 
 const SKIP_MESSAGES: Record<LegacySkipReason, string> = {
-  invalid_username: "the username is not allowed in Notebox (3 to 32 letters of one script, digits, dots, dashes or underscores)",
+  invalid_username:
+    "the username is not allowed in Notebox (3 to 32 letters of one script, digits, dots, dashes or underscores)",
   invalid_email: "the email address is not valid",
   email_taken: "another Notebox account has this email address",
   username_taken: "another Notebox account has this username",
@@ -82,7 +84,10 @@ function cutToLength(value: string, max: number): string {
 function cutToBytes(value: string, maxBytes: number): string {
   if (Buffer.byteLength(value, "utf8") <= maxBytes) return value;
   // Decoding a cut buffer drops the partial last character as U+FFFD, which is then removed.
-  return Buffer.from(value, "utf8").subarray(0, maxBytes).toString("utf8").replace(/\uFFFD$/, "");
+  return Buffer.from(value, "utf8")
+    .subarray(0, maxBytes)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
 }
 
 /** A legacy note as Notebox stores notes, counting what had to change. */
@@ -129,7 +134,14 @@ export async function importLegacy({
   const notebox = await noteboxView(deps, dryRun);
 
   const skip = async (legacy: LegacyUser, reason: LegacySkipReason) => {
-    const skipped: LegacySkippedUser = { legacyId: legacy.id, username: legacy.username, email: legacy.email, reason, notes: 0, files: 0 };
+    const skipped: LegacySkippedUser = {
+      legacyId: legacy.id,
+      username: legacy.username,
+      email: legacy.email,
+      reason,
+      notes: 0,
+      files: 0,
+    };
     for await (const page of source.notes(legacy)) skipped.notes += page.length;
     for await (const page of source.files(legacy)) skipped.files += page.length;
     summary.users.skipped.push(skipped);
@@ -237,7 +249,13 @@ async function placeUser(deps: ImportDeps, notebox: NoteboxView, legacy: LegacyU
 
   const taken = notebox.claimed(email, key) ?? (await takenIn(deps, notebox, email, key));
   if (taken) return { kind: "skip", reason: taken };
-  return { kind: "new", username, usernameKey: key, email, role: legacy.role.trim().toLowerCase() === "admin" ? "admin" : "user" };
+  return {
+    kind: "new",
+    username,
+    usernameKey: key,
+    email,
+    role: legacy.role.trim().toLowerCase() === "admin" ? "admin" : "user",
+  };
 }
 
 async function takenIn(
@@ -302,7 +320,12 @@ async function importNotes(
 ) {
   const { Note, LegacyImport } = deps.db.models;
   for await (const page of source.notes(legacy)) {
-    const done = await importedIds(deps, notebox, "note", page.map((n) => n.id));
+    const done = await importedIds(
+      deps,
+      notebox,
+      "note",
+      page.map((n) => n.id),
+    );
     const fresh = page.filter((n) => !done.has(n.id));
     summary.notes.alreadyImported += page.length - fresh.length;
     const rows = fresh.map((note) => ({ note, ...fitNote(note, summary.notes) }));
@@ -314,10 +337,23 @@ async function importNotes(
           const createdAt = note.createdAt ?? now;
           // Through the model, so the full-text index (SQLite triggers, InnoDB FULLTEXT) takes it in.
           await Note.create(
-            { id, ownerId, ownerKey: ownerKeyOf(ownerId), title, description, version: 1, createdAt, updatedAt: createdAt, deletedAt: null },
+            {
+              id,
+              ownerId,
+              ownerKey: ownerKeyOf(ownerId),
+              title,
+              description,
+              version: 1,
+              createdAt,
+              updatedAt: createdAt,
+              deletedAt: null,
+            },
             { transaction, silent: true },
           );
-          await LegacyImport.create({ kind: "note", legacyId: note.id, noteboxId: id, createdAt: now }, { transaction });
+          await LegacyImport.create(
+            { kind: "note", legacyId: note.id, noteboxId: id, createdAt: now },
+            { transaction },
+          );
         }
       });
       await deps.cache?.invalidate("notes", ownerId);
@@ -341,7 +377,12 @@ async function importFiles(
 ) {
   const { File, LegacyImport } = deps.db.models;
   for await (const page of source.files(legacy)) {
-    const done = await importedIds(deps, notebox, "file", page.map((f) => f.id));
+    const done = await importedIds(
+      deps,
+      notebox,
+      "file",
+      page.map((f) => f.id),
+    );
     for (const file of page) {
       if (done.has(file.id)) {
         summary.files.alreadyImported++;
@@ -374,7 +415,10 @@ async function importFiles(
             },
             { transaction, silent: true },
           );
-          await LegacyImport.create({ kind: "file", legacyId: file.id, noteboxId: id, createdAt: now }, { transaction });
+          await LegacyImport.create(
+            { kind: "file", legacyId: file.id, noteboxId: id, createdAt: now },
+            { transaction },
+          );
         });
       } catch (error) {
         await deps.storage.delete(storageKey).catch(() => {});

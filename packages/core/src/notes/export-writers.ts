@@ -25,7 +25,8 @@ export function neutralizeFormula(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
-const FORMULA_START = /^(?:[\s\p{Cc}\p{Cf}]*[=+\-@\u207A\u207C\u208A\u208C\u2A75\u2A76\uFB29\uFE62\uFE63\uFE66\uFE6B\uFF0B\uFF0D\uFF1D\uFF20]|[\t\r])/u;
+const FORMULA_START =
+  /^(?:[\s\p{Cc}\p{Cf}]*[=+\-@\u207A\u207C\u208A\u208C\u2A75\u2A76\uFB29\uFE62\uFE63\uFE66\uFE6B\uFF0B\uFF0D\uFF1D\uFF20]|[\t\r])/u;
 
 /** RFC 4180: a field holding a quote, comma, CR or LF is quoted, its quotes doubled. */
 export function csvField(text: string): string {
@@ -76,7 +77,8 @@ export async function* jsonChunks(batches: AsyncIterable<ExportedNote[]>): Async
 
 /** Excel refuses longer cells; the CSV and JSON exports have no such limit. */
 export const XLSX_CELL_MAX = 32_767;
-const CUT_MARK = "\n[…] (cut: an Excel cell holds at most 32,767 characters; the CSV and JSON exports have the whole text)";
+const CUT_MARK =
+  "\n[…] (cut: an Excel cell holds at most 32,767 characters; the CSV and JSON exports have the whole text)";
 
 /** A text cell's value as the sheet holds it: rich-text runs (one: the export does not format text). */
 export interface XlsxText {
@@ -121,7 +123,10 @@ const NOT_IN_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
  * writer did the same job at about 2.7x the CSV export's time, and sheetjs-style holds the whole
  * workbook in memory (see "Excel export" in the README).
  */
-export async function* xlsxChunks(batches: AsyncIterable<ExportedNote[]>, now = new Date()): AsyncGenerator<Uint8Array> {
+export async function* xlsxChunks(
+  batches: AsyncIterable<ExportedNote[]>,
+  now = new Date(),
+): AsyncGenerator<Uint8Array> {
   const zip = new ZipStream({ zlib: SHEET_DEFLATE });
   // A write the zip refuses after it was destroyed (the reader left) must not crash the process;
   // every error that matters reaches the loop below through the zip's iterator.
@@ -244,7 +249,9 @@ function workbookParts(now: Date): [string, string][] {
 
 /** The sheet, one piece per batch: frozen first row, column widths, then the rows. */
 async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator<Buffer> {
-  const cols = COLUMNS.map((c, i) => `<col min="${i + 1}" max="${i + 1}" width="${c.width}" customWidth="1"/>`).join("");
+  const cols = COLUMNS.map((c, i) => `<col min="${i + 1}" max="${i + 1}" width="${c.width}" customWidth="1"/>`).join(
+    "",
+  );
   const header = COLUMNS.map((c, i) => textCell(`${"ABCDE"[i]!}1`, STYLE.header, c.header)).join("");
   yield Buffer.from(
     `${XML_DECLARATION}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}">` +
@@ -277,7 +284,10 @@ async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator
     if (size >= SHEET_MAX_BYTES) throw new Error("the sheet is over 4 GiB, more than a zip without zip64 holds");
     yield piece;
   }
-  yield Buffer.from(`</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`, "utf8");
+  yield Buffer.from(
+    `</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`,
+    "utf8",
+  );
 }
 
 /**

@@ -61,7 +61,8 @@ export async function exportNotes({
 }): Promise<NotesExport> {
   await deps.limits.consume("exportsPerUser", ownerId);
   const batches = await primed(noteBatches(deps, ownerId, batchSize));
-  const chunks = format === "csv" ? csvChunks(batches) : format === "json" ? jsonChunks(batches) : xlsxChunks(batches, now);
+  const chunks =
+    format === "csv" ? csvChunks(batches) : format === "json" ? jsonChunks(batches) : xlsxChunks(batches, now);
   const stream = byteStream(chunks, (error) =>
     deps.logger.error({ err: error, format }, "notes export failed part-way; the download was cut off"),
   );

@@ -34,7 +34,8 @@ async function readNotes({
     ownerId,
     deletedAt: trash ? { [Op.ne]: null } : null,
   };
-  if (after) Object.assign(where, keysetAfter(column, column === "titleKey" ? after.v : new Date(after.v), after.id, desc));
+  if (after)
+    Object.assign(where, keysetAfter(column, column === "titleKey" ? after.v : new Date(after.v), after.id, desc));
   const direction = desc ? "DESC" : "ASC";
   const rows = await deps.db.models.Note.findAll({
     // Only the start of the text is needed for the excerpt; notes can be 100 KB each.
@@ -64,5 +65,13 @@ async function readNotes({
  */
 export function listNotes(params: Parameters<typeof readNotes>[0]): ReturnType<typeof readNotes> {
   const { deps, ownerId } = params;
-  return deps.cache.remember("notes", ownerId, [params.trash ? "trash" : "list", { cursor: params.cursor ?? null, limit: params.limit ?? null, sort: params.sort ?? null }], () => readNotes(params));
+  return deps.cache.remember(
+    "notes",
+    ownerId,
+    [
+      params.trash ? "trash" : "list",
+      { cursor: params.cursor ?? null, limit: params.limit ?? null, sort: params.sort ?? null },
+    ],
+    () => readNotes(params),
+  );
 }

@@ -34,7 +34,8 @@ interface Row {
   updated_at: string | Date;
 }
 
-const iso = (value: string | Date) => new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
+const iso = (value: string | Date) =>
+  new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
 
 async function findNotes({
   deps,
@@ -233,10 +234,13 @@ async function inRecentBlocks(q: MysqlSearch, firstBlock?: Candidate[]): Promise
   const rows = ranked(
     firstBlock && skip === 0 && take === WINDOW
       ? firstBlock
-      : await q.select(`SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`, {
-          take,
-          skip,
-        }),
+      : await q.select(
+          `SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`,
+          {
+            take,
+            skip,
+          },
+        ),
     titleWords(q),
   );
   const blocks: Ranked[] = [];
@@ -258,7 +262,9 @@ async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
 
 /** The last edit time of the owner's RECENT_NOTES-th most recent note; null when they have fewer. */
 async function recentEdge(q: MysqlSearch) {
-  const [edge] = await q.select(`SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`);
+  const [edge] = await q.select(
+    `SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`,
+  );
   return edge?.updated_at ?? null;
 }
 
@@ -348,7 +354,12 @@ async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
   };
   const fromIndex = async () => {
     const matches = await allMatches(q);
-    return matches && ranked(others(matches), () => 0).sort(byRank).slice(skip, skip + rest);
+    return (
+      matches &&
+      ranked(others(matches), () => 0)
+        .sort(byRank)
+        .slice(skip, skip + rest)
+    );
   };
   // Few title hits predict few hits at all (a title is a short text): then the index first.
   const tail =
@@ -360,12 +371,19 @@ async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
 
 /** How many of the owner's notes have the word in the title (only for pages past them all). */
 async function countTitleHits(q: MysqlSearch): Promise<number> {
-  const [row] = await q.select<{ count: number | string }>(`SELECT COUNT(*) AS count FROM notes n WHERE ${q.owned} AND (${q.inTitle})`);
+  const [row] = await q.select<{ count: number | string }>(
+    `SELECT COUNT(*) AS count FROM notes n WHERE ${q.owned} AND (${q.inTitle})`,
+  );
   return Number(row?.count ?? 0);
 }
 
 /** A page of search hits, from the read cache when none of the owner's notes changed since (see listNotes). */
 export function searchNotes(params: Parameters<typeof findNotes>[0]): ReturnType<typeof findNotes> {
   const { deps, ownerId } = params;
-  return deps.cache.remember("notes", ownerId, ["search", { q: params.q, cursor: params.cursor ?? null, limit: params.limit ?? null }], () => findNotes(params));
+  return deps.cache.remember(
+    "notes",
+    ownerId,
+    ["search", { q: params.q, cursor: params.cursor ?? null, limit: params.limit ?? null }],
+    () => findNotes(params),
+  );
 }

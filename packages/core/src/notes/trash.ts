@@ -14,7 +14,15 @@ export async function trashNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId
   return toNote(note);
 }
 
-export async function restoreNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
+export async function restoreNote({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id: string;
+}): Promise<Note> {
   const note = await findOwnNote(deps, ownerId, id, { inTrash: true });
   await note.update({ deletedAt: null }, { silent: true });
   await deps.cache.invalidate("notes", ownerId);

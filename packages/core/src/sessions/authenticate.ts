@@ -44,7 +44,9 @@ export async function authenticate({
   const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
   if (bearer) {
     const caller = await bearerCaller(deps, bearer);
-    return caller ? { outcome: "signedIn", caller, cookie: "keep" } : { outcome: "bearerRefused", caller: null, cookie: "keep" };
+    return caller
+      ? { outcome: "signedIn", caller, cookie: "keep" }
+      : { outcome: "bearerRefused", caller: null, cookie: "keep" };
   }
   if (!sessionToken) return { outcome: "anonymous", caller: null, cookie: "keep" };
   const valid = await validateSessionToken({ deps, token: sessionToken });
@@ -88,7 +90,10 @@ export interface CallerPolicy {
  * HTTP routes. Throws the refusal (a bearer that is not valid, an API key where a JWT is needed,
  * a password that must be changed first); null when nobody signed in, which each caller words.
  */
-export function requireCaller(authentication: Pick<Authentication, "outcome" | "caller">, policy: CallerPolicy = {}): Caller | null {
+export function requireCaller(
+  authentication: Pick<Authentication, "outcome" | "caller">,
+  policy: CallerPolicy = {},
+): Caller | null {
   if (authentication.outcome === "bearerRefused") throw invalidBearer();
   const caller = authentication.caller;
   if (!caller) return null;

@@ -24,7 +24,11 @@ export function issueDeviceToken(deps: Pick<CoreDeps, "config">, userId: string,
 }
 
 /** The device id when the token is genuine, unexpired and was issued for this account; null otherwise. */
-export function knownDeviceId(deps: Pick<CoreDeps, "config">, token: string | null | undefined, userId: string): string | null {
+export function knownDeviceId(
+  deps: Pick<CoreDeps, "config">,
+  token: string | null | undefined,
+  userId: string,
+): string | null {
   if (!token || token.length > 200) return null;
   const parts = token.split(".");
   if (parts.length !== 4) return null;

@@ -49,9 +49,7 @@ export async function createSession({
 /** Whether a user may act at all: verified, not disabled, and the credential is not older than the user's cut-off. */
 export function userAcceptsCredential(user: UserRow, issuedAt: Date): boolean {
   return (
-    user.emailVerifiedAt !== null &&
-    user.disabledAt === null &&
-    issuedAt.getTime() >= user.tokensValidAfter.getTime()
+    user.emailVerifiedAt !== null && user.disabledAt === null && issuedAt.getTime() >= user.tokensValidAfter.getTime()
   );
 }
 
@@ -59,7 +57,8 @@ export function userAcceptsCredential(user: UserRow, issuedAt: Date): boolean {
 function revive<M extends Model>(model: ModelStatic<M>, values: Record<string, unknown>): M {
   for (const [name, attribute] of Object.entries(model.getAttributes())) {
     const value = values[name];
-    if (typeof value === "string" && (attribute.type as { key?: string }).key === "DATE") values[name] = new Date(value);
+    if (typeof value === "string" && (attribute.type as { key?: string }).key === "DATE")
+      values[name] = new Date(value);
   }
   return model.build(values as M["_creationAttributes"], { isNewRecord: false, raw: true });
 }
@@ -109,7 +108,11 @@ export async function validateSessionToken({
       await session.update(changes);
     }
     const { User: _joined, ...sessionValues } = session.get({ plain: true }) as Record<string, unknown>;
-    await deps.cache.storeSession(id, user.id, JSON.stringify({ session: sessionValues, user: user.get({ plain: true }) }));
+    await deps.cache.storeSession(
+      id,
+      user.id,
+      JSON.stringify({ session: sessionValues, user: user.get({ plain: true }) }),
+    );
   }
   return { session, user, renewed };
 }
@@ -120,7 +123,8 @@ async function validateUncached(deps: CoreDeps, id: string): Promise<ValidSessio
   const session = await deps.db.models.Session.findByPk(id);
   if (!session) return null;
   const user = await deps.db.models.User.findByPk(session.userId);
-  if (!user || !userAcceptsCredential(user, session.createdAt) || session.expiresAt.getTime() <= Date.now()) return null;
+  if (!user || !userAcceptsCredential(user, session.createdAt) || session.expiresAt.getTime() <= Date.now())
+    return null;
   return { session, user, renewed: false };
 }
 

@@ -31,8 +31,12 @@ export const notes: Migration = {
       tableOptions,
     );
     // One index per list order, each led by the owner and the trash state the list filters on.
-    await queryInterface.addIndex("notes", ["owner_id", "deleted_at", "updated_at", "id"], { name: "notes_by_updated" });
-    await queryInterface.addIndex("notes", ["owner_id", "deleted_at", "created_at", "id"], { name: "notes_by_created" });
+    await queryInterface.addIndex("notes", ["owner_id", "deleted_at", "updated_at", "id"], {
+      name: "notes_by_updated",
+    });
+    await queryInterface.addIndex("notes", ["owner_id", "deleted_at", "created_at", "id"], {
+      name: "notes_by_created",
+    });
     await queryInterface.addIndex("notes", ["owner_id", "deleted_at", "title", "id"], { name: "notes_by_title" });
     await queryInterface.addIndex("notes", ["deleted_at"], { name: "notes_trash_age" });
 

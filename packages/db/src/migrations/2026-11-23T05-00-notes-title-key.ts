@@ -21,7 +21,10 @@ export const notesTitleKey: Migration = {
       if (rows.length === 0) break;
       await sequelize.transaction(async (transaction) => {
         for (const row of rows) {
-          await sequelize.query("UPDATE notes SET title_key = ? WHERE id = ?", { replacements: [titleSortKey(row.title), row.id], transaction });
+          await sequelize.query("UPDATE notes SET title_key = ? WHERE id = ?", {
+            replacements: [titleSortKey(row.title), row.id],
+            transaction,
+          });
         }
       });
       after = rows[rows.length - 1]!.id;

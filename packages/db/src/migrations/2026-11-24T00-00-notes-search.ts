@@ -110,7 +110,9 @@ export const notesSearch: Migration = {
   async down({ context: { sequelize, dialect } }) {
     const query = (sql: string) => sequelize.query(sql);
     if (dialect === "sqlite") return sqliteDown(query);
-    await query("ALTER TABLE notes DROP INDEX notes_search, DROP INDEX notes_search_title, DROP COLUMN search_title, DROP COLUMN search_body");
+    await query(
+      "ALTER TABLE notes DROP INDEX notes_search, DROP INDEX notes_search_title, DROP COLUMN search_title, DROP COLUMN search_body",
+    );
     await query("SET SESSION innodb_ft_enable_stopword = OFF");
     await query("CREATE FULLTEXT INDEX notes_fulltext ON notes (owner_key, title, description)");
     await query("CREATE FULLTEXT INDEX notes_title_fulltext ON notes (title)");

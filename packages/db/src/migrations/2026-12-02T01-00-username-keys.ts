@@ -52,7 +52,10 @@ async function rekey({ sequelize, dialect, queryInterface }: MigrationContext, k
     if (rows.length === 0) break;
     await sequelize.transaction(async (transaction) => {
       for (const row of rows) {
-        await sequelize.query("UPDATE email_codes SET username_key = ? WHERE id = ?", { replacements: [keyOf(row.username), row.id], transaction });
+        await sequelize.query("UPDATE email_codes SET username_key = ? WHERE id = ?", {
+          replacements: [keyOf(row.username), row.id],
+          transaction,
+        });
       }
     });
     after = rows[rows.length - 1]!.id;
@@ -74,11 +77,14 @@ async function claim(sequelize: Sequelize, transaction: Transaction, id: string,
   });
   if (!holder) return setKey(id, key);
   // The database compares the creation times (the id breaks a tie), whatever the order of the ids.
-  const [older] = await sequelize.query<{ id: string }>("SELECT id FROM users WHERE id IN (?, ?) ORDER BY created_at, id LIMIT 1", {
-    replacements: [id, holder.id],
-    type: QueryTypes.SELECT,
-    transaction,
-  });
+  const [older] = await sequelize.query<{ id: string }>(
+    "SELECT id FROM users WHERE id IN (?, ?) ORDER BY created_at, id LIMIT 1",
+    {
+      replacements: [id, holder.id],
+      type: QueryTypes.SELECT,
+      transaction,
+    },
+  );
   if (older!.id === holder.id) return setKey(id, setAsideKey(key, id));
   await setKey(holder.id, setAsideKey(key, holder.id));
   await setKey(id, key);

@@ -29,6 +29,8 @@ export const accountDeletion: Migration = {
 
 /** Whether notes_fts is the kind with `deletemerge` (built where SQLite had contentless_delete). */
 async function contentlessDelete(sequelize: Sequelize): Promise<boolean> {
-  const [table] = await sequelize.query<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'notes_fts'", { type: QueryTypes.SELECT });
+  const [table] = await sequelize.query<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'notes_fts'", {
+    type: QueryTypes.SELECT,
+  });
   return table?.sql.includes("contentless_delete") ?? false;
 }

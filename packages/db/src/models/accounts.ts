@@ -10,8 +10,7 @@ import {
 
 export type Role = "user" | "admin";
 
-export interface UserRow
-  extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
+export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
   id: string;
   username: string;
   /** NFKC lower-case form of the username: uniqueness is case-insensitive on every database. */
@@ -33,8 +32,7 @@ export interface UserRow
   updatedAt: CreationOptional<Date>;
 }
 
-export interface SessionRow
-  extends Model<InferAttributes<SessionRow>, InferCreationAttributes<SessionRow>> {
+export interface SessionRow extends Model<InferAttributes<SessionRow>, InferCreationAttributes<SessionRow>> {
   /** Hex sha256 of the session token; the token itself is never stored. */
   id: string;
   userId: string;
@@ -47,8 +45,7 @@ export interface SessionRow
 
 export type EmailCodePurpose = "verify_email";
 
-export interface EmailCodeRow
-  extends Model<InferAttributes<EmailCodeRow>, InferCreationAttributes<EmailCodeRow>> {
+export interface EmailCodeRow extends Model<InferAttributes<EmailCodeRow>, InferCreationAttributes<EmailCodeRow>> {
   id: string;
   email: string;
   purpose: EmailCodePurpose;
@@ -65,8 +62,10 @@ export interface EmailCodeRow
   passwordHash: CreationOptional<string | null>;
 }
 
-export interface PasswordResetTokenRow
-  extends Model<InferAttributes<PasswordResetTokenRow>, InferCreationAttributes<PasswordResetTokenRow>> {
+export interface PasswordResetTokenRow extends Model<
+  InferAttributes<PasswordResetTokenRow>,
+  InferCreationAttributes<PasswordResetTokenRow>
+> {
   /** Hex sha256 of the emailed token. */
   id: string;
   userId: string;

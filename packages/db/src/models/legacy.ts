@@ -11,8 +11,10 @@ import {
 export type LegacyImportKind = "user" | "note" | "file";
 
 /** One record brought over from the original system; (kind, legacyId) is the primary key. */
-export interface LegacyImportRow
-  extends Model<InferAttributes<LegacyImportRow>, InferCreationAttributes<LegacyImportRow>> {
+export interface LegacyImportRow extends Model<
+  InferAttributes<LegacyImportRow>,
+  InferCreationAttributes<LegacyImportRow>
+> {
   kind: LegacyImportKind;
   /** The id in the original database, as text. */
   legacyId: string;

@@ -49,7 +49,10 @@ export function defineNoteModels(sequelize: Sequelize) {
       title: { type: DataTypes.STRING(NOTE_TITLE_MAX), allowNull: false },
       titleKey: { type: DataTypes.STRING(255), allowNull: true },
       // MEDIUMTEXT on MySQL (TEXT stops at 64 KB); SQLite's TEXT has no size variants.
-      description: { type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"), allowNull: false },
+      description: {
+        type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"),
+        allowNull: false,
+      },
       version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },

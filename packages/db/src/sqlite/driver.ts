@@ -131,7 +131,8 @@ class Engine {
 
   /** Ends what `owner` left open (a transaction nobody will finish) when it closes. */
   release(owner: Database): void {
-    if (this.holder === owner) this.write({ owner, op: "exec", sql: "ROLLBACK", params: undefined, done: () => {} }, true);
+    if (this.holder === owner)
+      this.write({ owner, op: "exec", sql: "ROLLBACK", params: undefined, done: () => {} }, true);
   }
 
   async close(): Promise<void> {
