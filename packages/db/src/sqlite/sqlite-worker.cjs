@@ -17,10 +17,15 @@ if (workerData.role === "writer") {
 }
 db.pragma("foreign_keys = ON");
 
-// Prepared statements by SQL text, least recently used first out.
+// Prepared statements by SQL text, least recently used first out: only those with bind
+// parameters, whose text repeats. Sequelize writes most values into the SQL itself, and such a
+// statement is seldom seen twice; kept in the cache it would outlive V8's young generation, and
+// its native memory (which V8 does not see) would wait for a full collection to be freed.
 const CACHE_SIZE = 200;
 const statements = new Map();
-function prepare(sql) {
+function prepare(sql, params) {
+  const bound = params != null && (Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0);
+  if (!bound) return db.prepare(sql);
   let statement = statements.get(sql);
   if (statement) {
     statements.delete(sql);
@@ -56,7 +61,7 @@ function run(message) {
     db.exec(message.sql);
     return { rows: [], lastID: 0, changes: 0 };
   }
-  const statement = prepare(message.sql);
+  const statement = prepare(message.sql, message.params);
   const args = parameters(message.params);
   if (statement.reader) {
     const rows = statement.all(...args);
