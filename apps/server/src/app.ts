@@ -3,8 +3,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
-import { AppError, expectedError, type CoreDeps } from "@notebox/core";
-import { TRPCError } from "@trpc/server";
+import { AppError, type CoreDeps } from "@notebox/core";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
@@ -149,25 +148,16 @@ export function createApp({
       endpoint: "/api/v1/trpc",
       router: appRouter,
       // The adapter types its context as a plain record; the router itself is typed by Context.
-      createContext: async (opts, c) => {
-        try {
-          return (await createContext({
-            deps,
-            req: opts.req,
-            cookies: getCookie(c),
-            resHeaders: opts.resHeaders,
-            ip: clientIp(c, config.trustProxy),
-            requestId: (c as Context<Env>).var.requestId,
-            calls: opts.info.calls.length,
-          })) as unknown as Record<string, unknown>;
-        } catch (error) {
-          // Checking the credential needs the database; while it is away, say so.
-          const expected = expectedError(error);
-          if (!expected) throw error;
-          if (expected.retryAfterSeconds) opts.resHeaders.set("Retry-After", String(expected.retryAfterSeconds));
-          throw new TRPCError({ code: expected.code, message: expected.message, cause: expected });
-        }
-      },
+      createContext: async (opts, c) =>
+        (await createContext({
+          deps,
+          req: opts.req,
+          cookies: getCookie(c),
+          resHeaders: opts.resHeaders,
+          ip: clientIp(c, config.trustProxy),
+          requestId: (c as Context<Env>).var.requestId,
+          calls: opts.info.calls.length,
+        })) as unknown as Record<string, unknown>,
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") {
           logger.error({ err: error.cause ?? error, path }, "unexpected error in procedure");

@@ -51,7 +51,7 @@ export interface CreateContextOptions {
   calls: number;
 }
 
-export async function createContext({
+async function buildContext({
   deps,
   req,
   cookies,
@@ -61,12 +61,7 @@ export async function createContext({
   calls,
 }: CreateContextOptions): Promise<Context> {
   // Before anything else reads the input or spends a database query on the caller.
-  try {
-    await assertInputBounded({ req, calls });
-  } catch (error) {
-    if (error instanceof AppError) throw new TRPCError({ code: error.code, message: error.message, cause: error });
-    throw error;
-  }
+  await assertInputBounded({ req, calls });
   const secure = deps.config.secureCookies;
   const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
@@ -92,6 +87,26 @@ export async function createContext({
     clearSessionCookie,
     setDeviceCookie,
   };
+}
+
+/**
+ * The context of a request. What fails while it is built (input past its bounds, a database that
+ * cannot be reached while the credential is checked) is answered as a procedure's failure is.
+ */
+export async function createContext(options: CreateContextOptions): Promise<Context> {
+  try {
+    return await buildContext(options);
+  } catch (error) {
+    throw expectedTRPCError(error, options.resHeaders) ?? error;
+  }
+}
+
+/** An expected failure (core's expectedError) as the tRPC error with its code, Retry-After set; null for a bug. */
+function expectedTRPCError(error: unknown, resHeaders: Headers): TRPCError | null {
+  const app = expectedError(error);
+  if (!app) return null;
+  if (app.retryAfterSeconds) resHeaders.set("Retry-After", String(app.retryAfterSeconds));
+  return new TRPCError({ code: app.code, message: app.message, cause: app });
 }
 
 /** zod issues as `{ field: [messages] }`, the shape the web forms show beside their inputs. */
@@ -137,10 +152,9 @@ const t = initTRPC.context<Context>().create({
 const appErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (result.ok) return result;
-  const app = expectedError(result.error.cause);
-  if (!app) return result;
-  if (app.retryAfterSeconds) ctx.resHeaders.set("Retry-After", String(app.retryAfterSeconds));
-  throw new TRPCError({ code: app.code, message: app.message, cause: app });
+  const answer = expectedTRPCError(result.error.cause, ctx.resHeaders);
+  if (!answer) return result;
+  throw answer;
 });
 
 export const router = t.router;
