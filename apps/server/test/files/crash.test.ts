@@ -46,11 +46,24 @@ async function signInTo(server: ServerProcess): Promise<TestClient> {
   return client;
 }
 
-/** The local driver's temporaries with their sizes. */
+/** The local driver's temporaries with their sizes. A temporary can be renamed into place between
+ * the listing and its stat (its part finished): it is no longer a temporary and is left out. */
 async function temporaries(filesDir: string): Promise<{ name: string; size: number }[]> {
   const dir = path.join(filesDir, ".tmp");
   const names = await readdir(dir).catch(() => [] as string[]);
-  return Promise.all(names.map(async (name) => ({ name, size: (await stat(path.join(dir, name))).size })));
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const size = await stat(path.join(dir, name)).then(
+        (s) => s.size,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") return undefined;
+          throw error;
+        },
+      );
+      return size === undefined ? [] : [{ name, size }];
+    }),
+  );
+  return found.flat();
 }
 
 // One data directory, database and account for the whole file; each test starts its own server.
