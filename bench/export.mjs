@@ -368,11 +368,10 @@ async function insertNotes(email, count) {
   try {
     await call("run", "PRAGMA busy_timeout = 10000");
     const { id: ownerId } = await call("get", "SELECT id FROM users WHERE email = ?", [email]);
-    const ownerKey = `u${ownerId.replace(/-/g, "")}`;
     const text = corpus(count + 7);
     await call("run", "BEGIN IMMEDIATE");
     const insert = db.prepare(
-      "INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, NULL)",
+      "INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, 1, ?, ?, NULL)",
     );
     const now = Date.now();
     let done = 0;
@@ -381,7 +380,7 @@ async function insertNotes(email, count) {
         const created = now - Math.floor(text.random() * 2 * 365 * 86_400_000);
         const updated = Math.min(now, created + Math.floor(text.random() * 30 * 86_400_000));
         insert.run(
-          [randomUUID(), ownerId, ownerKey, text.title(), text.body(), sqliteDate(created), sqliteDate(updated)],
+          [randomUUID(), ownerId, text.title(), text.body(), sqliteDate(created), sqliteDate(updated)],
           (err) => {
             if (err) reject(err);
             else if (++done === count) resolve();

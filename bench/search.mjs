@@ -136,7 +136,7 @@ async function loadSqlite(file, { count, measuredId, owners }) {
 
   const perStatement = 100;
   const insert = await db.prepare(
-    `INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(perStatement).slice(0, -1)}`,
+    `INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?),".repeat(perStatement).slice(0, -1)}`,
   );
   const random = prng(11);
   let batch = [];
@@ -148,7 +148,6 @@ async function loadSqlite(file, { count, measuredId, owners }) {
     batch.push(
       uuidV7(note.createdAt, random),
       ownerId,
-      ownerKeyOf(ownerId),
       note.title,
       note.description,
       1,
@@ -156,7 +155,7 @@ async function loadSqlite(file, { count, measuredId, owners }) {
       sqliteDate(note.updatedAt),
       note.deletedAt === null ? null : sqliteDate(note.deletedAt),
     );
-    if (batch.length === perStatement * 9) {
+    if (batch.length === perStatement * 8) {
       // One statement in flight (on sqlite3's thread) while the next batch is generated.
       await pending;
       pending = insert.run(batch);
@@ -171,7 +170,7 @@ async function loadSqlite(file, { count, measuredId, owners }) {
   await pending;
   if (batch.length) {
     await db.run(
-      `INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?,?),".repeat(batch.length / 9).slice(0, -1)}`,
+      `INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES ${"(?,?,?,?,?,?,?,?),".repeat(batch.length / 8).slice(0, -1)}`,
       batch,
     );
   }
@@ -315,7 +314,6 @@ async function loadMysql(conn) {
     batch.push([
       uuidV7(note.createdAt, random),
       ownerId,
-      ownerKeyOf(ownerId),
       note.title,
       note.description,
       1,
@@ -329,7 +327,7 @@ async function loadMysql(conn) {
       // One statement in flight while the next batch is generated.
       await pending;
       pending = conn.query(
-        "INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
+        "INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
         [rows],
       );
       if (++inTransaction === 20) {
@@ -343,7 +341,7 @@ async function loadMysql(conn) {
   await pending;
   if (batch.length)
     await conn.query(
-      "INSERT INTO notes (id, owner_id, owner_key, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
+      "INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES ?",
       [batch],
     );
   await conn.query("COMMIT");
@@ -375,10 +373,6 @@ async function loadMysql(conn) {
 
 // ---------------------------------------------------------------------------------------------
 // Shared
-
-function ownerKeyOf(userId) {
-  return `u${userId.replace(/-/g, "")}`;
-}
 
 /** How Sequelize stores a date in SQLite, so the app's comparisons and ordering hold. */
 function sqliteDate(ms) {

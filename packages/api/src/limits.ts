@@ -2,10 +2,13 @@
 // no more calls than the server accepts), and the sizes of a note and a file name, for the web
 // app's forms. Nothing here imports server code, so a browser bundle can take it alone.
 export {
+  BULK_NOTES_MAX,
   FILE_NAME_INPUT_MAX,
   FILE_NAME_MAX_BYTES,
   NOTE_TEXT_MAX_BYTES,
   NOTE_TITLE_MAX,
+  TAG_NAME_MAX,
+  TAGS_PER_NOTE_MAX,
   utf8Bytes,
 } from "@notebox/db/sizes";
 

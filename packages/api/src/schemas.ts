@@ -1,6 +1,14 @@
 // Input fields shared by routers. Messages are written for the person filling the form.
 import { checkUsername, EMAIL_MAX, isEmailAddress, PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
-import { FILE_NAME_INPUT_MAX, NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "./limits";
+import {
+  BULK_NOTES_MAX,
+  FILE_NAME_INPUT_MAX,
+  NOTE_TEXT_MAX_BYTES,
+  NOTE_TITLE_MAX,
+  TAG_NAME_MAX,
+  TAGS_PER_NOTE_MAX,
+  utf8Bytes,
+} from "./limits";
 import { z } from "zod";
 
 // eslint-disable-next-line no-control-regex
@@ -95,3 +103,21 @@ export const fileName = z
   .trim()
   .min(1, { error: "Give the file a name." })
   .max(FILE_NAME_INPUT_MAX, { error: `Keep the name under ${FILE_NAME_INPUT_MAX.toLocaleString("en")} characters.` });
+
+/** A tag's name: 1 to TAG_NAME_MAX characters once trimmed, one line, no control characters. */
+export const tagName = z
+  .string({ error: "Name the tag." })
+  .trim()
+  .min(1, { error: "Name the tag." })
+  .refine((v) => [...v].length <= TAG_NAME_MAX, { error: `Keep each tag to ${TAG_NAME_MAX} characters.` })
+  .refine((v) => !CONTROL.test(v), { error: "Tags cannot contain control characters." });
+
+export const tagList = z
+  .array(tagName, { error: "Send the tags as a list of names." })
+  .max(TAGS_PER_NOTE_MAX, { error: `A note can have at most ${TAGS_PER_NOTE_MAX} tags.` });
+
+/** The notes one bulk action names. */
+export const noteIds = z
+  .array(recordId, { error: "Send the notes as a list of ids." })
+  .min(1, { error: "Select at least one note." })
+  .max(BULK_NOTES_MAX, { error: `Act on at most ${BULK_NOTES_MAX} notes at once.` });

@@ -53,6 +53,8 @@ export { createNote, getNote, updateNote } from "./notes/crud";
 export { listNotes, type NoteSort } from "./notes/list";
 export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS } from "./notes/trash";
 export { searchNotes, type SearchHit } from "./notes/search";
+export { deleteTag, listTags, renameTag } from "./notes/tags";
+export { BULK_ACTIONS, bulkNotes, type BulkAction } from "./notes/bulk";
 export type { Note, NoteSummary } from "./notes/shape";
 export { searchTerms, type Segment } from "./notes/highlight";
 export { deleteFile, getFile, listFiles, renameFile } from "./files/crud";

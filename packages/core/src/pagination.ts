@@ -1,5 +1,5 @@
 // Opaque cursors for keyset pagination: the last row's sort key, base64url-encoded JSON.
-import { literal, Op, type Sequelize } from "@notebox/db";
+import { likePattern, literal, Op, type Sequelize } from "@notebox/db";
 import { AppError } from "./errors";
 
 export interface Page<T> {
@@ -45,11 +45,6 @@ export function decodeKeyCursor(cursor: string | null | undefined): KeyCursor | 
 export function keysetAfter(column: string, value: string | Date, id: string, descending: boolean) {
   const beyond = descending ? Op.lt : Op.gt;
   return { [Op.or]: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: id } }] };
-}
-
-/** `%text%` for LIKE … ESCAPE '!', with the wildcards in `text` matched literally. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 /**

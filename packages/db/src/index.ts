@@ -2,6 +2,7 @@ import { Transaction, type Sequelize } from "sequelize";
 import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from "./connection";
 import { defineAccountModels } from "./models/accounts";
 import { defineNoteModels } from "./models/notes";
+import { defineTagModels } from "./models/tags";
 import { defineFileModels } from "./models/files";
 import { defineAdminModels } from "./models/admin";
 import { defineLegacyModels } from "./models/legacy";
@@ -17,9 +18,23 @@ export type {
   SessionRow,
   UserRow,
 } from "./models/accounts";
-export { ownerKeyOf, type NoteRow } from "./models/notes";
+export { tagNamesOf, type NoteRow } from "./models/notes";
+export { tagKey, type NoteTagRow, type TagRow } from "./models/tags";
+export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
+export { foldedWords, foldText, termsStartingWords } from "./fold";
+export { likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
-export { FILE_NAME_INPUT_MAX, FILE_NAME_MAX_BYTES, NOTE_TEXT_MAX_BYTES, NOTE_TITLE_MAX, utf8Bytes } from "./sizes";
+export {
+  BULK_NOTES_MAX,
+  FILE_NAME_INPUT_MAX,
+  FILE_NAME_MAX_BYTES,
+  NOTE_EXCERPT_LENGTH,
+  NOTE_TEXT_MAX_BYTES,
+  NOTE_TITLE_MAX,
+  TAG_NAME_MAX,
+  TAGS_PER_NOTE_MAX,
+  utf8Bytes,
+} from "./sizes";
 export type { FileRow } from "./models/files";
 export type { ApiKeyRow, AuditEventRow } from "./models/admin";
 export type { LegacyImportKind, LegacyImportRow } from "./models/legacy";
@@ -53,6 +68,7 @@ function defineModels(sequelize: Sequelize) {
   return {
     ...defineAccountModels(sequelize),
     ...defineNoteModels(sequelize),
+    ...defineTagModels(sequelize),
     ...defineFileModels(sequelize),
     ...defineAdminModels(sequelize),
     ...defineLegacyModels(sequelize),

@@ -10,6 +10,7 @@ import { notesSearch } from "./migrations/2026-11-24T00-00-notes-search";
 import { signUpAttempts } from "./migrations/2026-12-02T00-00-sign-up-attempts";
 import { usernameKeys } from "./migrations/2026-12-02T01-00-username-keys";
 import { accountDeletion } from "./migrations/2026-12-03T00-00-account-deletion";
+import { tagsAndPins } from "./migrations/2026-12-04T00-00-tags-pins";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -37,6 +38,7 @@ export const migrations: Migration[] = [
   signUpAttempts,
   usernameKeys,
   accountDeletion,
+  tagsAndPins,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

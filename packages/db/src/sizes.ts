@@ -17,3 +17,13 @@ export const FILE_NAME_INPUT_MAX = 1000;
 export function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;
 }
+
+/** A note's plain-text excerpt, in characters (notes.excerpt is VARCHAR of a little more). */
+export const NOTE_EXCERPT_LENGTH = 240;
+
+/** A tag's name, in characters after trimming; a note has at most TAGS_PER_NOTE_MAX of them. */
+export const TAG_NAME_MAX = 40;
+export const TAGS_PER_NOTE_MAX = 20;
+
+/** Notes one bulk action may name. */
+export const BULK_NOTES_MAX = 500;

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { crc32, inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
-import { newId, ownerKeyOf, QueryTypes } from "@notebox/db";
+import { newId, QueryTypes } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { isCi, sofficePath, testDb } from "../support/env";
@@ -79,7 +79,6 @@ async function seedNotes() {
   const rows = tricky.map((note, i) => ({
     id: newId(),
     ownerId: owner.user.id,
-    ownerKey: ownerKeyOf(owner.user.id),
     title: note.title,
     description: note.description,
     createdAt: new Date(base - 86_400_000 - i * 1000),
@@ -89,7 +88,6 @@ async function seedNotes() {
   await t.models.Note.create({
     id: newId(),
     ownerId: owner.user.id,
-    ownerKey: ownerKeyOf(owner.user.id),
     title: "In the trash",
     description: "deleted",
     createdAt: new Date(base),
@@ -99,7 +97,6 @@ async function seedNotes() {
   await t.models.Note.create({
     id: newId(),
     ownerId: other.user.id,
-    ownerKey: ownerKeyOf(other.user.id),
     title: "Someone else's",
     description: "private",
     createdAt: new Date(base),
@@ -415,7 +412,6 @@ describe("notes export", () => {
     await t.models.Note.create({
       id: newId(),
       ownerId: user.id,
-      ownerKey: ownerKeyOf(user.id),
       title: "\u0001=1",
       description,
     });
@@ -432,7 +428,6 @@ describe("notes export", () => {
     await t.models.Note.create({
       id: newId(),
       ownerId: user.id,
-      ownerKey: ownerKeyOf(user.id),
       title: "Long",
       description: long,
     });
@@ -630,7 +625,6 @@ describe("a large export", () => {
     const rows = Array.from({ length: total }, (_, i) => ({
       id: newId(),
       ownerId: user.id,
-      ownerKey: ownerKeyOf(user.id),
       title: `Note ${i}`,
       description: `Text of note ${i}, with a comma and "quotes".\n${"lorem ipsum ".repeat(25)}`,
       createdAt: new Date(base - i * 1000),
@@ -681,7 +675,6 @@ describe("a large export", () => {
       const rows = Array.from({ length: 1500 }, (_, i) => ({
         id: newId(),
         ownerId: user.id,
-        ownerKey: ownerKeyOf(user.id),
         title: `Note ${i}`,
         description: "text",
         createdAt: new Date(Date.UTC(2026, 1, 1) - i * 1000),

@@ -1,6 +1,6 @@
 // Search as a person types it: word prefixes, any case and accent, every word required, title hits
 // first, highlighted matches, and no input at all that turns into an error.
-import { createMigrator, newId, ownerKeyOf } from "@notebox/db";
+import { createMigrator, newId } from "@notebox/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import {
@@ -216,7 +216,6 @@ describe("keeping people apart", () => {
       ["Secret platypus", "Secret plans"].map((title) => ({
         id: newId(),
         ownerId: lookalikeId,
-        ownerKey: ownerKeyOf(lookalikeId),
         title,
         description: "platypus secret",
         createdAt: now,
@@ -415,7 +414,6 @@ describe("pages of results", () => {
       Array.from({ length: 130 }, (_, i) => ({
         id: newId(),
         ownerId: user.id,
-        ownerKey: ownerKeyOf(user.id),
         ...(i % 2 ? { title: `Note ${i}`, description: "an alpaca" } : { title: `Alpaca ${i}`, description: "wool" }),
         createdAt: new Date(base + i * 1000),
         updatedAt: new Date(base + i * 1000),
@@ -461,7 +459,6 @@ describe("a person with thousands of notes", () => {
     const rows = range(0, 2450).map((i) => ({
       id: newId(),
       ownerId: user.id,
-      ownerKey: ownerKeyOf(user.id),
       ...note(i),
       createdAt: new Date(base + i * 1000),
       updatedAt: new Date(base + i * 1000),

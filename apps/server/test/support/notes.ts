@@ -5,7 +5,10 @@ import type { CallResult, TestClient } from "./client";
 
 export type { Note, NoteSummary, SearchHit, Segment };
 
-export async function createNote(client: TestClient, note: { title: string; description?: string }): Promise<Note> {
+export async function createNote(
+  client: TestClient,
+  note: { title: string; description?: string; tags?: string[]; pinned?: boolean },
+): Promise<Note> {
   const res = await client.mutation<Note>("notes.create", note);
   if (res.status !== 200) throw new Error(`notes.create failed: ${res.status} ${JSON.stringify(res.error)}`);
   return res.data;

@@ -1,5 +1,10 @@
 import {
+  BULK_ACTIONS,
+  bulkNotes,
   createNote,
+  deleteTag,
+  listTags,
+  renameTag,
   getNote,
   listNotes,
   purgeTrash,
@@ -24,6 +29,20 @@ const trashRouter = router({
     .mutation(({ ctx, input }) => purgeTrash({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input?.id })),
 });
 
+const tagsRouter = router({
+  list: protectedProcedure.query(({ ctx }) => listTags({ deps: ctx.deps, ownerId: ctx.auth.user.id })),
+
+  rename: protectedProcedure
+    .input(z.object({ from: field.tagName, to: field.tagName }))
+    .mutation(({ ctx, input }) => renameTag({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  delete: protectedProcedure
+    .input(z.object({ name: field.tagName }))
+    .mutation(({ ctx, input }) => deleteTag({ deps: ctx.deps, ownerId: ctx.auth.user.id, name: input.name })),
+});
+
+const version = z.number({ error: "Send the version you read." }).int().min(1, { error: "Send the version you read." });
+
 export const notesRouter = router({
   list: protectedProcedure
     .input(
@@ -32,6 +51,7 @@ export const notesRouter = router({
           cursor: field.cursor,
           limit: field.pageLimit.optional(),
           sort: z.enum(["updated", "created", "title"], { error: "Sort by updated, created or title." }).optional(),
+          tag: field.tagName.optional(),
         })
         .optional(),
     )
@@ -42,7 +62,14 @@ export const notesRouter = router({
     .query(({ ctx, input }) => getNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, id: input.id })),
 
   create: protectedProcedure
-    .input(z.object({ title: field.noteTitle, description: field.noteDescription.default("") }))
+    .input(
+      z.object({
+        title: field.noteTitle,
+        description: field.noteDescription.default(""),
+        tags: field.tagList.optional(),
+        pinned: z.boolean({ error: "Send pinned as true or false." }).optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => createNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
   update: protectedProcedure
@@ -51,10 +78,10 @@ export const notesRouter = router({
         id: field.recordId,
         title: field.noteTitle.optional(),
         description: field.noteDescription.optional(),
-        version: z
-          .number({ error: "Send the version you read." })
-          .int()
-          .min(1, { error: "Send the version you read." }),
+        tags: field.tagList.optional(),
+        pinned: z.boolean({ error: "Send pinned as true or false." }).optional(),
+        // Needed for an edit of the title, text or tags; a pin alone may leave it out.
+        version: version.optional(),
       }),
     )
     .mutation(({ ctx, input }) => updateNote({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
@@ -77,6 +104,18 @@ export const notesRouter = router({
       }),
     )
     .query(({ ctx, input }) => searchNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  bulk: protectedProcedure
+    .input(
+      z.object({
+        ids: field.noteIds,
+        action: z.enum(BULK_ACTIONS, { error: `The action is one of ${BULK_ACTIONS.join(", ")}.` }),
+        tag: field.tagName.optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => bulkNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  tags: tagsRouter,
 
   trash: trashRouter,
 });

@@ -8,7 +8,6 @@ import {
   NOTE_TEXT_MAX_BYTES,
   NOTE_TITLE_MAX,
   Op,
-  ownerKeyOf,
   UniqueConstraintError,
   type LegacyImportKind,
   type LegacyNote,
@@ -340,7 +339,6 @@ async function importNotes(
             {
               id,
               ownerId,
-              ownerKey: ownerKeyOf(ownerId),
               title,
               description,
               version: 1,

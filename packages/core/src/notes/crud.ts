@@ -1,8 +1,9 @@
 // Notes owned by one user. Every query names the owner: another user's id is simply not found.
-import { newId, ownerKeyOf, type NoteRow } from "@notebox/db";
+import { newId, type NoteRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { toNote, type Note } from "./shape";
+import { distinctTags, setNoteTags } from "./tags";
 
 export const notFound = () => new AppError("NOT_FOUND", "No such note.");
 
@@ -22,29 +23,30 @@ export async function createNote({
   ownerId,
   title,
   description,
+  tags = [],
+  pinned = false,
 }: {
   deps: CoreDeps;
   ownerId: string;
   title: string;
   description: string;
+  tags?: string[];
+  pinned?: boolean;
 }): Promise<Note> {
   const now = new Date();
-  const note = await deps.db.models.Note.create(
-    {
-      id: newId(),
-      ownerId,
-      ownerKey: ownerKeyOf(ownerId),
-      title,
-      description,
-      createdAt: now,
-      updatedAt: now,
-    },
-    // Keeps our updatedAt rather than Sequelize's own clock reading a moment later: a new note
-    // was created and last updated at the same instant.
-    { silent: true },
-  );
+  const id = newId();
+  const note = await deps.db.transaction(async (transaction) => {
+    await deps.db.models.Note.create(
+      { id, ownerId, title, description, pinned, createdAt: now, updatedAt: now },
+      // Keeps our updatedAt rather than Sequelize's own clock reading a moment later: a new note
+      // was created and last updated at the same instant.
+      { silent: true, transaction },
+    );
+    if (tags.length > 0) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction);
+    return deps.db.models.Note.findOne({ where: { id, ownerId }, transaction });
+  });
   await deps.cache.invalidate("notes", ownerId);
-  return toNote(note);
+  return toNote(note!);
 }
 
 export async function getNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
@@ -53,9 +55,12 @@ export async function getNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: 
   return toNote(note);
 }
 
+const versionNeeded = () => AppError.field("version", "Send the version you read.");
+
 /**
  * Applies an edit only if the note is still at `version`: one conditional UPDATE, so two people
- * editing the same note can never overwrite each other unknowingly.
+ * editing the same note can never overwrite each other unknowingly. A pin alone needs no version
+ * and makes none: it changes no text, so it cannot undo an edit made meanwhile.
  */
 export async function updateNote({
   deps,
@@ -64,26 +69,46 @@ export async function updateNote({
   version,
   title,
   description,
+  tags,
+  pinned,
 }: {
   deps: CoreDeps;
   ownerId: string;
   id: string;
-  version: number;
+  version?: number;
   title?: string;
   description?: string;
+  tags?: string[];
+  pinned?: boolean;
 }): Promise<Note> {
   const { Note } = deps.db.models;
-  const changes: Partial<Pick<NoteRow, "title" | "description">> = {};
+  const edits = title !== undefined || description !== undefined || tags !== undefined;
+  if (edits && version === undefined) throw versionNeeded();
+  const changes: Partial<Pick<NoteRow, "title" | "description" | "pinned">> = {};
   if (title !== undefined) changes.title = title;
   if (description !== undefined) changes.description = description;
-  const [updated] = await Note.update(
-    { ...changes, version: version + 1, updatedAt: new Date() },
-    { where: { id, ownerId, version, deletedAt: null } },
-  );
+  if (pinned !== undefined) changes.pinned = pinned;
+  const updated = await deps.db.transaction(async (transaction) => {
+    if (!edits) {
+      if (pinned === undefined) return 0;
+      const [count] = await Note.update(changes, {
+        where: { id, ownerId, deletedAt: null },
+        transaction,
+        silent: true,
+      });
+      return count;
+    }
+    const [count] = await Note.update(
+      { ...changes, version: version! + 1, updatedAt: new Date() },
+      { where: { id, ownerId, version: version!, deletedAt: null }, transaction },
+    );
+    if (count > 0 && tags !== undefined) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction);
+    return count;
+  });
   if (updated > 0) await deps.cache.invalidate("notes", ownerId);
   const note = await Note.findOne({ where: { id, ownerId } });
   if (!note || note.deletedAt !== null) throw notFound();
-  if (updated === 0) {
+  if (edits && updated === 0) {
     throw new AppError("CONFLICT", "This note was changed elsewhere since you opened it.", {
       reason: "version_conflict",
       fieldErrors: { version: [`The note is now at version ${note.version}.`] },

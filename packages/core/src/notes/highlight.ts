@@ -1,26 +1,18 @@
 // Highlighting done in one place for both databases, as segments rather than HTML: the web app
 // renders them as text, so a note can never inject markup through its search results.
+import { foldedWords, foldText } from "@notebox/db";
+
+export { termsStartingWords } from "@notebox/db";
 
 export interface Segment {
   text: string;
   highlight: boolean;
 }
 
-/** Lower-cased, accents removed: how both search engines compare words. */
-export function foldText(text: string): string {
-  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
-}
-
 /** The words of a query: letters and digits only, so nothing a person types is query syntax. */
 export function searchTerms(query: string, { max = 8, maxLength = 64 } = {}): string[] {
-  const words = foldText(query.normalize("NFKC")).match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = foldedWords(query);
   return [...new Set(words.map((w) => [...w].slice(0, maxLength).join("")))].slice(0, max);
-}
-
-/** How many of `terms` start a word of `text`, compared folded: a hit's rank tier. */
-export function termsStartingWords(text: string, terms: string[]): number {
-  const words = foldText(text.normalize("NFKC")).match(/[\p{L}\p{N}]+/gu) ?? [];
-  return terms.filter((term) => words.some((word) => word.startsWith(term))).length;
 }
 
 const WORD_CHAR = /[\p{L}\p{N}]/u;

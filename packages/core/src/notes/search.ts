@@ -1,19 +1,21 @@
-// Ranked word-prefix search over the owner's notes with the database's own full-text engine:
-// SQLite FTS5 or InnoDB FULLTEXT, each indexed so that a search reads only its owner's part (see
-// the 2026-11-24T00-00-notes-search migration). Trash is excluded.
-//
-// Order: notes whose title holds more of the query's words first, then the most recently edited,
-// then by id, so pages never overlap.
-import { QueryTypes } from "@notebox/db";
+// Ranked search over the owner's notes: words (as word prefixes), quoted phrases and filters
+// (query.ts), found by the database's own full-text engine (@notebox/db's search, beside the
+// migrations that build its indexes). Trash is excluded. Highlights and snippets are made here,
+// on plain text, the same for both databases.
+import { foldText, markdownText, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
-import { highlight, searchTerms, snippet, termsStartingWords, type Segment } from "./highlight";
+import { highlight, searchTerms, snippet, type Segment } from "./highlight";
+import { hasFilters, parseQuery } from "./query";
+import { tagIdsOf } from "./tags";
 
 export interface SearchHit {
   id: string;
   title: string;
   titleHighlights: Segment[];
   snippet: Segment[];
+  tags: string[];
+  pinned: boolean;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -25,17 +27,47 @@ type OffsetCursor = { o: number };
 const isOffsetCursor = (x: unknown): x is OffsetCursor =>
   typeof x === "object" && x !== null && Number.isInteger((x as OffsetCursor).o) && (x as OffsetCursor).o >= 0;
 
-interface Row {
-  id: string;
-  title: string;
-  description: string;
-  version: number;
-  created_at: string | Date;
-  updated_at: string | Date;
-}
-
 const iso = (value: string | Date) =>
   new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
+
+/** A note this long is cut to the part around its first hit before it is parsed for its text. */
+const WHOLE_TEXT = 4000;
+
+/** Where in `text` (about) the first of `terms` is, compared folded; 0 when none is. */
+function firstHitAt(text: string, terms: string[]): number {
+  const lower = foldText(text);
+  let best = -1;
+  for (const term of terms) {
+    const at = lower.indexOf(term);
+    if (at !== -1 && (best === -1 || at < best)) best = at;
+  }
+  return Math.max(best, 0);
+}
+
+/** The plain text around the first hit, highlighted. Parses at most a few KB of a long note. */
+function textSnippet(description: string, terms: string[]): Segment[] {
+  if (description.length <= WHOLE_TEXT) return snippet(markdownText(description), terms);
+  const at = firstHitAt(description, terms);
+  const from = Math.max(0, at - WHOLE_TEXT / 2);
+  const segments = snippet(markdownText(description.slice(from, from + WHOLE_TEXT)), terms);
+  if (from > 0 && segments[0]?.text !== "…") segments.unshift({ text: "…", highlight: false });
+  if (segments[segments.length - 1]?.text !== "…") segments.push({ text: "…", highlight: false });
+  return segments;
+}
+
+function toHit(row: SearchRow, terms: string[]): SearchHit {
+  return {
+    id: row.id,
+    title: row.title,
+    titleHighlights: highlight(row.title, terms),
+    snippet: textSnippet(row.description, terms),
+    tags: tagNamesOf(row),
+    pinned: Boolean(row.pinned),
+    version: Number(row.version),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
 
 async function findNotes({
   deps,
@@ -50,331 +82,37 @@ async function findNotes({
   cursor?: string | null;
   limit?: number;
 }): Promise<Page<SearchHit>> {
-  const terms = searchTerms(q);
-  if (terms.length === 0) return { items: [], nextCursor: null };
+  const query = parseQuery(q);
+  const terms = searchTerms(query.text);
+  if (terms.length === 0 && !hasFilters(query)) return { items: [], nextCursor: null };
   const offset = decodeCursor(cursor, isOffsetCursor)?.o ?? 0;
   if (offset > MAX_OFFSET) return { items: [], nextCursor: null };
 
-  const rows =
-    deps.db.dialect === "sqlite"
-      ? await searchSqlite(deps, ownerId, terms, limit + 1, offset)
-      : await searchMysql(deps, ownerId, terms, limit + 1, offset);
+  const tagIds = await tagIdsOf(deps, ownerId, [...query.tags, ...query.notTags]);
+  const idsOf = (names: string[]) => names.flatMap((name) => tagIds.get(tagKey(name)) ?? []);
+  // A tag the person does not have is on none of their notes.
+  if (query.tags.some((name) => !tagIds.has(tagKey(name)))) return { items: [], nextCursor: null };
 
-  const items = rows.slice(0, limit).map((row) => ({
-    id: row.id,
-    title: row.title,
-    titleHighlights: highlight(row.title, terms),
-    snippet: snippet(row.description, terms),
-    version: Number(row.version),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  }));
-  return { items, nextCursor: rows.length > limit ? encodeCursor({ o: offset + limit }) : null };
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQLite
-
-/**
- * The owner's bucket as the migration computes it: 5 bits from each of the owner id's last five
- * characters. A note's FTS rowid is (bucket << 36) | its rowid in `notes`.
- */
-function sqliteBucket(ownerId: string): number {
-  let bucket = 0;
-  for (let i = 1; i <= 5; i++) bucket |= ((ownerId.codePointAt(ownerId.length - i) ?? 0) & 31) << ((i - 1) * 5);
-  return bucket;
-}
-const SQLITE_NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
-
-/**
- * Every term as a quoted prefix (nothing typed is FTS5 syntax), within the owner's rowid range so
- * FTS5 reads only that part of each doclist. The owner's notes are then walked in the covering
- * `notes_by_updated` index (no table row read) and kept when in the match set; the tier counts
- * the terms found in the title, one title-only match per term. Only the page's rows are read.
- */
-async function searchSqlite(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
-  const replacements: Record<string, unknown> = {
-    all: terms.map((t) => `"${t}"*`).join(" AND "),
-    bucket: sqliteBucket(ownerId),
+  const rows = await searchNoteRows(deps.db, {
     ownerId,
-    limit,
-    offset,
-  };
-  const matching = (match: string) =>
-    `((:bucket << 36) | o.rowid) IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ${match}
-       AND rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${SQLITE_NOTE_ROWID_MASK})`;
-  const tier = terms
-    .map((t, i) => {
-      replacements[`title${i}`] = `title : "${t}"*`;
-      return `(${matching(`:title${i}`)})`;
-    })
-    .join(" + ");
-  return deps.db.sequelize.query<Row>(
-    `WITH page AS (
-       SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id, ${tier} AS tier
-         FROM notes o INDEXED BY notes_by_updated
-        WHERE o.owner_id = :ownerId AND o.deleted_at IS NULL AND ${matching(":all")}
-        ORDER BY tier DESC, edited DESC, id DESC
-        LIMIT :limit OFFSET :offset)
-     SELECT n.id, n.title, n.description, n.version, n.created_at, n.updated_at
-       FROM page CROSS JOIN notes n ON n.rowid = page.note
-      ORDER BY page.tier DESC, page.edited DESC, page.id DESC`,
-    { replacements, type: QueryTypes.SELECT },
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// MySQL / MariaDB
-
-/** The owner's bucket, as in the generated columns: RIGHT(owner_id, 5). */
-const mysqlBucket = (ownerId: string) => ownerId.slice(-5);
-/** innodb_ft_max_token_size (84) less the bucket. */
-const MYSQL_MAX_WORD = 79;
-/** Up to this many title hits of one word are read through the title index and sorted. */
-const TITLE_CAP = 300;
-/** Title-less hits are first looked for among this many most recently edited notes... */
-const RECENT_NOTES = 1000;
-/** ...or through the full-text index when it finds at most this many notes, or else among all. */
-const MATCH_CAP = 1000;
-/** Fewer title hits than this suggest a rare word: ask the full-text index before the recent notes. */
-const FEW_TITLE_HITS = 20;
-/** A last word this short is looked for among the RECENT_NOTES first. */
-const SHORT_WORD = 2;
-/** Block size of the ranking of several words past MATCH_CAP hits or dense in the recent notes. */
-const WINDOW = 50;
-
-interface Candidate {
-  id: string;
-  title: string;
-  updated_at: string | Date;
-}
-
-interface Ranked extends Candidate {
-  tier: number;
-  at: number;
-}
-
-const byRank = (a: Ranked, b: Ranked) => b.tier - a.tier || b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-
-/**
- * InnoDB cannot stop a full-text query early, and MariaDB reads the row of every match before it
- * sorts, so a query that matches thousands of notes costs thousands of random row reads. Each
- * statement here is therefore bounded (see oneWord and severalWords). Words are tested on rows
- * already read with `LIKE '% <bucket><term>%'`: a word start in the bucket-prefixed text, on rows
- * reached through an index, never a scan of the table.
- */
-async function searchMysql(deps: CoreDeps, ownerId: string, terms: string[], limit: number, offset: number) {
-  const bucket = mysqlBucket(ownerId);
-  const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
-  const base: Record<string, unknown> = { ownerId };
-  words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
-  const select = <T extends object = Candidate>(sql: string, replacements: Record<string, unknown> = {}) =>
-    deps.db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
-  const q: MysqlSearch = {
-    select,
     terms,
+    inTitle: query.inTitle,
+    filter: {
+      tagIds: idsOf(query.tags),
+      notTagIds: idsOf(query.notTags),
+      pinned: query.pinned,
+      openTasks: query.openTasks,
+      before: query.before,
+      after: query.after,
+      phrases: query.phrases,
+    },
+    limit: limit + 1,
     offset,
-    need: offset + limit,
-    owned: "n.owner_id = :ownerId AND n.deleted_at IS NULL",
-    newestFirst: "ORDER BY n.updated_at DESC, n.id DESC",
-    inText: words.map((_, i) => `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`).join(" AND "),
-    inTitle: words.map((_, i) => `n.search_title LIKE :w${i}`).join(" OR "),
-    titleQuery: words.map((w) => `${bucket}${w}*`).join(" "),
-    allQuery: words.map((w) => `+${bucket}${w}*`).join(" "),
+  });
+  return {
+    items: rows.slice(0, limit).map((row) => toHit(row, terms)),
+    nextCursor: rows.length > limit ? encodeCursor({ o: offset + limit }) : null,
   };
-  const page = words.length > 1 ? await severalWords(q) : await oneWord(q);
-  if (page.length === 0) return [];
-  const rows = await deps.db.sequelize.query<Row>(
-    "SELECT id, title, description, version, created_at, updated_at FROM notes WHERE id IN (:ids) AND owner_id = :ownerId",
-    { replacements: { ids: page.map((r) => r.id), ownerId }, type: QueryTypes.SELECT },
-  );
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return page.flatMap((r) => byId.get(r.id) ?? []);
-}
-
-interface MysqlSearch {
-  select: <T extends object = Candidate>(sql: string, replacements?: Record<string, unknown>) => Promise<T[]>;
-  terms: string[];
-  offset: number;
-  /** offset + limit: the page is ranked hits [offset, need). */
-  need: number;
-  owned: string;
-  newestFirst: string;
-  /** Every term starts a word of the title or the text (SQL condition on `n`). */
-  inText: string;
-  /** Some term starts a word of the title. */
-  inTitle: string;
-  /** Boolean-mode queries: any term (for the title index), every term (for both columns). */
-  titleQuery: string;
-  allQuery: string;
-}
-
-const ranked = (rows: Candidate[], tier: (row: Candidate) => number): Ranked[] =>
-  rows.map((r) => ({ ...r, tier: tier(r), at: new Date(iso(r.updated_at)).getTime() }));
-const titleWords = (q: MysqlSearch) => (row: Candidate) => termsStartingWords(row.title, q.terms);
-
-/** Every hit, through the full-text index of both columns; null when there are more than MATCH_CAP. */
-async function allMatches(q: MysqlSearch): Promise<Candidate[] | null> {
-  const rows = await q.select(
-    `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE MATCH(n.search_title, n.search_body) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned}
-      LIMIT ${MATCH_CAP + 1}`,
-    { query: q.allQuery },
-  );
-  return rows.length <= MATCH_CAP ? rows : null;
-}
-
-/**
- * For a query matching very many notes: the hits newest first, ranked within consecutive blocks
- * of WINDOW. Such hits are dense among the owner's notes, so the walk stops early.
- */
-async function inRecentBlocks(q: MysqlSearch, firstBlock?: Candidate[]): Promise<Candidate[]> {
-  const skip = Math.floor(q.offset / WINDOW) * WINDOW;
-  const take = Math.ceil(q.need / WINDOW) * WINDOW - skip;
-  const rows = ranked(
-    firstBlock && skip === 0 && take === WINDOW
-      ? firstBlock
-      : await q.select(
-          `SELECT n.id, n.title, n.updated_at FROM notes n WHERE ${q.owned} AND ${q.inText} ${q.newestFirst} LIMIT :take OFFSET :skip`,
-          {
-            take,
-            skip,
-          },
-        ),
-    titleWords(q),
-  );
-  const blocks: Ranked[] = [];
-  for (let i = 0; i < rows.length; i += WINDOW) blocks.push(...rows.slice(i, i + WINDOW).sort(byRank));
-  return blocks.slice(q.offset - skip, q.need - skip);
-}
-
-/**
- * Several words: their intersection is usually small, and then it is the whole ranked answer.
- * Past MATCH_CAP hits, or when the word being typed is one or two letters and the recent notes
- * hold a block of hits, the ranking applies within blocks of WINDOW recent hits.
- */
-async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
-  const dense = await denseInRecentNotes(q);
-  if (dense) return dense;
-  const matches = await allMatches(q);
-  return matches ? ranked(matches, titleWords(q)).sort(byRank).slice(q.offset, q.need) : inRecentBlocks(q);
-}
-
-/** The last edit time of the owner's RECENT_NOTES-th most recent note; null when they have fewer. */
-async function recentEdge(q: MysqlSearch) {
-  const [edge] = await q.select(
-    `SELECT n.updated_at FROM notes n WHERE ${q.owned} ${q.newestFirst} LIMIT 1 OFFSET ${RECENT_NOTES - 1}`,
-  );
-  return edge?.updated_at ?? null;
-}
-
-/**
- * The word being typed (the last) has one or two letters so far, and starts a word of most notes:
- * when the owner's RECENT_NOTES hold a block of WINDOW hits, the answer is ranked in recent
- * blocks, read from recent rows, without fetching the hundreds of older rows the full-text index
- * would return.
- */
-async function denseInRecentNotes(q: MysqlSearch): Promise<Candidate[] | null> {
-  if ([...q.terms[q.terms.length - 1]!].length > SHORT_WORD) return null;
-  const floor = await recentEdge(q);
-  const recent = await q.select(
-    `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE ${q.owned} AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"} ${q.newestFirst} LIMIT ${WINDOW}`,
-    { floor },
-  );
-  return recent.length === WINDOW ? inRecentBlocks(q, recent) : null;
-}
-
-/**
- * One word, ranked exactly: the notes with it in the title first, then the others, each newest
- * edit first.
- *
- * Title hits: for a word of one or two letters, from the owner's RECENT_NOTES when they fill the
- * page (such a word starts a word of most titles); else through the title index when it finds at
- * most TITLE_CAP notes (a title is short, so a word is in few); else, being common, newest first
- * straight from the owner's notes, which stops early.
- *
- * The other hits: from the RECENT_NOTES (a short walk when such hits are common), or through the
- * full-text index when it finds at most MATCH_CAP notes, or else from all the owner's notes newest
- * first (the hits are then common enough to stop early).
- */
-async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
-  const take = q.need - q.offset;
-  const titleHitsNewestFirst = (floor: string | Date | null) =>
-    q.select(
-      `SELECT n.id, n.title, n.updated_at FROM notes n
-        WHERE ${q.owned} AND (${q.inTitle}) ${floor === null ? "" : "AND n.updated_at >= :floor"}
-        ${q.newestFirst} LIMIT :take OFFSET :skip`,
-      { take, skip: q.offset, floor },
-    );
-  if ([...q.terms[0]!].length <= SHORT_WORD) {
-    const floor = await recentEdge(q);
-    if (floor !== null) {
-      const recent = await titleHitsNewestFirst(floor);
-      if (recent.length === take) return recent;
-    }
-  }
-
-  const titled = await q.select(
-    `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
-    { query: q.titleQuery },
-  );
-  let page: Candidate[];
-  let titleCount: number;
-  let isTitleHit: (row: Candidate) => boolean;
-  if (titled.length <= TITLE_CAP) {
-    const titleHits = ranked(titled, () => 1).sort(byRank);
-    page = titleHits.slice(q.offset, q.need);
-    titleCount = titleHits.length;
-    const ids = new Set(titleHits.map((r) => r.id));
-    isTitleHit = (row) => ids.has(row.id);
-  } else {
-    page = await titleHitsNewestFirst(null);
-    if (page.length === take) return page;
-    titleCount = page.length > 0 ? q.offset + page.length : await countTitleHits(q);
-    isTitleHit = (row) => titleWords(q)(row) > 0;
-  }
-  if (page.length === take) return page;
-
-  const skip = Math.max(0, q.offset - titleCount);
-  const rest = take - page.length;
-  const others = (rows: Candidate[]) => rows.filter((r) => !isTitleHit(r));
-  const walk = (floor: string | Date | null) =>
-    q.select(
-      `SELECT n.id, n.title, n.updated_at FROM notes n
-        WHERE ${q.owned} AND NOT (${q.inTitle}) AND ${q.inText} ${floor === null ? "" : "AND n.updated_at >= :floor"}
-        ${q.newestFirst} LIMIT :take OFFSET :skip`,
-      { take: rest, skip, floor },
-    );
-  const fromRecent = async () => {
-    const floor = await recentEdge(q);
-    const rows = await walk(floor);
-    return rows.length === rest || floor === null ? rows : null;
-  };
-  const fromIndex = async () => {
-    const matches = await allMatches(q);
-    return (
-      matches &&
-      ranked(others(matches), () => 0)
-        .sort(byRank)
-        .slice(skip, skip + rest)
-    );
-  };
-  // Few title hits predict few hits at all (a title is a short text): then the index first.
-  const tail =
-    titleCount < FEW_TITLE_HITS
-      ? ((await fromIndex()) ?? (await fromRecent()) ?? (await walk(null)))
-      : ((await fromRecent()) ?? (await fromIndex()) ?? (await walk(null)));
-  return [...page, ...others(tail)];
-}
-
-/** How many of the owner's notes have the word in the title (only for pages past them all). */
-async function countTitleHits(q: MysqlSearch): Promise<number> {
-  const [row] = await q.select<{ count: number | string }>(
-    `SELECT COUNT(*) AS count FROM notes n WHERE ${q.owned} AND (${q.inTitle})`,
-  );
-  return Number(row?.count ?? 0);
 }
 
 /** A page of search hits, from the read cache when none of the owner's notes changed since (see listNotes). */

@@ -1,28 +1,29 @@
-import type { NoteRow } from "@notebox/db";
+import { tagNamesOf, type NoteRow } from "@notebox/db";
 
 /** A note as the API returns it. Dates are ISO strings (no transformer on the wire). */
 export interface Note {
   id: string;
   title: string;
   description: string;
+  tags: string[];
+  pinned: boolean;
   version: number;
   createdAt: string;
   updatedAt: string;
   deletedAt: string | null;
 }
 
-/** A row of a list: the text is cut to an excerpt so a page of notes stays small. */
+/** A row of a list: the text is replaced by its plain-text excerpt so a page of notes stays small. */
 export interface NoteSummary extends Omit<Note, "description"> {
   excerpt: string;
 }
 
-export const EXCERPT_LENGTH = 240;
-
-export function toNote(row: NoteRow): Note {
+function common(row: NoteRow) {
   return {
     id: row.id,
     title: row.title,
-    description: row.description,
+    tags: tagNamesOf(row),
+    pinned: Boolean(row.pinned),
     version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -30,12 +31,10 @@ export function toNote(row: NoteRow): Note {
   };
 }
 
-export function excerptOf(text: string, length = EXCERPT_LENGTH): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= length ? flat : `${flat.slice(0, length - 1).trimEnd()}…`;
+export function toNote(row: NoteRow): Note {
+  return { ...common(row), description: row.description };
 }
 
 export function toSummary(row: NoteRow): NoteSummary {
-  const { description, ...rest } = toNote(row);
-  return { ...rest, excerpt: excerptOf(description) };
+  return { ...common(row), excerpt: row.excerpt };
 }

@@ -3,6 +3,7 @@
 import { Op } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { findOwnNote, notFound } from "./crud";
+import { dropUnusedTags } from "./tags";
 import { toNote, type Note } from "./shape";
 
 export const TRASH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -42,6 +43,7 @@ export async function purgeTrash({
   const where = { ownerId, deletedAt: { [Op.ne]: null }, ...(id ? { id } : {}) };
   const purged = await deps.db.models.Note.destroy({ where });
   if (id && purged === 0) throw notFound();
+  await dropUnusedTags(deps, ownerId);
   if (purged > 0) await deps.cache.invalidate("notes", ownerId);
   return { purged };
 }
@@ -51,6 +53,9 @@ export async function purgeOldTrash({ deps, now = new Date() }: { deps: Pick<Cor
   const where = { deletedAt: { [Op.lte]: new Date(now.getTime() - TRASH_RETENTION_MS) } };
   const owners = await Note.findAll({ attributes: ["ownerId"], where, group: ["ownerId"], raw: true });
   const purged = await Note.destroy({ where });
-  for (const { ownerId } of owners) await deps.cache.invalidate("notes", ownerId);
+  for (const { ownerId } of owners) {
+    await dropUnusedTags(deps, ownerId);
+    await deps.cache.invalidate("notes", ownerId);
+  }
   return purged;
 }

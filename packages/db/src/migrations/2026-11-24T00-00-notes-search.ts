@@ -24,15 +24,15 @@ import type { Migration } from "../migrate";
  */
 
 /** 25 bits from the last five characters of an owner id (SQLite expression). */
-function sqliteBucket(ownerId: string) {
+export function sqliteBucket(ownerId: string) {
   return [1, 2, 3, 4, 5].map((i) => `((unicode(substr(${ownerId}, -${i}, 1)) & 31) << ${(i - 1) * 5})`).join(" | ");
 }
 /** The FTS rowid of a note row: its owner's bucket above the note's own rowid. */
-const sqliteKey = (row: string) => `((${sqliteBucket(`${row}.owner_id`)}) << 36) | ${row}.rowid`;
+export const sqliteKey = (row: string) => `((${sqliteBucket(`${row}.owner_id`)}) << 36) | ${row}.rowid`;
 
 const TRIGGERS = ["notes_fts_insert", "notes_fts_delete", "notes_fts_update"];
 
-async function sqliteUp(query: (sql: string) => Promise<unknown>) {
+export async function sqliteUp(query: (sql: string) => Promise<unknown>) {
   for (const trigger of TRIGGERS) await query(`DROP TRIGGER IF EXISTS ${trigger}`);
   await query("DROP TABLE IF EXISTS notes_fts");
   await query(`CREATE VIRTUAL TABLE notes_fts USING fts5(
@@ -82,7 +82,7 @@ async function sqliteDown(query: (sql: string) => Promise<unknown>) {
  * Each word of `column` preceded by a space and the owner's bucket; empty while the note is in
  * the trash. MariaDB's regular expressions are PCRE (`\1`), MySQL 8's are ICU (`$1`).
  */
-function mysqlSearchText(column: string, mariadb: boolean) {
+export function mysqlSearchText(column: string, mariadb: boolean) {
   // As SQL string literals: the pattern is [^\p{L}\p{N}\p{M}]*([\p{L}\p{N}\p{M}]+).
   const separatorsThenWord = "[^\\\\p{L}\\\\p{N}\\\\p{M}]*([\\\\p{L}\\\\p{N}\\\\p{M}]+)";
   const word = mariadb ? "\\\\1" : "$1";

@@ -7,21 +7,28 @@ import {
   type ModelStatic,
   type Sequelize,
 } from "sequelize";
-import { NOTE_TITLE_MAX } from "../sizes";
+import { hasOpenTask, noteExcerpt } from "../note-text";
+import { NOTE_EXCERPT_LENGTH, NOTE_TITLE_MAX } from "../sizes";
 
 export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAttributes<NoteRow>> {
   id: string;
   ownerId: string;
-  /**
-   * The owner as one search token ("u" + the id's hex digits). It sits in the full-text index
-   * beside the text, so a search intersects with the owner's notes inside the engine instead of
-   * ranking every user's matches and filtering afterwards.
-   */
-  ownerKey: string;
   title: string;
   /** The title folded for sorting (no case, no accents); kept by the model's hooks. */
   titleKey: CreationOptional<string | null>;
   description: string;
+  /** The start of the text as plain text, for lists; kept by the model's hooks. */
+  excerpt: CreationOptional<string>;
+  /** Whether the text has an unticked task (`- [ ]`); kept by the model's hooks. */
+  openTasks: CreationOptional<boolean>;
+  /** Pinned notes come first in every list. */
+  pinned: CreationOptional<boolean>;
+  /**
+   * The note's tag names as first written, a JSON array (null: none). The tags and note_tags
+   * tables hold the same for filtering and counting; core's notes/tags.ts writes both together.
+   * Indexed for search with the text.
+   */
+  tags: CreationOptional<string | null>;
   /** Bumped by every edit; an update must name the version it read. */
   version: CreationOptional<number>;
   createdAt: CreationOptional<Date>;
@@ -35,8 +42,16 @@ export function titleSortKey(title: string): string {
   return title.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().slice(0, 255);
 }
 
-export function ownerKeyOf(userId: string): string {
-  return `u${userId.replace(/-/g, "")}`;
+/** The tag names of a row's `tags` column. */
+export function tagNamesOf(row: Pick<NoteRow, "tags">): string[] {
+  if (!row.tags) return [];
+  const names: unknown = JSON.parse(row.tags);
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === "string") : [];
+}
+
+/** The columns derived from a note's text, as the hooks below keep them. */
+function derivedFromText(description: string) {
+  return { excerpt: noteExcerpt(description), openTasks: hasOpenTask(description) };
 }
 
 export function defineNoteModels(sequelize: Sequelize) {
@@ -45,7 +60,6 @@ export function defineNoteModels(sequelize: Sequelize) {
     {
       id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
       ownerId: { type: DataTypes.STRING(36), allowNull: false },
-      ownerKey: { type: DataTypes.STRING(33), allowNull: false },
       title: { type: DataTypes.STRING(NOTE_TITLE_MAX), allowNull: false },
       titleKey: { type: DataTypes.STRING(255), allowNull: true },
       // MEDIUMTEXT on MySQL (TEXT stops at 64 KB); SQLite's TEXT has no size variants.
@@ -53,6 +67,10 @@ export function defineNoteModels(sequelize: Sequelize) {
         type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"),
         allowNull: false,
       },
+      excerpt: { type: DataTypes.STRING(NOTE_EXCERPT_LENGTH + 15), allowNull: false, defaultValue: "" },
+      openTasks: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      pinned: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      tags: { type: DataTypes.TEXT, allowNull: true },
       version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },
@@ -61,16 +79,22 @@ export function defineNoteModels(sequelize: Sequelize) {
     {
       tableName: "notes",
       hooks: {
-        // Every way a title is written keeps its sort key in step: create, save, and Note.update().
+        // Every way a title or text is written keeps what is derived from it in step: create,
+        // save, and Note.update().
         beforeSave(note) {
           if (note.changed("title")) note.titleKey = titleSortKey(note.title);
+          if (note.changed("description")) Object.assign(note, derivedFromText(note.description));
         },
         beforeBulkUpdate(options) {
           // Sequelize hands the new values to this hook as `attributes` (missing from its types).
           const values = (options as typeof options & { attributes: Partial<NoteRow> }).attributes;
-          if (typeof values.title !== "string") return;
-          values.titleKey = titleSortKey(values.title);
-          if (options.fields && !options.fields.includes("titleKey")) options.fields.push("titleKey");
+          const derived: Partial<NoteRow> = {};
+          if (typeof values.title === "string") derived.titleKey = titleSortKey(values.title);
+          if (typeof values.description === "string") Object.assign(derived, derivedFromText(values.description));
+          Object.assign(values, derived);
+          for (const field of Object.keys(derived) as (keyof InferAttributes<NoteRow>)[]) {
+            if (options.fields && !options.fields.includes(field)) options.fields.push(field);
+          }
         },
       },
     },

@@ -1,0 +1,18 @@
+// How text is compared wherever case and accents must not matter: search words (both engines and
+// the highlighting), tag names. One definition, so a word found is a word highlighted.
+
+/** Lower-cased, accents removed. */
+export function foldText(text: string): string {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+/** The words of `text`, folded: runs of letters and digits. */
+export function foldedWords(text: string): string[] {
+  return foldText(text.normalize("NFKC")).match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** How many of `terms` start a word of `text`, compared folded: a search hit's rank tier. */
+export function termsStartingWords(text: string, terms: string[]): number {
+  const words = foldedWords(text);
+  return terms.filter((term) => words.some((word) => word.startsWith(term))).length;
+}

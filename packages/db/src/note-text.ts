@@ -1,0 +1,85 @@
+// What a note's Markdown says as plain text: for the excerpt shown in lists (stored when the note
+// is written, see models/notes.ts) and the text around a search hit. Parsed with marked, the same
+// parser the web app renders with, so `**`, `#`, table rules and code fences never show.
+import { Lexer, type Token, type Tokens } from "marked";
+import { NOTE_EXCERPT_LENGTH } from "./sizes";
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]+);/gi, (whole, name: string) => {
+    if (name[0] !== "#") return ENTITIES[name.toLowerCase()] ?? whole;
+    const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : whole;
+  });
+}
+
+function walk(tokens: readonly Token[], out: string[]): void {
+  for (const token of tokens) {
+    switch (token.type) {
+      case "space":
+      case "hr":
+      case "br":
+        out.push("\n");
+        break;
+      case "code":
+        out.push((token as Tokens.Code).text, "\n");
+        break;
+      case "codespan":
+        out.push((token as Tokens.Codespan).text);
+        break;
+      case "html":
+        out.push(decodeEntities((token as Tokens.HTML).text.replace(/<[^>]*>/g, " ")));
+        break;
+      case "table": {
+        const table = token as Tokens.Table;
+        for (const row of [table.header, ...table.rows]) {
+          for (const cell of row) {
+            walk(cell.tokens, out);
+            out.push(" ");
+          }
+          out.push("\n");
+        }
+        break;
+      }
+      case "list":
+        for (const item of (token as Tokens.List).items) {
+          walk(item.tokens, out);
+          out.push("\n");
+        }
+        break;
+      default: {
+        const inner = (token as { tokens?: Token[] }).tokens;
+        if (inner && inner.length > 0) walk(inner, out);
+        else if ("text" in token && typeof token.text === "string") out.push(decodeEntities(token.text));
+        if (token.type === "heading" || token.type === "paragraph" || token.type === "blockquote") out.push("\n");
+      }
+    }
+  }
+}
+
+/** The text of `markdown` as a reader sees it: markup gone, one space between words, no line breaks. */
+export function markdownText(markdown: string): string {
+  const out: string[] = [];
+  walk(Lexer.lex(markdown, { gfm: true }), out);
+  return out.join("").replace(/\s+/g, " ").trim();
+}
+
+/** Parsing a long note for its first lines needs only its start. */
+const EXCERPT_SOURCE = 4 * NOTE_EXCERPT_LENGTH + 2000;
+
+/** The start of a note's text as plain text, cut at a word with an ellipsis when longer. */
+export function noteExcerpt(markdown: string, length = NOTE_EXCERPT_LENGTH): string {
+  const flat = markdownText(markdown.length > EXCERPT_SOURCE ? markdown.slice(0, EXCERPT_SOURCE) : markdown);
+  if ([...flat].length <= length) return flat;
+  const cut = [...flat].slice(0, length - 1).join("");
+  const atWord = cut.replace(/\s+\S*$/, "");
+  return `${(atWord.length >= length / 2 ? atWord : cut).trimEnd()}…`;
+}
+
+/** An unticked task item (`- [ ] …`), GitHub's syntax, anywhere in the note. */
+const OPEN_TASK = /^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[ \][ \t]/m;
+
+export function hasOpenTask(markdown: string): boolean {
+  return OPEN_TASK.test(markdown);
+}
