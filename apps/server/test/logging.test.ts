@@ -33,7 +33,7 @@ describe("request logs", () => {
     expect(res.status).toBe(200);
     const id = res.headers.get("x-request-id");
     expect(id).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 200)); // mail is sent in the background
+    await t.server.runtime.deps.mailer.settled(); // mail is sent in the background
 
     const requestLines = lines.filter((l) => l.msg === "request");
     expect(requestLines.length).toBeGreaterThanOrEqual(3);

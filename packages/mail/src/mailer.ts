@@ -21,6 +21,8 @@ export interface Mailer {
    * never depends on whether a message went out (no account enumeration by the clock).
    */
   queue(message: MailMessage): void;
+  /** Resolves once every message queued so far has been sent (or has failed). */
+  settled(): Promise<void>;
   /** Waits for queued messages, then closes the transport. */
   close(): Promise<void>;
 }
@@ -46,6 +48,9 @@ export function createMailer(options: MailerOptions): Mailer {
         )
         .finally(() => pending.delete(sending));
       pending.add(sending);
+    },
+    async settled() {
+      await Promise.allSettled([...pending]);
     },
     async close() {
       await Promise.allSettled([...pending]);

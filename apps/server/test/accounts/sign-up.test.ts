@@ -179,7 +179,8 @@ describe("sign-up with an emailed code", () => {
     const b = await t.client().mutation("auth.resendCode", { email: unknown });
     expect(a.status).toBe(200);
     expect(a.data).toEqual(b.data);
-    await new Promise((r) => setTimeout(r, 200));
+    // Whatever these requests queued has reached the SMTP server once the mailer has settled.
+    await t.server.runtime.deps.mailer.settled();
     expect(t.smtp.to(unknown)).toHaveLength(0);
     expect(await t.models.EmailCode.count({ where: { email: unknown } })).toBe(0);
   });
