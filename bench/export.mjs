@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateRawSync } from "node:zlib";
-import sqlite3 from "sqlite3";
+import Database from "better-sqlite3";
 import { fmt, median, run, signIn as signInAs, startNotebox } from "./lib/notebox.mjs";
 
 const TOTAL = Number(process.env.BENCH_NOTES ?? 100_000);
@@ -362,37 +362,25 @@ function sheetjsPrototype(ownerId) {
 // Data
 
 async function insertNotes(email, count) {
-  const db = new sqlite3.Database(dbFile);
-  const call = (method, sql, params = []) =>
-    new Promise((resolve, reject) => db[method](sql, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const db = new Database(dbFile);
   try {
-    await call("run", "PRAGMA busy_timeout = 10000");
-    const { id: ownerId } = await call("get", "SELECT id FROM users WHERE email = ?", [email]);
+    db.pragma("busy_timeout = 10000");
+    const { id: ownerId } = db.prepare("SELECT id FROM users WHERE email = ?").get(email);
     const text = corpus(count + 7);
-    await call("run", "BEGIN IMMEDIATE");
     const insert = db.prepare(
       "INSERT INTO notes (id, owner_id, title, description, version, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, 1, ?, ?, NULL)",
     );
     const now = Date.now();
-    let done = 0;
-    await new Promise((resolve, reject) => {
+    db.transaction(() => {
       for (let i = 0; i < count; i++) {
         const created = now - Math.floor(text.random() * 2 * 365 * 86_400_000);
         const updated = Math.min(now, created + Math.floor(text.random() * 30 * 86_400_000));
-        insert.run(
-          [randomUUID(), ownerId, text.title(), text.body(), sqliteDate(created), sqliteDate(updated)],
-          (err) => {
-            if (err) reject(err);
-            else if (++done === count) resolve();
-          },
-        );
+        insert.run(randomUUID(), ownerId, text.title(), text.body(), sqliteDate(created), sqliteDate(updated));
       }
-    });
-    await new Promise((resolve, reject) => insert.finalize((err) => (err ? reject(err) : resolve())));
-    await call("run", "COMMIT");
+    }).immediate();
     return ownerId;
   } finally {
-    await new Promise((resolve) => db.close(resolve));
+    db.close();
   }
 }
 

@@ -5,15 +5,14 @@
 // line: bytes, seconds, and peak RSS growth (VmHWM) over the RSS before the first row was read.
 // Writing only: SheetJS never reads a spreadsheet here (its reader has a prototype-pollution CVE).
 import { readFileSync } from "node:fs";
-import sqlite3 from "sqlite3";
+import Database from "better-sqlite3";
 import XLSX from "sheetjs-style";
 
 const [dbFile, ownerId] = process.argv.slice(2);
 const status = (field) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
-const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY);
-const all = (sql, params) =>
-  new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+const db = new Database(dbFile, { readonly: true });
+const all = async (sql, params) => db.prepare(sql).all(...params);
 const toDate = (value) => new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
 const cell = (text) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
