@@ -33,7 +33,7 @@ export interface AppOptions {
 
 export type Env = { Variables: { requestId: string } };
 
-export function clientIp(c: Context, trustProxy: boolean): string {
+function clientIp(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
     // The nearest proxy appends the address it saw: the last entry is the one it vouches for.
     const forwarded = c.req

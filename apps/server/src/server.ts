@@ -27,7 +27,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends RuntimeOptions {
+interface StartOptions extends RuntimeOptions {
   webRoot?: string;
   host?: string;
   extendApp?: AppOptions["extendApp"];

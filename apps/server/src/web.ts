@@ -8,7 +8,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { Hono } from "hono";
 import type { Env } from "./app";
 
-export const defaultWebRoot = fileURLToPath(new URL("../../web/build", import.meta.url));
+const defaultWebRoot = fileURLToPath(new URL("../../web/build", import.meta.url));
 
 export interface WebApp {
   /** CSP hashes of index.html's inline bootstrap scripts: allowed by hash, never 'unsafe-inline'. */

@@ -5,13 +5,13 @@
 import { AppError } from "@notebox/core";
 import { MAX_BATCH_CALLS, MAX_INPUT_DEPTH } from "./limits";
 
-export function batchTooLarge(): AppError {
+function batchTooLarge(): AppError {
   return new AppError("BAD_REQUEST", `Send at most ${MAX_BATCH_CALLS} calls in one batch.`, {
     reason: "batch_too_large",
   });
 }
 
-export function inputTooDeep(): AppError {
+function inputTooDeep(): AppError {
   return new AppError("BAD_REQUEST", `The input is nested more than ${MAX_INPUT_DEPTH} levels deep.`, {
     reason: "input_too_deep",
   });
@@ -28,7 +28,7 @@ const CLOSE_BRACE = 0x7d;
  * Whether JSON text nests deeper than the bound. One pass over the characters, brackets inside
  * strings ignored; malformed text is left for the JSON parser to refuse.
  */
-export function nestsTooDeep(text: string, maxDepth = MAX_INPUT_DEPTH): boolean {
+function nestsTooDeep(text: string, maxDepth = MAX_INPUT_DEPTH): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

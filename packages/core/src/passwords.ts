@@ -8,7 +8,7 @@ import { AppError } from "./errors";
 
 // Algorithm.Argon2id is a const enum in the binding's typings, which isolatedModules cannot inline.
 const ARGON2ID = 2;
-export const argon2Params = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const argon2Params = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 /**
  * The 10,000 most common passwords, lower-case (common-passwords.txt, next to this file in the

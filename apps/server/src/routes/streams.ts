@@ -31,7 +31,7 @@ function webSource(stream: ReadableStream<Uint8Array>): ChunkSource {
   };
 }
 
-export interface PullStreamOptions {
+interface PullStreamOptions {
   /**
    * Called once when the stream has ended, failed or been cancelled: the server counts a
    * streamed response in flight until then, so a SIGTERM drain waits for its last byte.

@@ -10,7 +10,7 @@ import { revokeUserApiKeys } from "../tokens";
 import { normalizeEmail } from "../users";
 import { throttleMailTo } from "./throttle";
 
-export const RESET_TTL_MS = 60 * 60 * 1000;
+const RESET_TTL_MS = 60 * 60 * 1000;
 
 /** Mails a reset link when the address has an account; the answer is the same either way. */
 export async function requestPasswordReset({

@@ -6,7 +6,7 @@ import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } f
 import { cleanFileName } from "./names";
 import { toFileRecord, type FileRecord } from "./shape";
 
-export const fileNotFound = () => new AppError("NOT_FOUND", "No such file.");
+const fileNotFound = () => new AppError("NOT_FOUND", "No such file.");
 
 export async function findOwnFile(deps: CoreDeps, ownerId: string, id: string): Promise<FileRow> {
   const file = await deps.db.models.File.findOne({ where: { id, ownerId } });

@@ -20,7 +20,7 @@ import { detectContentType, SNIFF_BYTES } from "../files/detect";
 import { cleanFileName } from "../files/names";
 import { checkUsername, isEmailAddress, normalizeEmail, usernameKey } from "../users";
 
-export const UNTITLED = "Untitled";
+const UNTITLED = "Untitled";
 
 export type LegacySkipReason =
   "invalid_username" | "invalid_email" | "email_taken" | "username_taken" | "deleted_since_import";

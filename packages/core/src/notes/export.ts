@@ -14,7 +14,7 @@ export interface NotesExport {
   fileName: string;
 }
 
-export const EXPORT_BATCH_SIZE = 1000;
+const EXPORT_BATCH_SIZE = 1000;
 /**
  * Rows per keyset query for .xlsx. A batch of 1,000, read ahead while the previous one is written,
  * lives through two young-generation collections, so V8 promotes it, and the old generation grew
@@ -23,7 +23,7 @@ export const EXPORT_BATCH_SIZE = 1000;
  * their growth is the same but has no target, and for them the extra queries cost about a tenth
  * more CPU (`node bench/export.mjs`; "Excel export" in the README).
  */
-export const XLSX_BATCH_SIZE = 250;
+const XLSX_BATCH_SIZE = 250;
 
 const contentTypes: Record<ExportFormat, string> = {
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

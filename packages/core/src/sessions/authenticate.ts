@@ -68,12 +68,12 @@ async function bearerCaller(deps: CoreDeps, bearer: string): Promise<Caller | nu
 }
 
 /** The answer to a bearer credential that is not valid, wherever a signed-in caller is needed. */
-export function invalidBearer(): AppError {
+function invalidBearer(): AppError {
   return new AppError("UNAUTHORIZED", "The access token is not valid.");
 }
 
 /** The answer to an API key anywhere but auth.issueToken: it must be exchanged for a JWT first. */
-export function apiKeyNotAccepted(): AppError {
+function apiKeyNotAccepted(): AppError {
   return new AppError("UNAUTHORIZED", "Exchange the API key for a token with auth.issueToken.");
 }
 

@@ -24,7 +24,7 @@ import type { Migration } from "../migrate";
  */
 
 /** 25 bits from the last five characters of an owner id (SQLite expression). */
-export function sqliteBucket(ownerId: string) {
+function sqliteBucket(ownerId: string) {
   return [1, 2, 3, 4, 5].map((i) => `((unicode(substr(${ownerId}, -${i}, 1)) & 31) << ${(i - 1) * 5})`).join(" | ");
 }
 /** The FTS rowid of a note row: its owner's bucket above the note's own rowid. */

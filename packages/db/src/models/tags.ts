@@ -31,7 +31,7 @@ export function tagKey(name: string): string {
 }
 
 /** Room for a folded name: folding can lengthen a name a little (e.g. "İ" lower-cases to two). */
-export const TAG_KEY_MAX = TAG_NAME_MAX * 3;
+const TAG_KEY_MAX = TAG_NAME_MAX * 3;
 
 export function defineTagModels(sequelize: Sequelize) {
   const Tag: ModelStatic<TagRow> = sequelize.define<TagRow>(
