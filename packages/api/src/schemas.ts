@@ -56,6 +56,24 @@ export const code = z
   .trim()
   .regex(/^\d{6}$/, { error: "Enter the 6-digit code from the email." });
 
+/** A code from an authenticator app (TOTP): six digits, spaces allowed as apps show them. */
+export const totpCode = z
+  .string({ error: "Enter the 6-digit code from your authenticator app." })
+  .transform((v) => v.replace(/\s/g, ""))
+  .pipe(z.string().regex(/^\d{6}$/, { error: "Enter the 6-digit code from your authenticator app." }));
+
+/** One of the recovery codes shown when two-factor sign-in was turned on. */
+export const recoveryCode = z
+  .string({ error: "Enter one of your recovery codes." })
+  .trim()
+  .min(1, { error: "Enter one of your recovery codes." })
+  .max(64, { error: "That is not a recovery code." });
+
+/** The opaque challenge auth.login gave for the second step of a sign-in. */
+export const challenge = z
+  .string({ error: "Sign in again with your password." })
+  .regex(/^[A-Za-z0-9_-]{20,100}$/, { error: "This sign-in has expired. Sign in again with your password." });
+
 export const token = z
   .string({ error: "This reset link is not valid." })
   .regex(/^[a-z2-7]{32}$/, { error: "This reset link is not valid. Ask for a new one." });

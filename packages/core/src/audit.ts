@@ -15,6 +15,9 @@ export const AUDIT_ACTIONS = [
   "user_deleted",
   "api_key_created",
   "api_key_revoked",
+  "two_factor_enabled",
+  "two_factor_disabled",
+  "recovery_codes_regenerated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

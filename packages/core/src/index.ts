@@ -21,7 +21,15 @@ export { hashToken } from "./crypto";
 
 export { register, resendCode } from "./accounts/register";
 export { verifyEmail } from "./accounts/verify-email";
-export { login } from "./accounts/login";
+export { login, loginSecondFactor, type SecondFactorRequired, type SignedIn } from "./accounts/login";
+export {
+  disableTotp,
+  enableTotp,
+  normalizeRecoveryCode,
+  regenerateRecoveryCodes,
+  setupTotp,
+  twoFactorStatus,
+} from "./accounts/two-factor";
 export { requestPasswordReset, resetPassword } from "./accounts/password-reset";
 export { changePassword } from "./accounts/change-password";
 export { createAdmin } from "./accounts/create-admin";

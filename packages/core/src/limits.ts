@@ -27,6 +27,8 @@ export const defaultLimitRules = {
   loginFailuresPerAccount: { points: 100, duration: 15 * 60 },
   /** Failed sign-ins from one known device (a stolen device cookie buys no more guesses). */
   loginFailuresPerDevice: { points: 10, duration: 15 * 60 },
+  /** Two-factor settings changes (each checks a code) by one account. */
+  secondFactorPerAccount: { points: 10, duration: 15 * 60 },
   /** Wrong current passwords given to auth.changePassword by one session. */
   passwordChecksPerSession: { points: 10, duration: 15 * 60 },
   /** Email-code attempts from one address (each code also dies after 5 wrong tries). */

@@ -1,5 +1,5 @@
 // Periodic clean-up of rows that can no longer be used: expired sessions, spent codes and reset
-// links, and sign-ups never confirmed within a week.
+// links, sign-in challenges that ran out, and sign-ups never confirmed within a week.
 import { Op } from "@notebox/db";
 import type { CoreDeps } from "./deps";
 
@@ -7,9 +7,9 @@ const DAY = 24 * 60 * 60 * 1000;
 export const UNVERIFIED_ACCOUNT_TTL_MS = 7 * DAY;
 
 export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<CoreDeps, "db">; now?: Date }) {
-  const { Session, EmailCode, PasswordResetToken, User } = deps.db.models;
+  const { Session, EmailCode, PasswordResetToken, SignInChallenge, User } = deps.db.models;
   const dayAgo = new Date(now.getTime() - DAY);
-  const [sessions, codes, resetTokens, unverifiedUsers] = await Promise.all([
+  const [sessions, codes, resetTokens, challenges, unverifiedUsers] = await Promise.all([
     Session.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
     EmailCode.destroy({
       where: { [Op.or]: [{ expiresAt: { [Op.lte]: dayAgo } }, { consumedAt: { [Op.lte]: dayAgo } }] },
@@ -17,9 +17,10 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
     PasswordResetToken.destroy({
       where: { [Op.or]: [{ expiresAt: { [Op.lte]: now } }, { usedAt: { [Op.ne]: null } }] },
     }),
+    SignInChallenge.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
     User.destroy({
       where: { emailVerifiedAt: null, createdAt: { [Op.lte]: new Date(now.getTime() - UNVERIFIED_ACCOUNT_TTL_MS) } },
     }),
   ]);
-  return { sessions, codes, resetTokens, unverifiedUsers };
+  return { sessions, codes, resetTokens, challenges, unverifiedUsers };
 }

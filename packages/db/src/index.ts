@@ -14,8 +14,10 @@ export type {
   EmailCodePurpose,
   EmailCodeRow,
   PasswordResetTokenRow,
+  RecoveryCodeRow,
   Role,
   SessionRow,
+  SignInChallengeRow,
   UserRow,
 } from "./models/accounts";
 export { tagNamesOf, type NoteRow } from "./models/notes";

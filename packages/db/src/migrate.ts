@@ -11,6 +11,7 @@ import { signUpAttempts } from "./migrations/2026-12-02T00-00-sign-up-attempts";
 import { usernameKeys } from "./migrations/2026-12-02T01-00-username-keys";
 import { accountDeletion } from "./migrations/2026-12-03T00-00-account-deletion";
 import { tagsAndPins } from "./migrations/2026-12-04T00-00-tags-pins";
+import { twoFactor } from "./migrations/2026-12-04T01-00-two-factor";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -39,6 +40,7 @@ export const migrations: Migration[] = [
   usernameKeys,
   accountDeletion,
   tagsAndPins,
+  twoFactor,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

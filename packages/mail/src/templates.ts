@@ -89,3 +89,34 @@ export function passwordChanged(
     ]),
   };
 }
+
+/** What changed in an account's two-factor sign-in, for the notice sent to its owner. */
+export type SecurityChange = "two_factor_on" | "two_factor_off" | "recovery_codes_regenerated";
+
+const securityChanges: Record<SecurityChange, { subject: string; sentence: string }> = {
+  two_factor_on: {
+    subject: "Two-factor sign-in is on for your Notebox account",
+    sentence: "Two-factor sign-in was just turned on: signing in now asks for a code from your authenticator app.",
+  },
+  two_factor_off: {
+    subject: "Two-factor sign-in was turned off on your Notebox account",
+    sentence: "Two-factor sign-in was just turned off: signing in now needs only your password.",
+  },
+  recovery_codes_regenerated: {
+    subject: "New recovery codes for your Notebox account",
+    sentence: "New recovery codes were just made for your account; the earlier ones no longer work.",
+  },
+};
+
+export function securityChanged(to: string, change: SecurityChange, resetUrl: string): MailMessage {
+  const { subject, sentence } = securityChanges[change];
+  return {
+    to,
+    subject,
+    text: `${sentence}\n\nIf this was not you, reset your password now: ${resetUrl}\n`,
+    html: layout(subject, [
+      `<p>${escape(sentence)}</p>`,
+      `<p>If this was not you, <a href="${escape(resetUrl)}">reset your password now</a>.</p>`,
+    ]),
+  };
+}

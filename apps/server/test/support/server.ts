@@ -23,6 +23,7 @@ export const relaxedLimits: LimitRules = {
   loginFailuresPerAccount: { points: 10_000, duration: 60 },
   loginFailuresPerDevice: { points: 10_000, duration: 60 },
   passwordChecksPerSession: { points: 10_000, duration: 60 },
+  secondFactorPerAccount: { points: 10_000, duration: 60 },
   codeAttemptsPerIp: { points: 10_000, duration: 60 },
   accountRequestsPerIp: { points: 10_000, duration: 60 },
   mailPerAddressMinute: { points: 10_000, duration: 60 },

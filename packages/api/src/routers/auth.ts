@@ -7,8 +7,14 @@ import {
   invalidateSession,
   invalidateUserSessions,
   listSessions,
+  disableTotp,
+  enableTotp,
   login,
+  loginSecondFactor,
+  regenerateRecoveryCodes,
   register,
+  setupTotp,
+  twoFactorStatus,
   requestPasswordReset,
   resendCode,
   resetPassword,
@@ -85,6 +91,29 @@ const apiKeysRouter = router({
   }),
 });
 
+// Two-factor sign-in: changing it needs a code from the app (and to turn it off, the password too).
+const totpRouter = router({
+  status: protectedProcedure.query(({ ctx }) => twoFactorStatus({ deps: ctx.deps, userId: ctx.auth.user.id })),
+
+  setup: protectedProcedure.mutation(({ ctx }) => setupTotp({ deps: ctx.deps, userId: ctx.auth.user.id })),
+
+  enable: protectedProcedure
+    .input(z.object({ code: field.totpCode }))
+    .mutation(({ ctx, input }) =>
+      enableTotp({ deps: ctx.deps, userId: ctx.auth.user.id, code: input.code, meta: ctx.meta }),
+    ),
+
+  disable: protectedProcedure
+    .input(z.object({ password: field.existingPassword, code: field.totpCode }))
+    .mutation(({ ctx, input }) => disableTotp({ deps: ctx.deps, userId: ctx.auth.user.id, ...input, meta: ctx.meta })),
+
+  regenerateRecoveryCodes: protectedProcedure
+    .input(z.object({ code: field.totpCode }))
+    .mutation(({ ctx, input }) =>
+      regenerateRecoveryCodes({ deps: ctx.deps, userId: ctx.auth.user.id, code: input.code, meta: ctx.meta }),
+    ),
+});
+
 export const authRouter = router({
   register: publicProcedure
     .input(z.object({ username: field.username, email: field.email, password: field.password }))
@@ -107,17 +136,49 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: field.email, password: field.existingPassword }))
     .mutation(async ({ ctx, input }) => {
-      const { user, token, mustChangePassword, deviceToken } = await login({
+      const result = await login({
         deps: ctx.deps,
         ...input,
         meta: ctx.meta,
         previousSessionId: ctx.auth?.sessionId,
         deviceToken: ctx.deviceToken,
       });
-      ctx.setSessionCookie(token);
-      ctx.setDeviceCookie(deviceToken);
-      return { user: { ...user, mustChangePassword } };
+      if (result.status === "second_factor_required") return { status: result.status, challenge: result.challenge };
+      ctx.setSessionCookie(result.token);
+      ctx.setDeviceCookie(result.deviceToken);
+      const { mustChangePassword, twoFactorEnabled } = result;
+      return { status: result.status, user: { ...result.user, mustChangePassword, twoFactorEnabled } };
     }),
+
+  /** The second step of a sign-in with two-factor on: the challenge auth.login gave and one code. */
+  loginSecondFactor: publicProcedure
+    .input(
+      z
+        .object({
+          challenge: field.challenge,
+          code: field.totpCode.optional(),
+          recoveryCode: field.recoveryCode.optional(),
+        })
+        .refine((v) => (v.code === undefined) !== (v.recoveryCode === undefined), {
+          error: "Enter the code from your app, or one recovery code.",
+          path: ["code"],
+        }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const result = await loginSecondFactor({
+        deps: ctx.deps,
+        ...input,
+        meta: ctx.meta,
+        previousSessionId: ctx.auth?.sessionId,
+        deviceToken: ctx.deviceToken,
+      });
+      ctx.setSessionCookie(result.token);
+      ctx.setDeviceCookie(result.deviceToken);
+      const { mustChangePassword, twoFactorEnabled } = result;
+      return { status: result.status, user: { ...result.user, mustChangePassword, twoFactorEnabled } };
+    }),
+
+  totp: totpRouter,
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.auth?.sessionId) await invalidateSession({ deps: ctx.deps, sessionId: ctx.auth.sessionId });
@@ -127,7 +188,13 @@ export const authRouter = router({
 
   /** `mustChangePassword`: every other call is refused until auth.changePassword succeeds. */
   me: publicProcedure.query(({ ctx }) =>
-    ctx.auth ? { ...toPublicUser(ctx.auth.user), mustChangePassword: Boolean(ctx.auth.user.mustChangePassword) } : null,
+    ctx.auth
+      ? {
+          ...toPublicUser(ctx.auth.user),
+          mustChangePassword: Boolean(ctx.auth.user.mustChangePassword),
+          twoFactorEnabled: ctx.auth.user.totpEnabledAt !== null,
+        }
+      : null,
   ),
 
   requestPasswordReset: publicProcedure

@@ -5,6 +5,8 @@ import type { Limits } from "../limits";
 import { issueDeviceToken, knownDeviceId } from "../sessions/devices";
 import { createSession, invalidateSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
+import { answerSignInChallenge, createSignInChallenge } from "./two-factor";
+import type { UserRow } from "@notebox/db";
 
 const wrongCredentials = () => new AppError("UNAUTHORIZED", "Wrong email or password.");
 
@@ -30,6 +32,66 @@ function reserveSignIn(
   ]);
 }
 
+export interface SignedIn {
+  status: "signed_in";
+  user: PublicUser;
+  token: string;
+  mustChangePassword: boolean;
+  twoFactorEnabled: boolean;
+  deviceToken: string;
+}
+
+/** The password was right; the account has two-factor sign-in on, so no session yet. */
+export interface SecondFactorRequired {
+  status: "second_factor_required";
+  challenge: string;
+}
+
+/** A new session for an account whose credentials were just proven (and a device token). */
+async function startSession(
+  deps: CoreDeps,
+  account: UserRow,
+  {
+    meta,
+    previousSessionId,
+    deviceId,
+    details,
+  }: {
+    meta: RequestMeta;
+    previousSessionId?: string | null;
+    deviceId: string | null;
+    details?: Record<string, unknown>;
+  },
+): Promise<SignedIn> {
+  if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
+  const token = await deps.db.transaction(async (transaction) => {
+    // The user row first: its write lock queues simultaneous sign-ins of one account. Inserting the
+    // session first would take a shared lock on the row (the foreign key), and two sign-ins each
+    // holding one and asking to update it deadlock on MySQL.
+    await account.update({ lastLoginAt: new Date() }, { transaction });
+    const created = await createSession({ deps, userId: account.id, meta, transaction });
+    await recordAudit({
+      deps,
+      action: "sign_in",
+      actorId: account.id,
+      target: account,
+      ip: meta.ip,
+      details,
+      transaction,
+    });
+    return created.token;
+  });
+  // An imported account signs in with its old password and must choose a new one first.
+  return {
+    status: "signed_in",
+    user: toPublicUser(account),
+    token,
+    mustChangePassword: Boolean(account.mustChangePassword),
+    twoFactorEnabled: account.totpEnabledAt !== null,
+    deviceToken: issueDeviceToken(deps, account.id, deviceId),
+  };
+}
+
 /**
  * Unknown address and wrong password give the same answer in about the same time (a dummy hash
  * is verified). Returns a device token for the browser to keep, which lets it sign in while
@@ -51,7 +113,7 @@ export async function login({
   previousSessionId?: string | null;
   /** The device token the browser kept from an earlier sign-in, if any. */
   deviceToken?: string | null;
-}): Promise<{ user: PublicUser; token: string; mustChangePassword: boolean; deviceToken: string }> {
+}): Promise<SignedIn | SecondFactorRequired> {
   const email = normalizeEmail(rawEmail);
   const user = await deps.db.models.User.findOne({ where: { email } });
   const deviceId = user ? knownDeviceId(deps, deviceToken, user.id) : null;
@@ -59,7 +121,7 @@ export async function login({
 
   const caller = { key: deviceId ?? meta.ipKey, known: deviceId !== null };
   // The check and what follows it (the failure's audit row, or the new session) take one turn.
-  const { account, token } = await deps.passwords.withTurn(caller, async (check) => {
+  return deps.passwords.withTurn(caller, async (check): Promise<SignedIn | SecondFactorRequired> => {
     const ok = user ? await check.verify(user.passwordHash, password) : await check.verifyDummy(password);
     if (!user || !ok) {
       await recordAudit({
@@ -93,24 +155,40 @@ export async function login({
         reason: "account_disabled",
       });
     }
-    if (previousSessionId) await invalidateSession({ deps, sessionId: previousSessionId });
-    const account = user;
-    const token = await deps.db.transaction(async (transaction) => {
-      // The user row first: its write lock queues simultaneous sign-ins of one account. Inserting the
-      // session first would take a shared lock on the row (the foreign key), and two sign-ins each
-      // holding one and asking to update it deadlock on MySQL.
-      await account.update({ lastLoginAt: new Date() }, { transaction });
-      const created = await createSession({ deps, userId: account.id, meta, transaction });
-      await recordAudit({ deps, action: "sign_in", actorId: account.id, target: account, ip: meta.ip, transaction });
-      return created.token;
-    });
-    return { account, token };
+    // With two-factor sign-in on, the password opens only the second step.
+    if (user.totpEnabledAt)
+      return { status: "second_factor_required", challenge: await createSignInChallenge(deps, user.id) };
+    return startSession(deps, user, { meta, previousSessionId, deviceId });
   });
-  // An imported account signs in with its old password and must choose a new one first.
-  return {
-    user: toPublicUser(account),
-    token,
-    mustChangePassword: Boolean(account.mustChangePassword),
-    deviceToken: issueDeviceToken(deps, account.id, deviceId),
-  };
+}
+
+/**
+ * The second step of a sign-in: a TOTP code or a recovery code for the challenge auth.login gave.
+ * Counted by the same sign-in limits as passwords, so codes cannot be guessed faster.
+ */
+export async function loginSecondFactor({
+  deps,
+  challenge,
+  code,
+  recoveryCode,
+  meta,
+  previousSessionId,
+  deviceToken,
+}: {
+  deps: CoreDeps;
+  challenge: string;
+  code?: string;
+  recoveryCode?: string;
+  meta: RequestMeta;
+  previousSessionId?: string | null;
+  deviceToken?: string | null;
+}): Promise<SignedIn> {
+  const reservation = await deps.limits.reserve([
+    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
+    { name: "loginFailuresPerIp", key: meta.ipKey, onSuccess: "refund" },
+  ]);
+  const { user, method } = await answerSignInChallenge(deps, { challenge, code, recoveryCode });
+  await reservation.succeeded();
+  const deviceId = knownDeviceId(deps, deviceToken, user.id);
+  return startSession(deps, user, { meta, previousSessionId, deviceId, details: { secondFactor: method } });
 }

@@ -28,8 +28,40 @@ export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAt
   passwordChangedAt: Date;
   mustChangePassword: CreationOptional<boolean>;
   lastLoginAt: CreationOptional<Date | null>;
+  /** The TOTP key, encrypted with a key derived from the server secret; null while 2FA is off. */
+  totpSecret: CreationOptional<string | null>;
+  /** A key being set up, until a code from it is typed (encrypted likewise). */
+  totpPendingSecret: CreationOptional<string | null>;
+  totpEnabledAt: CreationOptional<Date | null>;
+  /** The last 30-second step a code was accepted for: a code is never accepted twice. */
+  totpLastStep: CreationOptional<number | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
+}
+
+/** One of an account's single-use recovery codes, as a keyed hash. */
+export interface RecoveryCodeRow extends Model<
+  InferAttributes<RecoveryCodeRow>,
+  InferCreationAttributes<RecoveryCodeRow>
+> {
+  id: string;
+  userId: string;
+  codeHash: string;
+  usedAt: CreationOptional<Date | null>;
+  createdAt: Date;
+}
+
+/** A password sign-in waiting for its second factor: 5 minutes, 5 tries, single use. */
+export interface SignInChallengeRow extends Model<
+  InferAttributes<SignInChallengeRow>,
+  InferCreationAttributes<SignInChallengeRow>
+> {
+  /** Hex sha256 of the challenge token. */
+  id: string;
+  userId: string;
+  attempts: CreationOptional<number>;
+  expiresAt: Date;
+  createdAt: Date;
 }
 
 export interface SessionRow extends Model<InferAttributes<SessionRow>, InferCreationAttributes<SessionRow>> {
@@ -96,10 +128,38 @@ export function defineAccountModels(sequelize: Sequelize) {
       passwordChangedAt: date(),
       mustChangePassword: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       lastLoginAt: date(true),
+      totpSecret: { type: DataTypes.STRING(255), allowNull: true },
+      totpPendingSecret: { type: DataTypes.STRING(255), allowNull: true },
+      totpEnabledAt: date(true),
+      totpLastStep: { type: DataTypes.INTEGER, allowNull: true },
       createdAt: date(),
       updatedAt: date(),
     },
     { tableName: "users" },
+  );
+
+  const RecoveryCode: ModelStatic<RecoveryCodeRow> = sequelize.define<RecoveryCodeRow>(
+    "RecoveryCode",
+    {
+      id: id36(),
+      userId: { type: DataTypes.STRING(36), allowNull: false },
+      codeHash: { type: DataTypes.STRING(64), allowNull: false },
+      usedAt: date(true),
+      createdAt: date(),
+    },
+    { tableName: "recovery_codes", timestamps: false },
+  );
+
+  const SignInChallenge: ModelStatic<SignInChallengeRow> = sequelize.define<SignInChallengeRow>(
+    "SignInChallenge",
+    {
+      id: { type: DataTypes.STRING(64), primaryKey: true, allowNull: false },
+      userId: { type: DataTypes.STRING(36), allowNull: false },
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      expiresAt: date(),
+      createdAt: date(),
+    },
+    { tableName: "sign_in_challenges", timestamps: false },
   );
 
   const Session: ModelStatic<SessionRow> = sequelize.define<SessionRow>(
@@ -153,5 +213,5 @@ export function defineAccountModels(sequelize: Sequelize) {
   User.hasMany(PasswordResetToken, byUser);
   PasswordResetToken.belongsTo(User, byUser);
 
-  return { User, Session, EmailCode, PasswordResetToken };
+  return { User, Session, EmailCode, PasswordResetToken, RecoveryCode, SignInChallenge };
 }
