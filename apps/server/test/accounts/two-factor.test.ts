@@ -1,33 +1,15 @@
 // Two-factor sign-in with TOTP through the real server: the codes are computed here, from the
 // secret the set-up gives, with RFC 6238 written out on node:crypto (not the server's library).
-import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "../support/client";
 import { createUser, signIn, startTestServer, type TestServer } from "../support/server";
+import { base32Decode, totp } from "../support/totp";
 
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
 afterAll(() => t.close());
-
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** The RFC 6238 code of `secret` (base32) for the 30-second step `offset` steps from now. */
-function totp(secret: string, offset = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offset));
-  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
-  const at = mac[mac.length - 1]! & 0xf;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 type Setup = { secret: string; otpauthUrl: string };
 type Codes = { recoveryCodes: string[] };

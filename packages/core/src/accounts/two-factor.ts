@@ -7,6 +7,7 @@ import { newId, type Transaction, type UserRow } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { encodeBase32UpperCaseNoPadding } from "@oslojs/encoding";
 import { createTOTPKeyURI, generateHOTP } from "@oslojs/otp";
+import QRCode from "qrcode";
 import { recordAudit } from "../audit";
 import { constantTimeEqualHex, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
@@ -88,6 +89,17 @@ async function ownUser(deps: CoreDeps, userId: string, transaction?: Transaction
   return user;
 }
 
+/**
+ * The QR code of `text` as rows of "1" (dark) and "0", for the page to draw as SVG: no image
+ * service, nothing for the page to parse as markup.
+ */
+function qrRows(text: string): string[] {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: "M" });
+  return Array.from({ length: modules.size }, (_, row) =>
+    Array.from({ length: modules.size }, (_, column) => (modules.get(row, column) ? "1" : "0")).join(""),
+  );
+}
+
 export async function twoFactorStatus({ deps, userId }: { deps: CoreDeps; userId: string }) {
   const user = await ownUser(deps, userId);
   const left = await deps.db.models.RecoveryCode.count({ where: { userId, usedAt: null } });
@@ -104,10 +116,8 @@ export async function setupTotp({ deps, userId }: { deps: CoreDeps; userId: stri
   }
   const key = new Uint8Array(randomBytes(20));
   await user.update({ totpPendingSecret: seal(deps, key) });
-  return {
-    secret: encodeBase32UpperCaseNoPadding(key),
-    otpauthUrl: createTOTPKeyURI("Notebox", user.email, key, STEP_SECONDS, DIGITS),
-  };
+  const otpauthUrl = createTOTPKeyURI("Notebox", user.email, key, STEP_SECONDS, DIGITS);
+  return { secret: encodeBase32UpperCaseNoPadding(key), otpauthUrl, qr: qrRows(otpauthUrl) };
 }
 
 export async function enableTotp({
