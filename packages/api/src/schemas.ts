@@ -74,9 +74,16 @@ export const challenge = z
   .string({ error: "Sign in again with your password." })
   .regex(/^[A-Za-z0-9_-]{20,100}$/, { error: "This sign-in has expired. Sign in again with your password." });
 
-export const token = z
-  .string({ error: "This reset link is not valid." })
-  .regex(/^[a-z2-7]{32}$/, { error: "This reset link is not valid. Ask for a new one." });
+/** The token of an emailed link (generateToken: 32 lower-case base32 letters). */
+const linkToken = (missing: string, invalid: string) =>
+  z.string({ error: missing }).regex(/^[a-z2-7]{32}$/, { error: invalid });
+
+export const token = linkToken("This reset link is not valid.", "This reset link is not valid. Ask for a new one.");
+
+export const inviteToken = linkToken(
+  "This invitation link is not valid.",
+  "This invitation link is not valid. Ask your administrator for a new one.",
+);
 
 export const sessionId = z.string().regex(/^[0-9a-f]{64}$/, { error: "No such session." });
 
@@ -139,3 +146,19 @@ export const noteIds = z
   .array(recordId, { error: "Send the notes as a list of ids." })
   .min(1, { error: "Select at least one note." })
   .max(BULK_NOTES_MAX, { error: `Act on at most ${BULK_NOTES_MAX} notes at once.` });
+
+/** A file quota in bytes: a whole number from 0 to 1 PiB. */
+export const quotaBytes = z
+  .number({ error: "Give the quota in bytes." })
+  .int({ error: "Give the quota in whole bytes." })
+  .min(0, { error: "A quota cannot be negative." })
+  .max(2 ** 50, { error: "Keep the quota under 1 PiB." });
+
+/** An email domain like example.com, for the sign-up allow-list. */
+export const emailDomain = z
+  .string({ error: "Give the domain, like example.com." })
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, {
+    error: "Give the domain, like example.com.",
+  });

@@ -18,6 +18,11 @@ export const AUDIT_ACTIONS = [
   "two_factor_enabled",
   "two_factor_disabled",
   "recovery_codes_regenerated",
+  "settings_changed",
+  "quota_changed",
+  "invite_created",
+  "invite_revoked",
+  "invite_accepted",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

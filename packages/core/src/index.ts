@@ -97,3 +97,13 @@ export {
   type LegacySkippedUser,
   type LegacySkipReason,
 } from "./legacy/import";
+export {
+  getSettings,
+  quotaOf,
+  setUserQuota,
+  SIGN_UP_POLICIES,
+  updateSettings,
+  type AdminSettings,
+  type SignUpPolicy,
+} from "./admin/settings";
+export { acceptInvite, createInvite, inviteInfo, listInvites, revokeInvite } from "./admin/invites";

@@ -38,7 +38,7 @@ export {
   utf8Bytes,
 } from "./sizes";
 export type { FileRow } from "./models/files";
-export type { ApiKeyRow, AuditEventRow } from "./models/admin";
+export type { ApiKeyRow, AuditEventRow, InviteRow, SettingRow } from "./models/admin";
 export type { LegacyImportKind, LegacyImportRow } from "./models/legacy";
 export { createMigrator, migrate, migrations } from "./migrate";
 export {

@@ -12,6 +12,7 @@ import { usernameKeys } from "./migrations/2026-12-02T01-00-username-keys";
 import { accountDeletion } from "./migrations/2026-12-03T00-00-account-deletion";
 import { tagsAndPins } from "./migrations/2026-12-04T00-00-tags-pins";
 import { twoFactor } from "./migrations/2026-12-04T01-00-two-factor";
+import { settingsInvites } from "./migrations/2026-12-04T02-00-settings-invites";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -41,6 +42,7 @@ export const migrations: Migration[] = [
   accountDeletion,
   tagsAndPins,
   twoFactor,
+  settingsInvites,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

@@ -120,3 +120,17 @@ export function securityChanged(to: string, change: SecurityChange, resetUrl: st
     ]),
   };
 }
+
+export function invitation(to: string, link: string, role: "user" | "admin", days: number): MailMessage {
+  const as = role === "admin" ? " as an administrator" : "";
+  return {
+    to,
+    subject: "You are invited to Notebox",
+    text: `You are invited to join Notebox${as}. To choose your username and password, open this link:\n\n${link}\n\nIt works once and expires in ${days} days. If you did not expect this, ignore this email.\n`,
+    html: layout("You are invited to Notebox", [
+      `<p>You are invited to join Notebox${escape(as)}. To choose your username and password, open this link:</p>`,
+      `<p><a href="${escape(link)}">${escape(link)}</a></p>`,
+      `<p>It works once and expires in ${days} days. If you did not expect this, ignore this email.</p>`,
+    ]),
+  };
+}

@@ -188,6 +188,8 @@ describe("a user's page", () => {
       verified: true,
       disabled: false,
       lastLoginAt: expect.any(String) as string,
+      quotaBytes: null,
+      effectiveQuotaBytes: t.server.runtime.deps.config.userQuotaBytes,
       notes: 1,
       files: 1,
       usedBytes: 10,

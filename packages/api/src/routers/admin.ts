@@ -1,6 +1,13 @@
 import {
   adminStats,
   AUDIT_ACTIONS,
+  createInvite,
+  getSettings,
+  listInvites,
+  revokeInvite,
+  setUserQuota,
+  SIGN_UP_POLICIES,
+  updateSettings,
   deleteUser,
   getUserDetail,
   listAudit,
@@ -11,6 +18,8 @@ import {
 import { z } from "zod";
 import * as field from "../schemas";
 import { adminProcedure, router } from "../trpc";
+
+const role = z.enum(["user", "admin"], { error: "The role is user or admin." });
 
 const usersRouter = router({
   list: adminProcedure
@@ -29,7 +38,7 @@ const usersRouter = router({
     .query(({ ctx, input }) => getUserDetail({ deps: ctx.deps, id: input.id })),
 
   setRole: adminProcedure
-    .input(z.object({ id: field.recordId, role: z.enum(["user", "admin"], { error: "The role is user or admin." }) }))
+    .input(z.object({ id: field.recordId, role }))
     .mutation(({ ctx, input }) =>
       setUserRole({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, role: input.role, meta: ctx.meta }),
     ),
@@ -51,6 +60,48 @@ const usersRouter = router({
     .mutation(({ ctx, input }) =>
       deleteUser({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, meta: ctx.meta }),
     ),
+
+  /** The account's own file quota, or null to go back to the default. */
+  setQuota: adminProcedure
+    .input(z.object({ id: field.recordId, quotaBytes: field.quotaBytes.nullable() }))
+    .mutation(({ ctx, input }) =>
+      setUserQuota({ deps: ctx.deps, actorId: ctx.auth.user.id, ...input, meta: ctx.meta }),
+    ),
+});
+
+const settingsRouter = router({
+  get: adminProcedure.query(({ ctx }) => getSettings({ deps: ctx.deps })),
+
+  update: adminProcedure
+    .input(
+      z.object({
+        signUp: z.enum(SIGN_UP_POLICIES, { error: "Sign-up is open, invite or closed." }).optional(),
+        allowedDomains: z
+          .array(field.emailDomain, { error: "Send the domains as a list." })
+          .max(100, { error: "Allow at most 100 domains." })
+          .optional(),
+        defaultQuotaBytes: field.quotaBytes.nullable().optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      updateSettings({ deps: ctx.deps, actorId: ctx.auth.user.id, changes: input, meta: ctx.meta }),
+    ),
+});
+
+const invitesRouter = router({
+  create: adminProcedure
+    .input(z.object({ email: field.email, role: role.default("user") }))
+    .mutation(({ ctx, input }) =>
+      createInvite({ deps: ctx.deps, actorId: ctx.auth.user.id, ...input, meta: ctx.meta }),
+    ),
+
+  list: adminProcedure.query(({ ctx }) => listInvites({ deps: ctx.deps })),
+
+  revoke: adminProcedure
+    .input(z.object({ id: field.recordId }))
+    .mutation(({ ctx, input }) =>
+      revokeInvite({ deps: ctx.deps, actorId: ctx.auth.user.id, id: input.id, meta: ctx.meta }),
+    ),
 });
 
 const auditRouter = router({
@@ -70,6 +121,8 @@ const auditRouter = router({
 
 export const adminRouter = router({
   users: usersRouter,
+  settings: settingsRouter,
+  invites: invitesRouter,
   stats: adminProcedure.query(({ ctx }) => adminStats({ deps: ctx.deps })),
   audit: auditRouter,
 });

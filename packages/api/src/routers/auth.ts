@@ -7,7 +7,10 @@ import {
   invalidateSession,
   invalidateUserSessions,
   listSessions,
+  acceptInvite,
   disableTotp,
+  getSettings,
+  inviteInfo,
   enableTotp,
   login,
   loginSecondFactor,
@@ -179,6 +182,27 @@ export const authRouter = router({
     }),
 
   totp: totpRouter,
+
+  /** Who may sign up here: the sign-up page says so before anyone types. */
+  signUpPolicy: publicProcedure.query(async ({ ctx }) => {
+    const { signUp, allowedDomains } = await getSettings({ deps: ctx.deps });
+    return { signUp, allowedDomains };
+  }),
+
+  inviteInfo: publicProcedure
+    .input(z.object({ token: field.inviteToken }))
+    .query(({ ctx, input }) => inviteInfo({ deps: ctx.deps, token: input.token })),
+
+  /** Accepts an invitation: the account is created (verified, as the link was mailed) and signed in. */
+  acceptInvite: publicProcedure
+    .input(z.object({ token: field.inviteToken, username: field.username, password: field.password }))
+    .mutation(async ({ ctx, input }) => {
+      const { user, token, deviceToken } = await acceptInvite({ deps: ctx.deps, ...input, meta: ctx.meta });
+      if (ctx.auth?.sessionId) await invalidateSession({ deps: ctx.deps, sessionId: ctx.auth.sessionId });
+      ctx.setSessionCookie(token);
+      ctx.setDeviceCookie(deviceToken);
+      return { user };
+    }),
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.auth?.sessionId) await invalidateSession({ deps: ctx.deps, sessionId: ctx.auth.sessionId });

@@ -4,13 +4,14 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { normalizeEmail, usernameKey } from "../users";
+import { domainAllowed, readSettings } from "../admin/settings";
 import { issueEmailCode, liveEmailCodes } from "./codes";
 import { throttleMailTo } from "./throttle";
 
 /** An unverified sign-up holds its username this long; after that anyone may take it. */
 const PENDING_HOLD_MS = 24 * 60 * 60 * 1000;
 
-const usernameTaken = () => AppError.field("username", "This username is taken. Try another one.", "CONFLICT");
+export const usernameTaken = () => AppError.field("username", "This username is taken. Try another one.", "CONFLICT");
 
 /**
  * Starts a sign-up. The answer is the same whether the address is new, pending or already an
@@ -32,9 +33,15 @@ export async function register({
   const email = normalizeEmail(rawEmail);
   await deps.limits.consume("accountRequestsPerIp", meta.ipKey);
   assertPasswordAllowed(password, "password", [email, username, email.split("@")[0]!]);
+  const settings = await readSettings(deps);
+  if (!domainAllowed(settings, email)) {
+    throw AppError.field("email", `Sign-up is open to addresses at ${settings.allowedDomains.join(", ")} only.`);
+  }
 
   // Hash before looking anything up so every branch costs the same time.
   const passwordHash = await deps.passwords.hash(password, { key: meta.ipKey });
+  // Sign-up by invitation only, or closed: the same answer as ever, and nothing is created.
+  if (settings.signUp !== "open") return { status: "verification_sent" };
   const { User } = deps.db.models;
   const key = usernameKey(username);
   const { publicUrl } = deps.config;

@@ -8,6 +8,7 @@ import { AppError } from "../errors";
 import { invalidateUserSessions } from "../sessions/sessions";
 import { usedBytes } from "../files/usage";
 import { finishAccountDeletion } from "./delete-account";
+import { quotaOf } from "./settings";
 import { toAdminSummary, type AdminUserSummary } from "./users";
 
 const userNotFound = () => new AppError("NOT_FOUND", "No such user.");
@@ -53,6 +54,10 @@ async function cutOff(deps: CoreDeps, user: UserRow, transaction: Transaction) {
 }
 
 export interface AdminUserDetail extends AdminUserSummary {
+  /** The account's own quota; null: the default applies. */
+  quotaBytes: number | null;
+  /** The quota that applies to it. */
+  effectiveQuotaBytes: number;
   notes: number;
   files: number;
   usedBytes: number;
@@ -64,14 +69,24 @@ export async function getUserDetail({ deps, id }: { deps: CoreDeps; id: string }
   const { User, Note, File, Session, ApiKey } = deps.db.models;
   const user = await User.findByPk(id);
   if (!user || user.deletionStartedAt) throw userNotFound();
-  const [notes, files, bytes, sessions, apiKeys] = await Promise.all([
+  const [notes, files, bytes, sessions, apiKeys, effectiveQuotaBytes] = await Promise.all([
     Note.count({ where: { ownerId: id } }),
     File.count({ where: { ownerId: id } }),
     usedBytes(deps, id),
     Session.count({ where: { userId: id, expiresAt: { [Op.gt]: new Date() } } }),
     ApiKey.count({ where: { userId: id, revokedAt: null } }),
+    quotaOf(deps, id),
   ]);
-  return { ...toAdminSummary(user), notes, files, usedBytes: bytes, sessions, apiKeys };
+  return {
+    ...toAdminSummary(user),
+    quotaBytes: user.quotaBytes,
+    effectiveQuotaBytes,
+    notes,
+    files,
+    usedBytes: bytes,
+    sessions,
+    apiKeys,
+  };
 }
 
 export async function setUserRole({

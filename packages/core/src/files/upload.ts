@@ -13,6 +13,7 @@ import { AppError } from "../errors";
 import { detectContentType, SNIFF_BYTES } from "./detect";
 import { cleanFileName } from "./names";
 import { toFileRecord, type FileRecord } from "./shape";
+import { quotaOf } from "../admin/settings";
 import { usedBytes } from "./usage";
 
 const MAX_FILES_PER_REQUEST = 50;
@@ -78,7 +79,7 @@ export async function receiveUploads({
   headers: IncomingHttpHeaders;
   body: Readable;
 }): Promise<FileRecord[]> {
-  const { maxUploadBytes, userQuotaBytes } = deps.config;
+  const { maxUploadBytes } = deps.config;
   if (!headers["content-type"]?.toLowerCase().startsWith("multipart/form-data")) {
     throw AppError.field("file", "Send the files as multipart/form-data with one or more `file` parts.");
   }
@@ -87,7 +88,7 @@ export async function receiveUploads({
     throw new AppError("PAYLOAD_TOO_LARGE", "The upload is too large.", { reason: "file_too_large" });
   }
 
-  let remainingQuota = userQuotaBytes - (await usedBytes(deps, ownerId));
+  let remainingQuota = (await quotaOf(deps, ownerId)) - (await usedBytes(deps, ownerId));
   const stored: Stored[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -227,7 +228,7 @@ async function commitRows(deps: CoreDeps, ownerId: string, stored: Stored[]): Pr
     await User.findByPk(ownerId, { lock: transaction.LOCK.UPDATE, transaction });
     const used = await usedBytes(deps, ownerId, transaction);
     const adding = stored.reduce((sum, s) => sum + s.size, 0);
-    if (used + adding > deps.config.userQuotaBytes) throw new LimitExceeded("quota");
+    if (used + adding > (await quotaOf(deps, ownerId, transaction))) throw new LimitExceeded("quota");
     const now = new Date();
     return File.bulkCreate(
       stored.map((s) => ({ ...s, ownerId, createdAt: now, updatedAt: now })),

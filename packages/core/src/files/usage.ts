@@ -1,4 +1,5 @@
 import type { Transaction } from "@notebox/db";
+import { quotaOf } from "../admin/settings";
 import type { CoreDeps } from "../deps";
 
 export async function usedBytes(
@@ -11,5 +12,5 @@ export async function usedBytes(
 }
 
 export async function storageUsage({ deps, ownerId }: { deps: CoreDeps; ownerId: string }) {
-  return { usedBytes: await usedBytes(deps, ownerId), quotaBytes: deps.config.userQuotaBytes };
+  return { usedBytes: await usedBytes(deps, ownerId), quotaBytes: await quotaOf(deps, ownerId) };
 }

@@ -1,5 +1,5 @@
 // Notes owned by one user. Every query names the owner: another user's id is simply not found.
-import { newId, type NoteRow } from "@notebox/db";
+import { newId, type NoteRow, type Transaction } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { toNote, type Note } from "./shape";
@@ -34,19 +34,19 @@ export async function createNote({
   pinned?: boolean;
 }): Promise<Note> {
   const now = new Date();
-  const id = newId();
-  const note = await deps.db.transaction(async (transaction) => {
-    await deps.db.models.Note.create(
-      { id, ownerId, title, description, pinned, createdAt: now, updatedAt: now },
-      // Keeps our updatedAt rather than Sequelize's own clock reading a moment later: a new note
-      // was created and last updated at the same instant.
-      { silent: true, transaction },
-    );
-    if (tags.length > 0) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction);
-    return deps.db.models.Note.findOne({ where: { id, ownerId }, transaction });
-  });
+  const values = { id: newId(), ownerId, title, description, pinned, createdAt: now, updatedAt: now };
+  // Keeps our updatedAt rather than Sequelize's own clock reading a moment later: a new note was
+  // created and last updated at the same instant. One statement when there are no tags to write.
+  const note =
+    tags.length === 0
+      ? await deps.db.models.Note.create(values, { silent: true })
+      : await deps.db.transaction(async (transaction) => {
+          const created = await deps.db.models.Note.create(values, { silent: true, transaction });
+          created.tags = JSON.stringify(await setNoteTags(deps, ownerId, values.id, distinctTags(tags), transaction));
+          return created;
+        });
   await deps.cache.invalidate("notes", ownerId);
-  return toNote(note!);
+  return toNote(note);
 }
 
 export async function getNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
@@ -88,7 +88,7 @@ export async function updateNote({
   if (title !== undefined) changes.title = title;
   if (description !== undefined) changes.description = description;
   if (pinned !== undefined) changes.pinned = pinned;
-  const updated = await deps.db.transaction(async (transaction) => {
+  const edit = async (transaction?: Transaction) => {
     if (!edits) {
       if (pinned === undefined) return 0;
       const [count] = await Note.update(changes, {
@@ -102,9 +102,11 @@ export async function updateNote({
       { ...changes, version: version! + 1, updatedAt: new Date() },
       { where: { id, ownerId, version: version!, deletedAt: null }, transaction },
     );
-    if (count > 0 && tags !== undefined) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction);
+    if (count > 0 && tags !== undefined) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!);
     return count;
-  });
+  };
+  // One conditional statement, unless tags are written with it.
+  const updated = tags === undefined ? await edit() : await deps.db.transaction(edit);
   if (updated > 0) await deps.cache.invalidate("notes", ownerId);
   const note = await Note.findOne({ where: { id, ownerId } });
   if (!note || note.deletedAt !== null) throw notFound();

@@ -35,6 +35,8 @@ export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAt
   totpEnabledAt: CreationOptional<Date | null>;
   /** The last 30-second step a code was accepted for: a code is never accepted twice. */
   totpLastStep: CreationOptional<number | null>;
+  /** This account's file quota in bytes; null: the default (settings, else USER_QUOTA_BYTES). */
+  quotaBytes: CreationOptional<number | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
 }
@@ -132,6 +134,15 @@ export function defineAccountModels(sequelize: Sequelize) {
       totpPendingSecret: { type: DataTypes.STRING(255), allowNull: true },
       totpEnabledAt: date(true),
       totpLastStep: { type: DataTypes.INTEGER, allowNull: true },
+      quotaBytes: {
+        type: DataTypes.BIGINT,
+        allowNull: true,
+        // BIGINT comes back as a string from MySQL; a quota is well within a double's integers.
+        get(this: UserRow) {
+          const raw = this.getDataValue("quotaBytes") as number | string | null;
+          return raw === null ? null : Number(raw);
+        },
+      },
       createdAt: date(),
       updatedAt: date(),
     },

@@ -36,6 +36,26 @@ export interface AuditEventRow extends Model<InferAttributes<AuditEventRow>, Inf
   createdAt: CreationOptional<Date>;
 }
 
+/** One administrator setting: its name and its value as JSON. */
+export interface SettingRow extends Model<InferAttributes<SettingRow>, InferCreationAttributes<SettingRow>> {
+  name: string;
+  value: string;
+  updatedAt: Date;
+}
+
+/** An invitation to sign up: a single-use link (only its hash is kept) for one address and role. */
+export interface InviteRow extends Model<InferAttributes<InviteRow>, InferCreationAttributes<InviteRow>> {
+  id: string;
+  tokenHash: string;
+  email: string;
+  role: string;
+  invitedBy: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: CreationOptional<Date | null>;
+  revokedAt: CreationOptional<Date | null>;
+}
+
 export function defineAdminModels(sequelize: Sequelize) {
   const ApiKey: ModelStatic<ApiKeyRow> = sequelize.define<ApiKeyRow>(
     "ApiKey",
@@ -66,5 +86,29 @@ export function defineAdminModels(sequelize: Sequelize) {
     },
     { tableName: "audit_events", updatedAt: false },
   );
-  return { ApiKey, AuditEvent };
+  const Setting: ModelStatic<SettingRow> = sequelize.define<SettingRow>(
+    "Setting",
+    {
+      name: { type: DataTypes.STRING(64), primaryKey: true, allowNull: false },
+      value: { type: DataTypes.TEXT, allowNull: false },
+      updatedAt: { type: DataTypes.DATE(3), allowNull: false },
+    },
+    { tableName: "settings", timestamps: false },
+  );
+  const Invite: ModelStatic<InviteRow> = sequelize.define<InviteRow>(
+    "Invite",
+    {
+      id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      email: { type: DataTypes.STRING(254), allowNull: false },
+      role: { type: DataTypes.STRING(16), allowNull: false },
+      invitedBy: { type: DataTypes.STRING(36), allowNull: true },
+      createdAt: { type: DataTypes.DATE(3), allowNull: false },
+      expiresAt: { type: DataTypes.DATE(3), allowNull: false },
+      usedAt: { type: DataTypes.DATE(3), allowNull: true },
+      revokedAt: { type: DataTypes.DATE(3), allowNull: true },
+    },
+    { tableName: "invites", timestamps: false },
+  );
+  return { ApiKey, AuditEvent, Setting, Invite };
 }

@@ -1,0 +1,118 @@
+// What an administrator decides for the whole Notebox: who may sign up (open, by invitation, or
+// no one), from which email domains, and the default file quota. Kept as named JSON values; every
+// change is audited. Also each account's own quota, and the one rule that says what a quota is.
+import type { Transaction } from "@notebox/db";
+import { recordAudit } from "../audit";
+import type { CoreDeps, RequestMeta } from "../deps";
+import { AppError } from "../errors";
+
+export const SIGN_UP_POLICIES = ["open", "invite", "closed"] as const;
+export type SignUpPolicy = (typeof SIGN_UP_POLICIES)[number];
+
+export interface AdminSettings {
+  signUp: SignUpPolicy;
+  /** Lower-case domains sign-up is limited to; empty: any. Invitations are not limited. */
+  allowedDomains: string[];
+  /** Bytes; null: USER_QUOTA_BYTES from the configuration. */
+  defaultQuotaBytes: number | null;
+}
+
+const DEFAULTS: AdminSettings = { signUp: "open", allowedDomains: [], defaultQuotaBytes: null };
+
+const valid: { [K in keyof AdminSettings]: (value: unknown) => value is AdminSettings[K] } = {
+  signUp: (v): v is SignUpPolicy => SIGN_UP_POLICIES.includes(v as SignUpPolicy),
+  allowedDomains: (v): v is string[] => Array.isArray(v) && v.every((d) => typeof d === "string"),
+  defaultQuotaBytes: (v): v is number | null => v === null || (Number.isSafeInteger(v) && (v as number) >= 0),
+};
+
+export async function readSettings(deps: Pick<CoreDeps, "db">, transaction?: Transaction): Promise<AdminSettings> {
+  const rows = await deps.db.models.Setting.findAll({ transaction });
+  const settings: AdminSettings = { ...DEFAULTS, allowedDomains: [] };
+  for (const row of rows) {
+    const name = row.name as keyof AdminSettings;
+    if (!(name in valid)) continue;
+    const value: unknown = JSON.parse(row.value);
+    if (valid[name](value)) (settings as unknown as Record<string, unknown>)[name] = value;
+  }
+  return settings;
+}
+
+/** The settings as the admin page shows them, with the quota that applies when none is set. */
+export async function getSettings({ deps }: { deps: CoreDeps }) {
+  const settings = await readSettings(deps);
+  return { ...settings, configuredQuotaBytes: deps.config.userQuotaBytes };
+}
+
+export async function updateSettings({
+  deps,
+  actorId,
+  changes,
+  meta,
+}: {
+  deps: CoreDeps;
+  actorId: string;
+  changes: Partial<AdminSettings>;
+  meta: RequestMeta;
+}) {
+  const domains = changes.allowedDomains && [...new Set(changes.allowedDomains.map((d) => d.trim().toLowerCase()))];
+  const update = { ...changes, ...(domains ? { allowedDomains: domains } : {}) };
+  await deps.db.transaction(async (transaction) => {
+    const now = new Date();
+    for (const [name, value] of Object.entries(update)) {
+      if (value === undefined) continue;
+      await deps.db.models.Setting.upsert({ name, value: JSON.stringify(value), updatedAt: now }, { transaction });
+    }
+    await recordAudit({ deps, action: "settings_changed", actorId, ip: meta.ip, details: update, transaction });
+  });
+  return getSettings({ deps });
+}
+
+/** Whether sign-up is open to `email`'s domain (invitations are not limited). */
+export function domainAllowed(settings: AdminSettings, email: string): boolean {
+  if (settings.allowedDomains.length === 0) return true;
+  const domain = email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+  return settings.allowedDomains.includes(domain);
+}
+
+/** An account's file quota: its own, else the default the administrator set, else the configuration's. */
+export async function quotaOf(
+  deps: Pick<CoreDeps, "db" | "config">,
+  userId: string,
+  transaction?: Transaction,
+): Promise<number> {
+  const user = await deps.db.models.User.findByPk(userId, { attributes: ["id", "quotaBytes"], transaction });
+  if (user?.quotaBytes !== null && user?.quotaBytes !== undefined) return user.quotaBytes;
+  return (await readSettings(deps, transaction)).defaultQuotaBytes ?? deps.config.userQuotaBytes;
+}
+
+/** Gives an account a quota of its own, or (null) back to the default. */
+export async function setUserQuota({
+  deps,
+  actorId,
+  id,
+  quotaBytes,
+  meta,
+}: {
+  deps: CoreDeps;
+  actorId: string;
+  id: string;
+  quotaBytes: number | null;
+  meta: RequestMeta;
+}) {
+  await deps.db.transaction(async (transaction) => {
+    const user = await deps.db.models.User.findByPk(id, { lock: transaction.LOCK.UPDATE, transaction });
+    if (!user || user.deletionStartedAt) throw new AppError("NOT_FOUND", "No such user.");
+    await user.update({ quotaBytes }, { transaction });
+    await recordAudit({
+      deps,
+      action: "quota_changed",
+      actorId,
+      target: user,
+      ip: meta.ip,
+      details: { quotaBytes },
+      transaction,
+    });
+  });
+  await deps.cache.invalidate("files", id);
+  return { id, quotaBytes, effectiveQuotaBytes: await quotaOf(deps, id) };
+}
