@@ -11,6 +11,8 @@ export {
   TAGS_PER_NOTE_MAX,
   utf8Bytes,
 } from "@notebox/db/sizes";
+/** How two tag names compare (case and accents aside): the server's rule, for the web app's checks. */
+export { tagKey } from "@notebox/db/fold";
 
 /** Calls in one batched request. */
 export const MAX_BATCH_CALLS = 10;

@@ -1,5 +1,6 @@
 // How text is compared wherever case and accents must not matter: search words (both engines and
-// the highlighting), tag names. One definition, so a word found is a word highlighted.
+// the highlighting), tag names. One definition, so a word found is a word highlighted. No imports:
+// the web app takes tagKey from here too (through @notebox/api/limits).
 
 /** Lower-cased, accents removed. */
 export function foldText(text: string): string {
@@ -15,4 +16,9 @@ export function foldedWords(text: string): string[] {
 export function termsStartingWords(text: string, terms: string[]): number {
   const words = foldedWords(text);
   return terms.filter((term) => words.some((word) => word.startsWith(term))).length;
+}
+
+/** How tags compare: no case, no accents, one space between words ("Café  Work" is "cafe work"). */
+export function tagKey(name: string): string {
+  return foldText(name.normalize("NFKC")).replace(/\s+/g, " ").trim();
 }

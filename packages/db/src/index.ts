@@ -21,9 +21,9 @@ export type {
   UserRow,
 } from "./models/accounts";
 export { tagNamesOf, type NoteRow } from "./models/notes";
-export { tagKey, type NoteTagRow, type TagRow } from "./models/tags";
+export type { NoteTagRow, TagRow } from "./models/tags";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
-export { foldedWords, foldText, termsStartingWords } from "./fold";
+export { foldedWords, foldText, tagKey, termsStartingWords } from "./fold";
 export { likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
 export {

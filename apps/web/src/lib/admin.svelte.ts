@@ -1,7 +1,5 @@
 // What the admin area shares: its types, where its sign-in lives, how its pages react when the
 // server refuses them, and how audit events and sizes read for people.
-import { goto } from "$app/navigation";
-import { resolve } from "$app/paths";
 import type { RouterInputs, RouterOutputs } from "@notebox/api";
 import { session } from "./session.svelte";
 import { toProblem, type ApiProblem } from "./trpc";
@@ -14,32 +12,19 @@ export type AuditAction = AuditEntry["action"];
 export type UserSort = NonNullable<RouterInputs["admin"]["users"]["list"]["sort"]>;
 export type Role = AdminUser["role"];
 
-/** Where to send a signed-out visitor of the admin area so that signing in brings them back. */
-export function adminSignInUrl(url: URL) {
-  return resolve(`/admin/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`);
-}
-
-/** Whether a path (already resolved, as `safeNext` returns it) belongs to the admin area. */
-export function isAdminPath(path: string): boolean {
-  const admin = resolve("/admin");
-  return path === admin || path.startsWith(`${admin}/`) || path.startsWith(`${admin}?`);
-}
+// Kept with the session, which sends a visitor of the admin area whose session ended there.
+export { adminSignInUrl, isAdminPath } from "./session.svelte";
 
 /**
- * Turns a failed admin call into what the page shows. A session that ended sends the visitor to
- * the admin sign-in (and returns null); a refusal for not being an administrator (any more)
- * asks the server who is signed in, so the layout can show its refusal instead of the page.
+ * Turns a failed admin call into what the page shows. A refusal for not being an administrator
+ * (any more) asks the server who is signed in, so the layout can show its refusal instead of the
+ * page. (A session that ended is the tRPC link's: it sends the visitor to the admin sign-in.)
  */
-export function adminProblem(error: unknown, url: URL): ApiProblem | null {
+export function adminProblem(error: unknown): ApiProblem {
   let problem = toProblem(error);
   // Admin pages have no fields to put these beside (a stale page link, an id that is not one).
   const fieldMessages = Object.values(problem.fieldErrors).flat();
   if (fieldMessages.length) problem = { ...problem, message: fieldMessages.join(" ") };
-  if (problem.code === "UNAUTHORIZED") {
-    session.signedOut();
-    void goto(adminSignInUrl(url), { replaceState: true });
-    return null;
-  }
   if (problem.code === "FORBIDDEN" && problem.reason === null) void session.refresh();
   return problem;
 }
@@ -78,6 +63,14 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   user_deleted: "User deleted",
   api_key_created: "API key created",
   api_key_revoked: "API key revoked",
+  two_factor_enabled: "Two-factor sign-in on",
+  two_factor_disabled: "Two-factor sign-in off",
+  recovery_codes_regenerated: "Recovery codes renewed",
+  settings_changed: "Settings changed",
+  quota_changed: "Quota changed",
+  invite_created: "Invitation sent",
+  invite_revoked: "Invitation revoked",
+  invite_accepted: "Invitation accepted",
 };
 
 export const AUDIT_ACTIONS = Object.keys(ACTION_LABELS) as AuditAction[];

@@ -84,7 +84,26 @@ export function renderMarkdown(text: string): DocumentFragment {
     }
     image.replaceWith(link);
   }
+  // Each block takes the direction of its own text: an Arabic paragraph or list item reads right
+  // to left inside an English note, and the other way round.
+  for (const block of fragment.querySelectorAll(DIRECTIONAL)) block.setAttribute("dir", "auto");
+  // A list or quote follows its first words too, so its bullets and bar change sides with it. Not
+  // by dir="auto", which would skip the text of its items (they have a dir of their own).
+  for (const container of fragment.querySelectorAll("ul, ol, blockquote")) {
+    const direction = firstStrongDirection(container.textContent ?? "");
+    if (direction) container.setAttribute("dir", direction);
+  }
   return fragment;
+}
+
+/** The blocks whose direction follows their first strong character. */
+const DIRECTIONAL = "p, li, h1, h2, h3, h4, h5, h6, td, th, dt, dd, summary";
+
+/** The direction of the first letter of `text` from a right-to-left or left-to-right script. */
+function firstStrongDirection(text: string): "rtl" | "ltr" | null {
+  const match = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]|\p{L}/u.exec(text);
+  if (!match) return null;
+  return /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]/.test(match[0]) ? "rtl" : "ltr";
 }
 
 /** An attachment that shows `text` as rendered Markdown inside its element. */

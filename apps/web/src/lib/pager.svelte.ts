@@ -1,6 +1,10 @@
 // One cursor-paginated list as a page shows it: the first page of a query in place of what was
 // shown, further pages appended, and only the newest answer let in, since answers can arrive out
-// of order while someone types.
+// of order while someone types; and following a query as someone types it, asking once they pause.
+import { untrack } from "svelte";
+
+/** How long typing must pause before what was typed is asked about. */
+export const TYPING_DELAY_MS = 200;
 
 /** What every list procedure answers. */
 export interface Page<T> {
@@ -15,6 +19,18 @@ export interface PagerOptions<T, Q> {
   onerror: (error: unknown) => void;
   /** The newest request succeeded: the moment to take down an earlier failure. */
   onsuccess?: () => void;
+}
+
+export interface FollowOptions<Q> {
+  /**
+   * How long a changed query waits for the next change before it is asked for, so a search box
+   * asks once typing pauses (0: at once). The first query is always asked for at once.
+   */
+  delayMs?: number;
+  /** Whether a query is worth asking about; one that is not (an emptied search box) clears the pager at once. */
+  wanted?: (query: Q) => boolean;
+  /** Runs as a query is taken up, asked for or cleared for: e.g. to put it in the address. */
+  ontake?: (query: Q) => void;
 }
 
 export class Pager<T extends { id: string }, Q = void> {
@@ -40,6 +56,33 @@ export class Pager<T extends { id: string }, Q = void> {
   load(query: Q): Promise<void> {
     this.#more = null;
     return this.#fetch(query, null);
+  }
+
+  /**
+   * Shows the first page of whatever `query()` says, and follows it as it changes (`options`
+   * says how). Only what `query()` reads is followed. Call while a component is being set up: it
+   * is an effect, and ends with the component.
+   */
+  follow(query: () => Q, { delayMs = 0, wanted, ontake }: FollowOptions<Q> = {}): void {
+    let first = true;
+    $effect(() => {
+      const q = query();
+      const unwanted = wanted !== undefined && untrack(() => !wanted(q));
+      const take = () =>
+        untrack(() => {
+          ontake?.(q);
+          if (unwanted) this.clear();
+          else void this.load(q);
+        });
+      const now = first || delayMs <= 0 || unwanted;
+      first = false;
+      if (now) {
+        take();
+        return;
+      }
+      const timer = setTimeout(take, delayMs);
+      return () => clearTimeout(timer);
+    });
   }
 
   /** Appends the next page of the query shown, if there is one and no other request is on its way. */
@@ -103,4 +146,17 @@ export class Pager<T extends { id: string }, Q = void> {
 function appendUnique<T extends { id: string }>(shown: T[], more: T[]): T[] {
   const seen = new Set(shown.map((item) => item.id));
   return [...shown, ...more.filter((item) => !seen.has(item.id))];
+}
+
+/**
+ * Calls `then` with what `value()` says once it has stayed the same for `delayMs`: for acting on
+ * typing when it pauses, where that is not asking a pager (e.g. putting it in the address). Call
+ * while a component is being set up; it ends with the component.
+ */
+export function whenSettled<V>(value: () => V, then: (value: V) => void, delayMs = TYPING_DELAY_MS): void {
+  $effect(() => {
+    const v = value();
+    const timer = setTimeout(() => untrack(() => then(v)), delayMs);
+    return () => clearTimeout(timer);
+  });
 }

@@ -4,8 +4,6 @@ import { toProblem, type ApiProblem } from "./trpc";
 
 export interface RevocableListOptions<T> {
   fetch: () => Promise<{ items: T[] }>;
-  /** Called when the server no longer knows this session. */
-  onunauthorized: () => void;
 }
 
 export class RevocableList<T extends { id: string }> {
@@ -23,9 +21,7 @@ export class RevocableList<T extends { id: string }> {
   }
 
   failed(error: unknown): void {
-    const problem = toProblem(error);
-    if (problem.code === "UNAUTHORIZED") this.#options.onunauthorized();
-    else this.problem = problem;
+    this.problem = toProblem(error);
   }
 
   async reload(): Promise<void> {

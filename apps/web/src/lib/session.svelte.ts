@@ -4,7 +4,7 @@ import { goto } from "$app/navigation";
 import { resolve } from "$app/paths";
 import type { ResolvedPathname } from "$app/types";
 import { redirect } from "@sveltejs/kit";
-import { toProblem, trpc, type ApiProblem, type User } from "./trpc";
+import { HANDLES_UNAUTHORIZED, toProblem, trpc, whenSessionRefused, type ApiProblem, type User } from "./trpc";
 
 class Session {
   user = $state<User | null>(null);
@@ -34,8 +34,17 @@ class Session {
   }
 
   /** After sign-in or sign-up; an answer without `mustChangePassword` is an account that need not. */
-  signedIn(user: Omit<User, "mustChangePassword"> & { mustChangePassword?: boolean }): void {
-    this.user = { ...user, mustChangePassword: user.mustChangePassword ?? false };
+  signedIn(
+    user: Omit<User, "mustChangePassword" | "twoFactorEnabled"> & {
+      mustChangePassword?: boolean;
+      twoFactorEnabled?: boolean;
+    },
+  ): void {
+    this.user = {
+      ...user,
+      mustChangePassword: user.mustChangePassword ?? false,
+      twoFactorEnabled: user.twoFactorEnabled ?? false,
+    };
     this.error = null;
   }
 
@@ -48,20 +57,39 @@ class Session {
   }
 
   /**
-   * For a signed-in page whose call came back UNAUTHORIZED: the session ended elsewhere (revoked,
-   * expired, password changed on another device). Sends the visitor to sign in and back here.
+   * A request of a signed-in page was refused as signed out: the session ended elsewhere (revoked,
+   * expired, password changed on another device). Sends the visitor to sign in (in the admin area,
+   * its own sign-in) and back to where they are, search and all. Only the first refusal acts:
+   * afterwards nobody is signed in here, and the calls still on their way change nothing.
    */
-  async expired(url: URL): Promise<void> {
+  expired(): void {
+    if (!this.user) return;
     this.user = null;
-    await goto(signInUrl(url), { replaceState: true });
+    // Not page.url: shallow routing (a search kept in the address) leaves that behind.
+    const here = new URL(location.href);
+    void goto(isAdminPath(here.pathname) ? adminSignInUrl(here) : signInUrl(here), { replaceState: true });
   }
 }
 
 export const session = new Session();
 
+// The tRPC link (and the plain routes' callers) report here every refused session.
+whenSessionRefused(() => session.expired());
+
 /** Where to send a signed-out visitor so that signing in brings them back to `url`. */
 export function signInUrl(url: URL) {
   return resolve(`/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/** Where to send a signed-out visitor of the admin area so that signing in brings them back. */
+export function adminSignInUrl(url: URL) {
+  return resolve(`/admin/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/** Whether a path (already resolved, as `safeNext` returns it) belongs to the admin area. */
+export function isAdminPath(path: string): boolean {
+  const admin = resolve("/admin");
+  return path === admin || path.startsWith(`${admin}/`) || path.startsWith(`${admin}?`);
 }
 
 /**
@@ -82,17 +110,19 @@ export function requireSignedIn(url: URL): void {
 }
 
 /**
- * For the load function of a page about one of the signed-in person's things (a note, a file). A
- * session that ended sends them to sign in; any other failure comes back as data, so the page can
- * say itself that the thing does not exist or could not be opened.
+ * For the load function of a page about one of the signed-in person's things (a note, a file):
+ * `get` makes its call with the options given. A session that ended sends them to sign in, by the
+ * load's own redirect (the call tells the tRPC link so, as the page being left is not the one to
+ * return to); any other failure comes back as data, so the page can say itself that the thing
+ * does not exist or could not be opened.
  */
 export async function loadOwn<T>(
   url: URL,
-  get: () => Promise<T>,
+  get: (options: typeof HANDLES_UNAUTHORIZED) => Promise<T>,
 ): Promise<{ value: T; problem: null } | { value: null; problem: ApiProblem }> {
   requireSignedIn(url);
   try {
-    return { value: await get(), problem: null };
+    return { value: await get(HANDLES_UNAUTHORIZED), problem: null };
   } catch (error) {
     const problem = toProblem(error);
     if (problem.code === "UNAUTHORIZED") {

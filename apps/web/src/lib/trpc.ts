@@ -1,13 +1,71 @@
-// The typed tRPC client for the Notebox API, and the one place that turns its failures into
-// something a form can show.
+// The typed tRPC client for the Notebox API; the one place that notices a session ended
+// elsewhere; and the one place that turns failures (of tRPC calls and of the plain HTTP routes)
+// into something a form can show.
 import type { AppRouter, RouterOutputs } from "@notebox/api";
 import { MAX_BATCH_CALLS } from "@notebox/api/limits";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, TRPCClientError, type TRPCLink } from "@trpc/client";
+import { observable } from "@trpc/server/observable";
+
+let onRefused: () => void = () => {};
+
+/**
+ * Says what a refused session means for the app. session.svelte.ts sets it: when someone is
+ * signed in there, they are signed out and sent to sign in, and back afterwards.
+ */
+export function whenSessionRefused(handler: () => void): void {
+  onRefused = handler;
+}
+
+/**
+ * A request of the app was answered "not signed in" (UNAUTHORIZED, HTTP 401): the session ended
+ * elsewhere (signed out, revoked, expired, a password changed on another device). The tRPC link
+ * below calls this, and so do the plain HTTP routes' callers (uploads, export). Only the first
+ * refusal on a signed-in page acts; afterwards nobody is signed in here.
+ */
+export function sessionRefused(): void {
+  onRefused();
+}
+
+/**
+ * Call options for a call whose caller handles UNAUTHORIZED itself, so the link leaves the page
+ * alone: a form with unsaved work (it says so beside the form, where leaving would lose it), or
+ * a load function (it answers with a redirect, the way SvelteKit wants loads to).
+ */
+export const HANDLES_UNAUTHORIZED = { context: { handlesUnauthorized: true } };
+
+/**
+ * Procedures whose UNAUTHORIZED answers what was sent rather than says the session ended (a
+ * wrong password at sign-in): everything under `auth.` except what manages the signed-in account.
+ */
+function answersUnauthorized(path: string): boolean {
+  return path.startsWith("auth.") && !/^auth\.(?:sessions\.|apiKeys\.|changePassword$)/.test(path);
+}
+
+/** Passes every answer on unchanged; an UNAUTHORIZED that means the session ended is reported first. */
+const sessionLink: TRPCLink<AppRouter> =
+  () =>
+  ({ op, next }) =>
+    observable((observer) =>
+      next(op).subscribe({
+        next: (value) => observer.next(value),
+        error: (error) => {
+          if (
+            error.data?.code === "UNAUTHORIZED" &&
+            op.context.handlesUnauthorized !== true &&
+            !answersUnauthorized(op.path)
+          ) {
+            sessionRefused();
+          }
+          observer.error(error);
+        },
+        complete: () => observer.complete(),
+      }),
+    );
 
 // Same origin, so fetch sends the HttpOnly session cookie by itself. No transformer: the API
 // speaks plain JSON and dates arrive as ISO strings.
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/api/v1/trpc", maxItems: MAX_BATCH_CALLS })],
+  links: [sessionLink, httpBatchLink({ url: "/api/v1/trpc", maxItems: MAX_BATCH_CALLS })],
 });
 
 export type User = NonNullable<RouterOutputs["auth"]["me"]>;
@@ -49,7 +107,8 @@ function stringLists(value: unknown): Record<string, string[]> {
   return out;
 }
 
-function statusMessage(status: number | null): string {
+/** What a status says when the answer brings no message; null for the ones that say nothing particular. */
+function statusMessage(status: number): string | null {
   switch (status) {
     case 403:
       return "The server refused this request. Reload the page and try again.";
@@ -62,7 +121,7 @@ function statusMessage(status: number | null): string {
     case 504:
       return "Notebox is not available right now. Try again in a moment.";
     default:
-      return GENERIC;
+      return null;
   }
 }
 
@@ -97,17 +156,63 @@ export function toProblem(error: unknown): ApiProblem {
       httpStatus: null,
     };
   }
-  const json = isRecord(meta) ? meta.responseJSON : undefined;
-  const body = isRecord(json) && isRecord(json.error) ? json.error : null;
-  const retryAfter = Number(response.headers.get("retry-after"));
+  return problemFromBody(response.status, isRecord(meta) ? meta.responseJSON : undefined, {
+    retryAfter: response.headers.get("retry-after"),
+  });
+}
+
+/** Sentences for answers that bring no message of their own, where a caller has better words than the general ones. */
+export interface StatusMessages {
+  /** By HTTP status: e.g. 413 "This file is too large to upload." */
+  byStatus?: Partial<Record<number, string>>;
+  /** For any other status, instead of "Something went wrong". */
+  otherwise?: string;
+}
+
+/**
+ * The problem an error answer outside tRPC describes (the file routes, the export, the body limit,
+ * the origin check), as the same ApiProblem tRPC failures become. Those answer with the JSON body
+ * `{ error: { code, message, reason, fieldErrors, retryAfterSeconds } }` (apps/server's
+ * http-errors.ts); anything else (a proxy's page, an empty body) is described by its status.
+ */
+export function problemFromBody(
+  status: number,
+  body: unknown,
+  { retryAfter = null, messages = {} }: { retryAfter?: string | null; messages?: StatusMessages } = {},
+): ApiProblem {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : null;
+  const bodyWait = error?.retryAfterSeconds;
+  const headerWait = Number(retryAfter);
+  const retryAfterSeconds =
+    typeof bodyWait === "number" && bodyWait > 0
+      ? bodyWait
+      : Number.isFinite(headerWait) && headerWait > 0
+        ? headerWait
+        : null;
   return {
-    message: body && typeof body.message === "string" ? body.message : statusMessage(response.status),
-    fieldErrors: {},
-    reason: null,
-    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
-    code: body && typeof body.code === "string" ? body.code : null,
-    httpStatus: response.status,
+    message:
+      error && typeof error.message === "string" && error.message
+        ? error.message
+        : (messages.byStatus?.[status] ?? statusMessage(status) ?? messages.otherwise ?? GENERIC),
+    fieldErrors: error ? stringLists(error.fieldErrors) : {},
+    reason: error && typeof error.reason === "string" ? error.reason : null,
+    retryAfterSeconds,
+    code: error && typeof error.code === "string" ? error.code : null,
+    httpStatus: status,
   };
+}
+
+/** problemFromBody for a fetch() answer: its JSON body is read when it says it has one. */
+export async function problemFromResponse(response: Response, messages?: StatusMessages): Promise<ApiProblem> {
+  let body: unknown = null;
+  if (response.headers.get("content-type")?.includes("json")) {
+    try {
+      body = await response.json();
+    } catch {
+      // Not the JSON it claimed to be: the status decides the message.
+    }
+  }
+  return problemFromBody(response.status, body, { retryAfter: response.headers.get("retry-after"), messages });
 }
 
 /**

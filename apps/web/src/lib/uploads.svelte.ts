@@ -2,6 +2,7 @@
 // two at a time, the rest waiting their turn. Kept outside the Files page so uploads go on while
 // someone looks at a preview, and the page finds them again when it comes back.
 import type { FileRecord } from "./files";
+import { problemFromBody, sessionRefused } from "./trpc";
 
 export type UploadStatus = "queued" | "sending" | "finishing" | "done" | "failed" | "cancelled";
 
@@ -51,35 +52,22 @@ export interface UploadEvents {
   maybeChanged?: () => void;
   /** Any upload reached an end, whatever it was: storage use may have changed. */
   settled?: (upload: Upload) => void;
-  /** The server no longer knows this session. */
-  unauthorized?: () => void;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-/** The server's own sentence when it sent one, else one for the status. */
-function failureMessage(status: number, body: unknown): string {
-  const error = isRecord(body) && isRecord(body.error) ? body.error : null;
-  if (error && typeof error.message === "string" && error.message) return error.message;
-  switch (status) {
-    case 401:
-      return "Your session has ended. Sign in again to upload files.";
-    case 403:
-      return "The server refused this upload. Reload the page and try again.";
-    case 413:
-      return "This file is too large to upload.";
-    case 429:
-      return "Too many uploads in a row. Wait a little and try again.";
-    case 502:
-    case 503:
-    case 504:
-      return "Notebox is not available right now. Try again in a moment.";
-    default:
-      return "The upload failed. Please try again.";
-  }
-}
+/** What an upload says when the server's answer brings no sentence of its own. */
+const FAILURE_MESSAGES = {
+  byStatus: {
+    401: "Your session has ended. Sign in again to upload files.",
+    403: "The server refused this upload. Reload the page and try again.",
+    413: "This file is too large to upload.",
+    429: "Too many uploads in a row. Wait a little and try again.",
+  },
+  otherwise: "The upload failed. Please try again.",
+};
 
 function parse(text: string): unknown {
   try {
@@ -219,9 +207,9 @@ class Uploads {
         return;
       }
       upload.status = "failed";
-      upload.error = failureMessage(xhr.status, body);
+      upload.error = problemFromBody(xhr.status, body, { messages: FAILURE_MESSAGES }).message;
       this.announcement = `Could not upload ${upload.name}: ${upload.error}`;
-      if (xhr.status === 401) this.#emit((l) => l.unauthorized?.());
+      if (xhr.status === 401) sessionRefused();
       this.#settle(upload);
     };
 

@@ -6,7 +6,6 @@ import {
   type ModelStatic,
   type Sequelize,
 } from "sequelize";
-import { foldText } from "../fold";
 import { TAG_NAME_MAX } from "../sizes";
 
 /** One of a person's tags: the name as first written, and the folded key it is compared by. */
@@ -23,11 +22,6 @@ export interface NoteTagRow extends Model<InferAttributes<NoteTagRow>, InferCrea
   noteId: string;
   tagId: string;
   ownerId: string;
-}
-
-/** How tags compare: no case, no accents, one space between words ("Café  Work" is "cafe work"). */
-export function tagKey(name: string): string {
-  return foldText(name.normalize("NFKC")).replace(/\s+/g, " ").trim();
 }
 
 /** Room for a folded name: folding can lengthen a name a little (e.g. "İ" lower-cases to two). */

@@ -6,6 +6,6 @@ import type { PageLoad } from "./$types";
 // as an error page: the problem comes back as data.
 export const load: PageLoad = async ({ parent, params, url }) => {
   await parent();
-  const { value, problem } = await loadOwn(url, () => trpc.files.get.query({ id: params.id }));
+  const { value, problem } = await loadOwn(url, (options) => trpc.files.get.query({ id: params.id }, options));
   return { file: value, problem };
 };
