@@ -1,5 +1,6 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
-// streamed at the pace the client reads. Failures are answered by the app's error handler.
+// streamed at the pace the client reads; POST with a form (format, and ids: the selected notes,
+// one field each) exports a selection. Failures are answered by the app's error handler.
 import type { HttpBindings } from "@hono/node-server";
 import {
   AppError,
@@ -9,16 +10,16 @@ import {
   isExportFormat,
   type CoreDeps,
 } from "@notebox/core";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { Env } from "../app";
 import { requestUser } from "./session";
 
 export function noteExportRoutes(deps: CoreDeps) {
   const app = new Hono<Env & { Bindings: HttpBindings }>();
 
-  app.get("/export", async (c) => {
+  async function download(c: Context<Env & { Bindings: HttpBindings }>, requested: string, ids?: string[]) {
     const user = await requestUser(c, deps, "export your notes");
-    const format = (c.req.query("format") ?? "xlsx").toLowerCase();
+    const format = requested.toLowerCase();
     if (!isExportFormat(format))
       throw new AppError("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`);
     const { stream, contentType, fileName } = await exportNotes({
@@ -27,6 +28,7 @@ export function noteExportRoutes(deps: CoreDeps) {
       deps,
       ownerId: user.id,
       format,
+      ids,
     });
     c.header("Content-Type", contentType);
     c.header("Content-Disposition", contentDisposition("attachment", fileName));
@@ -37,6 +39,17 @@ export function noteExportRoutes(deps: CoreDeps) {
     // (HTTP/1.0 clients, such as nginx's proxy by default, cannot read chunked bodies.)
     if (c.env.incoming.httpVersion !== "1.0") c.header("Transfer-Encoding", "chunked");
     return c.body(stream, 200);
+  }
+
+  app.get("/export", (c) => download(c, c.req.query("format") ?? "xlsx"));
+
+  app.post("/export", async (c) => {
+    const form = await c.req.parseBody({ all: true }).catch(() => {
+      throw new AppError("BAD_REQUEST", "Send the selection as a form: format, and one ids field per note.");
+    });
+    const ids = [form.ids ?? []].flat().filter((id): id is string => typeof id === "string" && id.length <= 64);
+    const format = typeof form.format === "string" ? form.format : "xlsx";
+    return download(c, format, ids);
   });
 
   return app;

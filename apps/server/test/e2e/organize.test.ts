@@ -188,6 +188,21 @@ describe.skipIf(!browserAvailable)("organizing notes in the browser", () => {
     await expect.poll(() => page.locator("li.note").getByRole("button", { name: "batch" }).count()).toBe(4);
   });
 
+  it("exports the selected notes as a spreadsheet", async () => {
+    const { page } = await withNotes([{ title: "Keep out" }, { title: "Export me" }, { title: "And me" }]);
+    await page.getByRole("checkbox", { name: "Select Export me" }).click();
+    await page.getByRole("checkbox", { name: "Select And me" }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export selected (.xlsx)" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^notebox-notes-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    const file = await download.path();
+    const { readFile } = await import("node:fs/promises");
+    const bytes = await readFile(file);
+    expect(bytes.subarray(0, 2).toString()).toBe("PK");
+  });
+
   it("restores or deletes several notes at once from the trash", async () => {
     const { page, api, ids } = await withNotes([{ title: "Old one" }, { title: "Old two" }, { title: "Old three" }]);
     const bulk = await api.mutation("notes.bulk", { ids, action: "trash" });

@@ -309,3 +309,47 @@ describe("bulk actions", () => {
     expect(same.data).toEqual({ affected: 1 });
   });
 });
+
+describe("exporting a selection", () => {
+  it("exports only the selected notes of the caller, from a form post", async () => {
+    const a = await signedIn();
+    const b = await signedIn();
+    const mine = await Promise.all(["one", "two", "three"].map((title) => createNote(a.client, { title })));
+    const theirs = await createNote(b.client, { title: "theirs" });
+    const form = new URLSearchParams([
+      ["format", "json"],
+      ["ids", mine[0]!.id],
+      ["ids", mine[2]!.id],
+      ["ids", theirs.id],
+    ]);
+    const res = await a.client.fetch("/api/v1/notes/export", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
+    expect(res.status).toBe(200);
+    const exported = (await res.json()) as { notes: { title: string }[] } | { title: string }[];
+    const rows = Array.isArray(exported) ? exported : exported.notes;
+    expect(rows.map((n) => n.title).sort()).toEqual(["one", "three"]);
+
+    const none = await a.client.fetch("/api/v1/notes/export", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([["format", "json"]]),
+    });
+    expect(none.status).toBe(400);
+    const tooMany = new URLSearchParams([
+      ["format", "json"],
+      ...Array.from({ length: 501 }, () => ["ids", mine[0]!.id]),
+    ]);
+    expect(
+      (
+        await a.client.fetch("/api/v1/notes/export", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: tooMany,
+        })
+      ).status,
+    ).toBe(400);
+  });
+});

@@ -1,7 +1,8 @@
 // A person's notes as a download (.xlsx, .csv or .json), streamed: rows are read in keyset batches
 // and written as they arrive, so memory stays flat however many notes there are.
-import { Op, type NoteRow, type WhereOptions } from "@notebox/db";
+import { BULK_NOTES_MAX, Op, type NoteRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
+import { AppError } from "../errors";
 import { csvChunks, jsonChunks, xlsxChunks, type ExportedNote } from "./export-writers";
 
 export const EXPORT_FORMATS = ["xlsx", "csv", "json"] as const;
@@ -50,17 +51,23 @@ export async function exportNotes({
   deps,
   ownerId,
   format,
+  ids,
   now = new Date(),
   batchSize = format === "xlsx" ? XLSX_BATCH_SIZE : EXPORT_BATCH_SIZE,
 }: {
   deps: CoreDeps;
   ownerId: string;
   format: ExportFormat;
+  /** Only these of the owner's notes (a selection, at most BULK_NOTES_MAX); all when absent. */
+  ids?: string[];
   now?: Date;
   batchSize?: number;
 }): Promise<NotesExport> {
+  if (ids && (ids.length === 0 || ids.length > BULK_NOTES_MAX)) {
+    throw AppError.field("ids", `Export between 1 and ${BULK_NOTES_MAX} selected notes.`);
+  }
   await deps.limits.consume("exportsPerUser", ownerId);
-  const batches = await primed(noteBatches(deps, ownerId, batchSize));
+  const batches = await primed(noteBatches(deps, ownerId, batchSize, ids));
   const chunks =
     format === "csv" ? csvChunks(batches) : format === "json" ? jsonChunks(batches) : xlsxChunks(batches, now);
   const stream = byteStream(chunks, (error) =>
@@ -77,9 +84,14 @@ export async function exportNotes({
  * Keyset pages over (updated_at, id), both descending, on the owner's list index. The next page
  * is requested while the current one is being written, so the database and the encoder overlap.
  */
-async function* noteBatches(deps: CoreDeps, ownerId: string, batchSize: number): AsyncGenerator<ExportedNote[]> {
+async function* noteBatches(
+  deps: CoreDeps,
+  ownerId: string,
+  batchSize: number,
+  ids?: string[],
+): AsyncGenerator<ExportedNote[]> {
   const fetch = async (after: ExportedNote | null): Promise<ExportedNote[]> => {
-    const where: WhereOptions<NoteRow> = { ownerId, deletedAt: null };
+    const where: WhereOptions<NoteRow> = { ownerId, deletedAt: null, ...(ids ? { id: { [Op.in]: ids } } : {}) };
     if (after) {
       Object.assign(where, {
         [Op.or]: [
