@@ -29,7 +29,7 @@ export interface Context {
   /** Who is calling, as core's authenticate() found it: the browser's cookie, a JWT, or an API key. */
   auth: Caller | null;
   /** What the request's credentials amount to; procedures let callers through by `requireCaller`. */
-  authentication: Pick<Authentication, "outcome" | "caller">;
+  authentication: Authentication;
   requestId: string;
   resHeaders: Headers;
   /** The signed token of a browser that signed in before (see core's sessions/devices). */
@@ -227,7 +227,13 @@ export const credentialProcedure = signedIn({ apiKey: true });
  * account imported from the original system): only auth.changePassword and auth.sessions.* are
  * built on this.
  */
-export const passwordChangeProcedure = signedIn({ beforePasswordChange: true });
+export const passwordChangeProcedure = signedIn({ beforePasswordChange: true, beforeSecondFactorSetup: true });
+
+/**
+ * Signed in, and allowed while the administrator requires a two-factor set-up this account has
+ * not done yet: only auth.totp.* is built on this.
+ */
+export const secondFactorSetupProcedure = signedIn({ beforeSecondFactorSetup: true });
 
 /** Signed in with a session or a JWT. An API key must first be exchanged for a JWT. */
 export const protectedProcedure = signedIn({});

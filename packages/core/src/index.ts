@@ -102,6 +102,7 @@ export {
   quotaOf,
   setUserQuota,
   SIGN_UP_POLICIES,
+  TWO_FACTOR_REQUIREMENTS,
   updateSettings,
   type AdminSettings,
   type SignUpPolicy,

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { auditRows, ok, signedIn } from "../support/admin";
 import type { TestClient } from "../support/client";
 import { uploadRaw } from "../support/files";
-import { newAccount, startTestServer, type TestServer } from "../support/server";
+import { createUser, newAccount, startTestServer, type TestServer } from "../support/server";
+import { totp } from "../support/totp";
 
 let t: TestServer;
 let admin: TestClient;
@@ -14,7 +15,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 afterEach(async () => {
-  ok(await admin.mutation("admin.settings.update", { signUp: "open", allowedDomains: [], defaultQuotaBytes: null }));
+  ok(
+    await admin.mutation("admin.settings.update", {
+      signUp: "open",
+      allowedDomains: [],
+      defaultQuotaBytes: null,
+      requireTwoFactor: "off",
+    }),
+  );
 });
 
 type Settings = { signUp: string; allowedDomains: string[]; defaultQuotaBytes: number | null };
@@ -180,5 +188,51 @@ describe("quotas", () => {
     }
     expect((await admin.mutation("admin.users.setQuota", { id: "nobody", quotaBytes: 1 })).status).toBe(404);
     expect((await client.mutation("admin.users.setQuota", { id: user.id, quotaBytes: 10 ** 9 })).status).toBe(403);
+  });
+});
+
+describe("required two-factor sign-in", () => {
+  it("sends accounts without it to set it up first, refusing everything else with 403", async () => {
+    const { client: member } = await signedIn(t);
+    // Only an administrator who has it may require it.
+    const early = await admin.mutation("admin.settings.update", { requireTwoFactor: "admins" });
+    expect(early.status).toBe(409);
+    expect(early.error!.data.fieldErrors).toHaveProperty("requireTwoFactor");
+    const { secret: adminSecret } = ok(await admin.mutation<{ secret: string }>("auth.totp.setup"));
+    ok(await admin.mutation("auth.totp.enable", { code: totp(adminSecret) }));
+    ok(await admin.mutation("admin.settings.update", { requireTwoFactor: "admins" }));
+    // Required of administrators only: a member goes on as before.
+    expect((await member.query("notes.list")).status).toBe(200);
+    const { client: otherAdmin } = await signedIn(t, "admin");
+    const refused = await otherAdmin.query("notes.list");
+    expect(refused.status).toBe(403);
+    expect(refused.error!.data.reason).toBe("second_factor_setup_required");
+
+    ok(await admin.mutation("admin.settings.update", { requireTwoFactor: "everyone" }));
+    const me = ok(await member.query<{ secondFactorSetupRequired: boolean }>("auth.me"));
+    expect(me.secondFactorSetupRequired).toBe(true);
+    for (const [path, kind] of [
+      ["notes.list", "query"],
+      ["files.list", "query"],
+      ["auth.apiKeys.list", "query"],
+    ] as const) {
+      const res = kind === "query" ? await member.query(path) : await member.mutation(path);
+      expect(res.status, path).toBe(403);
+    }
+    // The plain routes follow the same rule.
+    expect((await member.fetch("/api/v1/notes/export?format=json")).status).toBe(403);
+    // What the set-up needs stays open: the set-up itself, the session list, signing out.
+    expect((await member.query("auth.sessions.list")).status).toBe(200);
+    const { secret } = ok(await member.mutation<{ secret: string }>("auth.totp.setup"));
+    ok(await member.mutation("auth.totp.enable", { code: totp(secret) }));
+    expect((await member.query("notes.list")).status).toBe(200);
+    expect(ok(await member.query<{ secondFactorSetupRequired: boolean }>("auth.me")).secondFactorSetupRequired).toBe(
+      false,
+    );
+    // A sign-in says so at once, so the web app goes straight to the set-up.
+    const { account: newcomer } = await createUser(t);
+    const login = await t.client().mutation<{ user: { secondFactorSetupRequired: boolean } }>("auth.login", newcomer);
+    expect(login.status).toBe(200);
+    expect(login.data.user.secondFactorSetupRequired).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 // The administrator's settings in the browser: sign-up by invitation, an invitation sent from the
 // settings page and accepted through its emailed link, and an account's own storage quota.
 import { describe, expect, it } from "vitest";
-import { newAccount } from "../support/server";
+import { createUser, newAccount, signIn } from "../support/server";
+import { totp } from "../support/totp";
 import { browserAvailable, useBrowserSuite, waitForPath } from "./browser";
 
 describe.skipIf(!browserAvailable)("administrator settings, in the browser", () => {
@@ -56,5 +57,35 @@ describe.skipIf(!browserAvailable)("administrator settings, in the browser", () 
     expect((await suite.server.models.User.findByPk(user.id))!.quotaBytes).toBe(5 * 1024 * 1024);
     await page.getByRole("button", { name: "Use the default" }).click();
     await page.getByText("The default applies").waitFor();
+  });
+
+  it("sends an account without two-factor sign-in to set it up when it is required", async () => {
+    // The administrator has it (only then may they require it), through the API.
+    const { account: adminAccount } = await createUser(suite.server, { role: "admin" });
+    const admin = await signIn(suite.server, adminAccount);
+    const { secret } = (await admin.mutation<{ secret: string }>("auth.totp.setup")).data;
+    expect((await admin.mutation("auth.totp.enable", { code: totp(secret) })).status).toBe(200);
+    expect((await admin.mutation("admin.settings.update", { requireTwoFactor: "everyone" })).status).toBe(200);
+    try {
+      const { account } = await createUser(suite.server);
+      const { page } = await suite.device();
+      await page.goto("/sign-in");
+      await page.getByLabel("Email").fill(account.email);
+      await page.getByLabel("Password", { exact: true }).fill(account.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await waitForPath(page, "/account");
+      await page.goto("/files");
+      await waitForPath(page, "/account");
+      await page.getByText("Your administrator requires two-factor sign-in").waitFor();
+      await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+      const key = (await page.getByTestId("totp-secret").textContent())!.trim();
+      await page.getByLabel("Code from your app").fill(totp(key));
+      await page.getByRole("button", { name: "Turn on" }).click();
+      await page.getByRole("button", { name: "I saved them" }).click();
+      await page.goto("/files");
+      await waitForPath(page, "/files");
+    } finally {
+      await admin.mutation("admin.settings.update", { requireTwoFactor: "off" });
+    }
   });
 });

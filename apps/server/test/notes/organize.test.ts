@@ -340,7 +340,7 @@ describe("exporting a selection", () => {
     expect(none.status).toBe(400);
     const tooMany = new URLSearchParams([
       ["format", "json"],
-      ...Array.from({ length: 501 }, () => ["ids", mine[0]!.id]),
+      ...Array.from({ length: 501 }, (): [string, string] => ["ids", mine[0]!.id]),
     ]);
     expect(
       (

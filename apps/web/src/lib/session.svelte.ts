@@ -35,15 +35,17 @@ class Session {
 
   /** After sign-in or sign-up; an answer without `mustChangePassword` is an account that need not. */
   signedIn(
-    user: Omit<User, "mustChangePassword" | "twoFactorEnabled"> & {
+    user: Omit<User, "mustChangePassword" | "twoFactorEnabled" | "secondFactorSetupRequired"> & {
       mustChangePassword?: boolean;
       twoFactorEnabled?: boolean;
+      secondFactorSetupRequired?: boolean;
     },
   ): void {
     this.user = {
       ...user,
       mustChangePassword: user.mustChangePassword ?? false,
       twoFactorEnabled: user.twoFactorEnabled ?? false,
+      secondFactorSetupRequired: user.secondFactorSetupRequired ?? false,
     };
     this.error = null;
   }
@@ -148,6 +150,16 @@ export function requireCurrentPassword(url: URL): void {
   if (!session.user?.mustChangePassword) return;
   if (pathname === resolve("/account/new-password") || pathname === resolve("/reset-password")) return;
   redirect(307, newPasswordUrl(url));
+}
+
+/**
+ * For the layout's load: an account the administrator requires two-factor sign-in of, before it
+ * has set it up, is kept on the account page (where the set-up is) as the server refuses the rest.
+ */
+export function requireSecondFactorSetup(url: URL): void {
+  const pathname = url.pathname;
+  if (!session.user?.secondFactorSetupRequired || pathname === resolve("/account")) return;
+  redirect(307, `${resolve("/account")}?setup=two-factor`);
 }
 
 /** For the load function of sign-in and sign-up: someone already signed in goes home. */

@@ -1,4 +1,4 @@
-import { requireCurrentPassword, session } from "$lib/session.svelte";
+import { requireCurrentPassword, requireSecondFactorSetup, session } from "$lib/session.svelte";
 import type { LayoutLoad } from "./$types";
 
 // A single-page app: apps/server serves the same index.html for every route.
@@ -10,4 +10,5 @@ export const prerender = false;
 export const load: LayoutLoad = async ({ url }) => {
   await session.load();
   requireCurrentPassword(url);
+  requireSecondFactorSetup(url);
 };

@@ -7,6 +7,7 @@ import {
   revokeInvite,
   setUserQuota,
   SIGN_UP_POLICIES,
+  TWO_FACTOR_REQUIREMENTS,
   updateSettings,
   deleteUser,
   getUserDetail,
@@ -81,6 +82,9 @@ const settingsRouter = router({
           .max(100, { error: "Allow at most 100 domains." })
           .optional(),
         defaultQuotaBytes: field.quotaBytes.nullable().optional(),
+        requireTwoFactor: z
+          .enum(TWO_FACTOR_REQUIREMENTS, { error: "Require two-factor sign-in of off, admins or everyone." })
+          .optional(),
       }),
     )
     .mutation(({ ctx, input }) =>

@@ -28,7 +28,14 @@ import {
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import * as field from "../schemas";
-import { credentialProcedure, passwordChangeProcedure, protectedProcedure, publicProcedure, router } from "../trpc";
+import {
+  credentialProcedure,
+  passwordChangeProcedure,
+  protectedProcedure,
+  publicProcedure,
+  router,
+  secondFactorSetupProcedure,
+} from "../trpc";
 
 // Open to an account that must still set a new password: ending sessions is part of securing it.
 const sessionsRouter = router({
@@ -96,21 +103,21 @@ const apiKeysRouter = router({
 
 // Two-factor sign-in: changing it needs a code from the app (and to turn it off, the password too).
 const totpRouter = router({
-  status: protectedProcedure.query(({ ctx }) => twoFactorStatus({ deps: ctx.deps, userId: ctx.auth.user.id })),
+  status: secondFactorSetupProcedure.query(({ ctx }) => twoFactorStatus({ deps: ctx.deps, userId: ctx.auth.user.id })),
 
-  setup: protectedProcedure.mutation(({ ctx }) => setupTotp({ deps: ctx.deps, userId: ctx.auth.user.id })),
+  setup: secondFactorSetupProcedure.mutation(({ ctx }) => setupTotp({ deps: ctx.deps, userId: ctx.auth.user.id })),
 
-  enable: protectedProcedure
+  enable: secondFactorSetupProcedure
     .input(z.object({ code: field.totpCode }))
     .mutation(({ ctx, input }) =>
       enableTotp({ deps: ctx.deps, userId: ctx.auth.user.id, code: input.code, meta: ctx.meta }),
     ),
 
-  disable: protectedProcedure
+  disable: secondFactorSetupProcedure
     .input(z.object({ password: field.existingPassword, code: field.totpCode }))
     .mutation(({ ctx, input }) => disableTotp({ deps: ctx.deps, userId: ctx.auth.user.id, ...input, meta: ctx.meta })),
 
-  regenerateRecoveryCodes: protectedProcedure
+  regenerateRecoveryCodes: secondFactorSetupProcedure
     .input(z.object({ code: field.totpCode }))
     .mutation(({ ctx, input }) =>
       regenerateRecoveryCodes({ deps: ctx.deps, userId: ctx.auth.user.id, code: input.code, meta: ctx.meta }),
@@ -149,8 +156,11 @@ export const authRouter = router({
       if (result.status === "second_factor_required") return { status: result.status, challenge: result.challenge };
       ctx.setSessionCookie(result.token);
       ctx.setDeviceCookie(result.deviceToken);
-      const { mustChangePassword, twoFactorEnabled } = result;
-      return { status: result.status, user: { ...result.user, mustChangePassword, twoFactorEnabled } };
+      const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
+      return {
+        status: result.status,
+        user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
+      };
     }),
 
   /** The second step of a sign-in with two-factor on: the challenge auth.login gave and one code. */
@@ -177,8 +187,11 @@ export const authRouter = router({
       });
       ctx.setSessionCookie(result.token);
       ctx.setDeviceCookie(result.deviceToken);
-      const { mustChangePassword, twoFactorEnabled } = result;
-      return { status: result.status, user: { ...result.user, mustChangePassword, twoFactorEnabled } };
+      const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
+      return {
+        status: result.status,
+        user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
+      };
     }),
 
   totp: totpRouter,
@@ -217,6 +230,8 @@ export const authRouter = router({
           ...toPublicUser(ctx.auth.user),
           mustChangePassword: Boolean(ctx.auth.user.mustChangePassword),
           twoFactorEnabled: ctx.auth.user.totpEnabledAt !== null,
+          secondFactorSetupRequired:
+            ctx.authentication.outcome === "signedIn" && Boolean(ctx.authentication.secondFactorSetupRequired),
         }
       : null,
   ),

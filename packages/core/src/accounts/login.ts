@@ -5,6 +5,7 @@ import type { Limits } from "../limits";
 import { issueDeviceToken, knownDeviceId } from "../sessions/devices";
 import { createSession, invalidateSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
+import { currentSettings, secondFactorSetupRequired } from "../admin/settings";
 import { answerSignInChallenge, createSignInChallenge } from "./two-factor";
 import type { UserRow } from "@notebox/db";
 
@@ -38,6 +39,8 @@ export interface SignedIn {
   token: string;
   mustChangePassword: boolean;
   twoFactorEnabled: boolean;
+  /** The administrator requires two-factor sign-in of this account, and it has none yet. */
+  secondFactorSetupRequired: boolean;
   deviceToken: string;
 }
 
@@ -88,6 +91,7 @@ async function startSession(
     token,
     mustChangePassword: Boolean(account.mustChangePassword),
     twoFactorEnabled: account.totpEnabledAt !== null,
+    secondFactorSetupRequired: secondFactorSetupRequired(await currentSettings(deps), account),
     deviceToken: issueDeviceToken(deps, account.id, deviceId),
   };
 }

@@ -9,20 +9,31 @@ import { AppError } from "../errors";
 export const SIGN_UP_POLICIES = ["open", "invite", "closed"] as const;
 export type SignUpPolicy = (typeof SIGN_UP_POLICIES)[number];
 
+/** Whom two-factor sign-in is required of. */
+export const TWO_FACTOR_REQUIREMENTS = ["off", "admins", "everyone"] as const;
+export type TwoFactorRequirement = (typeof TWO_FACTOR_REQUIREMENTS)[number];
+
 export interface AdminSettings {
   signUp: SignUpPolicy;
   /** Lower-case domains sign-up is limited to; empty: any. Invitations are not limited. */
   allowedDomains: string[];
   /** Bytes; null: USER_QUOTA_BYTES from the configuration. */
   defaultQuotaBytes: number | null;
+  requireTwoFactor: TwoFactorRequirement;
 }
 
-const DEFAULTS: AdminSettings = { signUp: "open", allowedDomains: [], defaultQuotaBytes: null };
+const DEFAULTS: AdminSettings = {
+  signUp: "open",
+  allowedDomains: [],
+  defaultQuotaBytes: null,
+  requireTwoFactor: "off",
+};
 
 const valid: { [K in keyof AdminSettings]: (value: unknown) => value is AdminSettings[K] } = {
   signUp: (v): v is SignUpPolicy => SIGN_UP_POLICIES.includes(v as SignUpPolicy),
   allowedDomains: (v): v is string[] => Array.isArray(v) && v.every((d) => typeof d === "string"),
   defaultQuotaBytes: (v): v is number | null => v === null || (Number.isSafeInteger(v) && (v as number) >= 0),
+  requireTwoFactor: (v): v is TwoFactorRequirement => TWO_FACTOR_REQUIREMENTS.includes(v as TwoFactorRequirement),
 };
 
 export async function readSettings(deps: Pick<CoreDeps, "db">, transaction?: Transaction): Promise<AdminSettings> {
@@ -35,6 +46,31 @@ export async function readSettings(deps: Pick<CoreDeps, "db">, transaction?: Tra
     if (valid[name](value)) (settings as unknown as Record<string, unknown>)[name] = value;
   }
   return settings;
+}
+
+/**
+ * The settings as every request's authentication reads them: kept for SETTINGS_TTL_MS in this
+ * process, so another instance's change applies here within that time (this one's, at once).
+ */
+const SETTINGS_TTL_MS = 5_000;
+const remembered = new WeakMap<object, { at: number; settings: Promise<AdminSettings> }>();
+
+export function currentSettings(deps: Pick<CoreDeps, "db">): Promise<AdminSettings> {
+  const kept = remembered.get(deps.db);
+  if (kept && Date.now() - kept.at < SETTINGS_TTL_MS) return kept.settings;
+  const settings = readSettings(deps);
+  remembered.set(deps.db, { at: Date.now(), settings });
+  settings.catch(() => remembered.delete(deps.db));
+  return settings;
+}
+
+/** Whether `user` must set up two-factor sign-in before anything else. */
+export function secondFactorSetupRequired(
+  settings: AdminSettings,
+  user: { role: string; totpEnabledAt: Date | null },
+): boolean {
+  if (user.totpEnabledAt) return false;
+  return settings.requireTwoFactor === "everyone" || (settings.requireTwoFactor === "admins" && user.role === "admin");
 }
 
 /** The settings as the admin page shows them, with the quota that applies when none is set. */
@@ -54,6 +90,17 @@ export async function updateSettings({
   changes: Partial<AdminSettings>;
   meta: RequestMeta;
 }) {
+  if (changes.requireTwoFactor && changes.requireTwoFactor !== "off") {
+    // Requiring it of administrators without having it would lock the one asking out of this page.
+    const actor = await deps.db.models.User.findByPk(actorId, { attributes: ["id", "totpEnabledAt"] });
+    if (!actor?.totpEnabledAt) {
+      throw AppError.field(
+        "requireTwoFactor",
+        "Set up two-factor sign-in for yourself first (on your account page).",
+        "CONFLICT",
+      );
+    }
+  }
   const domains = changes.allowedDomains && [...new Set(changes.allowedDomains.map((d) => d.trim().toLowerCase()))];
   const update = { ...changes, ...(domains ? { allowedDomains: domains } : {}) };
   await deps.db.transaction(async (transaction) => {
@@ -64,6 +111,7 @@ export async function updateSettings({
     }
     await recordAudit({ deps, action: "settings_changed", actorId, ip: meta.ip, details: update, transaction });
   });
+  remembered.delete(deps.db);
   return getSettings({ deps });
 }
 

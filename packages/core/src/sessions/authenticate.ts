@@ -2,6 +2,7 @@
 // routes (file transfer, notes export), so both accept, renew and refuse them alike.
 import type { UserRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
+import { currentSettings, secondFactorSetupRequired } from "../admin/settings";
 import { AppError } from "../errors";
 import { API_KEY_PREFIX, validateApiKey, verifyBearerToken } from "../tokens";
 import { passwordChangeRequired } from "../users";
@@ -21,7 +22,13 @@ export type Caller =
 export type Authentication =
   /** No credential came with the request. */
   | { outcome: "anonymous"; caller: null; cookie: "keep" }
-  | { outcome: "signedIn"; caller: Caller; cookie: "keep" | "renew" }
+  | {
+      outcome: "signedIn";
+      caller: Caller;
+      cookie: "keep" | "renew";
+      /** The administrator requires two-factor sign-in of this account, and it has none yet. */
+      secondFactorSetupRequired?: boolean;
+    }
   /** A bearer credential came and is not valid (expired, revoked, forged); any cookie was not looked at. */
   | { outcome: "bearerRefused"; caller: null; cookie: "keep" }
   /** The session cookie is expired, signed out or revoked: the browser should forget it. */
@@ -45,17 +52,23 @@ export async function authenticate({
   if (bearer) {
     const caller = await bearerCaller(deps, bearer);
     return caller
-      ? { outcome: "signedIn", caller, cookie: "keep" }
+      ? { outcome: "signedIn", caller, cookie: "keep", ...(await setupRequired(deps, caller)) }
       : { outcome: "bearerRefused", caller: null, cookie: "keep" };
   }
   if (!sessionToken) return { outcome: "anonymous", caller: null, cookie: "keep" };
   const valid = await validateSessionToken({ deps, token: sessionToken });
   if (!valid) return { outcome: "cookieRefused", caller: null, cookie: "clear" };
+  const caller: Caller = { kind: "session", user: valid.user, sessionId: valid.session.id, apiKeyId: null };
   return {
     outcome: "signedIn",
-    caller: { kind: "session", user: valid.user, sessionId: valid.session.id, apiKeyId: null },
+    caller,
     cookie: valid.renewed ? "renew" : "keep",
+    ...(await setupRequired(deps, caller)),
   };
+}
+
+async function setupRequired(deps: CoreDeps, caller: Caller) {
+  return { secondFactorSetupRequired: secondFactorSetupRequired(await currentSettings(deps), caller.user) };
 }
 
 async function bearerCaller(deps: CoreDeps, bearer: string): Promise<Caller | null> {
@@ -83,6 +96,8 @@ export interface CallerPolicy {
   apiKey?: boolean;
   /** An account that must set a new password first (changing it, its sessions, signing out). */
   beforePasswordChange?: boolean;
+  /** An account the administrator requires two-factor sign-in of, before it has set it up. */
+  beforeSecondFactorSetup?: boolean;
 }
 
 /**
@@ -90,14 +105,20 @@ export interface CallerPolicy {
  * HTTP routes. Throws the refusal (a bearer that is not valid, an API key where a JWT is needed,
  * a password that must be changed first); null when nobody signed in, which each caller words.
  */
-export function requireCaller(
-  authentication: Pick<Authentication, "outcome" | "caller">,
-  policy: CallerPolicy = {},
-): Caller | null {
+export function requireCaller(authentication: Authentication, policy: CallerPolicy = {}): Caller | null {
   if (authentication.outcome === "bearerRefused") throw invalidBearer();
   const caller = authentication.caller;
   if (!caller) return null;
   if (caller.kind === "apiKey" && !policy.apiKey) throw apiKeyNotAccepted();
   if (caller.user.mustChangePassword && !policy.beforePasswordChange) throw passwordChangeRequired();
+  if (
+    authentication.outcome === "signedIn" &&
+    authentication.secondFactorSetupRequired &&
+    !policy.beforeSecondFactorSetup
+  ) {
+    throw new AppError("FORBIDDEN", "Set up two-factor sign-in first: your administrator requires it.", {
+      reason: "second_factor_setup_required",
+    });
+  }
   return caller;
 }
