@@ -31,7 +31,7 @@ const iso = (value: string | Date) =>
   new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
 
 /** A note this long is cut to the part around its first hit before it is parsed for its text. */
-const WHOLE_TEXT = 4000;
+const WHOLE_TEXT = 1500;
 
 /** Where in `text` (about) the first of `terms` is, compared folded; 0 when none is. */
 function firstHitAt(text: string, terms: string[]): number {
