@@ -259,7 +259,9 @@ describe("previews", () => {
 describe("bulk actions", () => {
   it("trash, restore, tag, untag and purge several notes in one request", async () => {
     const { client } = await signedIn();
-    const notes = await Promise.all(["n1", "n2", "n3"].map((title) => createNote(client, { title })));
+    // One after another, so the list's newest-first order is theirs.
+    const notes: Note[] = [];
+    for (const title of ["n1", "n2", "n3"]) notes.push(await createNote(client, { title }));
     const ids = notes.map((n) => n.id);
     const bulk = (input: Record<string, unknown>) => client.mutation<{ affected: number }>("notes.bulk", input);
 
@@ -328,8 +330,8 @@ describe("exporting a selection", () => {
       body: form,
     });
     expect(res.status).toBe(200);
-    const exported = (await res.json()) as { notes: { title: string }[] } | { title: string }[];
-    const rows = Array.isArray(exported) ? exported : exported.notes;
+    const rows = (await res.json()) as { id: string; title: string }[];
+    expect(rows.map((n) => n.id).sort()).toEqual([mine[0]!.id, mine[2]!.id].sort());
     expect(rows.map((n) => n.title).sort()).toEqual(["one", "three"]);
 
     const none = await a.client.fetch("/api/v1/notes/export", {

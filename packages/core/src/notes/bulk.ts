@@ -1,6 +1,6 @@
 // One action on several of the owner's notes at once, all or nothing: every id must be one of
 // the caller's notes (else 404 and nothing changes), and the action runs in one transaction.
-import { Op, tagNamesOf, TAGS_PER_NOTE_MAX, type Transaction } from "@notebox/db";
+import { Op, tagKey, tagNamesOf, TAGS_PER_NOTE_MAX, type Transaction } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { notFound } from "./crud";
@@ -69,7 +69,7 @@ export async function bulkNotes({
           const next =
             action === "tag"
               ? distinctTags([...names, tagName!])
-              : names.filter((x) => distinctTags([x, tagName!]).length === 2);
+              : names.filter((name) => tagKey(name) !== tagKey(tagName!));
           if (next.length === names.length) continue;
           if (next.length > TAGS_PER_NOTE_MAX) {
             throw AppError.field(
