@@ -1,6 +1,5 @@
 // The composition root's HTTP side, in reading order: request id and logging, security headers,
 // origin check, body limits, health, tRPC, the web app, and the error handler.
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
 import { AppError, type CoreDeps } from "@notebox/core";
@@ -9,11 +8,13 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { clientIp } from "./client-ip";
 import { errorResponse } from "./http-errors";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
 import { requestScope } from "./runtime";
 import { fileRoutes } from "./routes/files";
+import { ssoRoutes } from "./routes/sso";
 import type { WebApp } from "./web";
 
 export interface AppOptions {
@@ -32,23 +33,6 @@ export interface AppOptions {
 }
 
 export type Env = { Variables: { requestId: string } };
-
-function clientIp(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    // The nearest proxy appends the address it saw: the last entry is the one it vouches for.
-    const forwarded = c.req
-      .header("x-forwarded-for")
-      ?.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    if (forwarded?.length) return forwarded[forwarded.length - 1]!;
-  }
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
 
 export function createApp({
   deps,
@@ -170,6 +154,7 @@ export function createApp({
 
   app.route("/api/v1/files", fileRoutes(deps, metrics));
   app.route("/api/v1/notes", noteExportRoutes(deps));
+  app.route("/api/v1/auth/oidc", ssoRoutes(deps, config.trustProxy));
 
   app.all("/api/*", (c) => errorResponse(c, new AppError("NOT_FOUND", "No such API route."), logger));
   web?.mount(app);

@@ -47,3 +47,27 @@ export function sessionCookieUpdate(
   if (cookie === "clear") return serializeClearedCookie(secure);
   return null;
 }
+
+/**
+ * Single sign-on's two short-lived cookies: the flow's sealed state between the redirect to the
+ * provider and its callback (Lax, so the provider's top-level redirect back carries it), and an
+ * identity waiting to be linked until its account's owner signs in with the password.
+ */
+export const SSO_FLOW_COOKIE = "notebox_oidc";
+export const SSO_LINK_COOKIE = "notebox_oidc_link";
+
+export function serializeSsoCookie(
+  name: typeof SSO_FLOW_COOKIE | typeof SSO_LINK_COOKIE,
+  value: string | null,
+  secure: boolean,
+  maxAgeMs: number,
+): string {
+  return [
+    `${name}=${value ?? ""}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${value === null ? 0 : Math.floor(maxAgeMs / 1000)}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
+}

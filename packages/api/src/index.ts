@@ -1,4 +1,13 @@
 export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./root";
 export { createContext, type Context, type CreateContextOptions } from "./trpc";
-export { SESSION_COOKIE, sessionCookieUpdate } from "./cookies";
+export {
+  DEVICE_COOKIE,
+  SESSION_COOKIE,
+  serializeDeviceCookie,
+  serializeSessionCookie,
+  serializeSsoCookie,
+  sessionCookieUpdate,
+  SSO_FLOW_COOKIE,
+  SSO_LINK_COOKIE,
+} from "./cookies";
 export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_INPUT_DEPTH } from "./limits";

@@ -1,5 +1,5 @@
 // Input fields shared by routers. Messages are written for the person filling the form.
-import { checkUsername, EMAIL_MAX, isEmailAddress, PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
+import { checkUsername, EMAIL_MAX, isEmailAddress, PASSKEY_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from "@notebox/core";
 import {
   BULK_NOTES_MAX,
   FILE_NAME_INPUT_MAX,
@@ -162,3 +162,48 @@ export const emailDomain = z
   .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, {
     error: "Give the domain, like example.com.",
   });
+
+const base64url = (max: number, message = "The passkey's answer is not valid. Try again.") =>
+  z
+    .string({ error: message })
+    .max(max, { error: message })
+    .regex(/^[A-Za-z0-9_-]*$/, { error: message });
+
+/** What a browser's navigator.credentials call gives back, as @simplewebauthn/browser sends it. */
+const passkeyCredential = <R extends z.ZodRawShape>(response: R) =>
+  z.object(
+    {
+      id: base64url(1400),
+      rawId: base64url(1400),
+      type: z.literal("public-key", { error: "The passkey's answer is not valid. Try again." }),
+      authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+      clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+      response: z.object(
+        { clientDataJSON: base64url(4096), ...response },
+        { error: "The passkey's answer is not valid. Try again." },
+      ),
+    },
+    { error: "The passkey's answer is not valid. Try again." },
+  );
+
+/** A new passkey's attestation (navigator.credentials.create). */
+export const passkeyRegistration = passkeyCredential({
+  attestationObject: base64url(65536),
+  authenticatorData: base64url(65536).optional(),
+  transports: z.array(z.string().max(32)).max(10).optional(),
+  publicKeyAlgorithm: z.number().int().optional(),
+  publicKey: base64url(4096).optional(),
+});
+
+/** A passkey sign-in's assertion (navigator.credentials.get). */
+export const passkeyAssertion = passkeyCredential({
+  authenticatorData: base64url(65536),
+  signature: base64url(4096),
+  userHandle: base64url(512).nullish(),
+});
+
+export const passkeyName = z
+  .string({ error: "Name the passkey after the device that holds it." })
+  .trim()
+  .min(1, { error: "Name the passkey after the device that holds it." })
+  .max(PASSKEY_NAME_MAX, { error: `Keep the name to ${PASSKEY_NAME_MAX} characters.` });

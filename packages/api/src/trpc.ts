@@ -20,7 +20,9 @@ import {
   serializeDeviceCookie,
   serializeSessionCookie,
   SESSION_COOKIE,
+  serializeSsoCookie,
   sessionCookieUpdate,
+  SSO_LINK_COOKIE,
 } from "./cookies";
 
 export interface Context {
@@ -37,6 +39,9 @@ export interface Context {
   setSessionCookie(token: string): void;
   clearSessionCookie(): void;
   setDeviceCookie(token: string): void;
+  /** An identity a first single sign-on left to link once this browser signs in (sealed), if any. */
+  ssoLinkCookie: string | null;
+  clearSsoLinkCookie(): void;
 }
 
 export interface CreateContextOptions {
@@ -86,6 +91,8 @@ async function buildContext({
     setSessionCookie,
     clearSessionCookie,
     setDeviceCookie,
+    ssoLinkCookie: cookies[SSO_LINK_COOKIE] ?? null,
+    clearSsoLinkCookie: () => resHeaders.append("set-cookie", serializeSsoCookie(SSO_LINK_COOKIE, null, secure, 0)),
   };
 }
 

@@ -85,6 +85,11 @@ const envSchema = z.object({
   METRICS_HOST: z
     .union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected an address to listen on, e.g. 127.0.0.1 or 0.0.0.0" })
     .default("127.0.0.1"),
+  OIDC_ISSUER: z.url({ protocol: /^https?$/, error: "expected the provider's issuer URL, e.g. https://id.example.com" }).optional(),
+  OIDC_CLIENT_ID: z.string().max(255).optional(),
+  OIDC_CLIENT_SECRET: z.string().max(1024).optional(),
+  OIDC_NAME: z.string().max(40, { error: "keep the button label to 40 characters" }).default("single sign-on"),
+  OIDC_SCOPES: z.string().max(500).default("openid email profile"),
 });
 
 export interface Config {
@@ -110,6 +115,18 @@ export interface Config {
   metricsPort: number | undefined;
   /** The address the metrics listener binds. */
   metricsHost: string;
+  /** Sign-in with an OpenID Connect provider; null when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Unset: a public client (PKCE only). */
+  clientSecret: string | undefined;
+  /** The sign-in button's label: "Sign in with {name}". */
+  name: string;
+  scopes: string;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +156,10 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
 
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) throw new ConfigError(["OIDC_CLIENT_ID: required with OIDC_ISSUER"]);
+  const scopes = e.OIDC_SCOPES.split(/\s+/).filter(Boolean);
+  if (e.OIDC_ISSUER && !scopes.includes("openid")) throw new ConfigError(["OIDC_SCOPES: must include openid"]);
+
   let jwtSecret = e.JWT_SECRET;
   if (!jwtSecret) {
     if (e.NODE_ENV === "production") {
@@ -166,6 +187,15 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
+    oidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER.replace(/\/+$/, ""),
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          name: e.OIDC_NAME,
+          scopes: scopes.join(" "),
+        }
+      : null,
   };
 }
 

@@ -51,6 +51,7 @@ describe("defaults", () => {
       metricsToken: undefined,
       metricsPort: undefined,
       metricsHost: "127.0.0.1",
+      oidc: null,
     });
   });
 
@@ -99,6 +100,7 @@ describe("defaults", () => {
       metricsToken: "m".repeat(16),
       metricsPort: 9464,
       metricsHost: "0.0.0.0",
+      oidc: null,
     });
   });
 
@@ -284,6 +286,7 @@ describe("empty strings count as unset", () => {
       metricsToken: undefined,
       metricsPort: undefined,
       metricsHost: "127.0.0.1",
+      oidc: null,
     });
   });
 

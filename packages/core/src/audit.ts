@@ -18,11 +18,16 @@ export const AUDIT_ACTIONS = [
   "two_factor_enabled",
   "two_factor_disabled",
   "recovery_codes_regenerated",
+  "passkey_added",
+  "passkey_removed",
+  "sso_linked",
+  "sso_unlinked",
   "settings_changed",
   "quota_changed",
   "invite_created",
   "invite_revoked",
   "invite_accepted",
+  "user_created",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
 
 /** 20 random bytes in lower-case base32: the Lucia guide's session token, also used for reset links. */
@@ -30,4 +30,34 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, "hex");
   const y = Buffer.from(b, "hex");
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** An AES-256-GCM key for one purpose, derived from the server secret. */
+function purposeKey(secret: string, purpose: string): Buffer {
+  return createHmac("sha256", secret).update(purpose).digest();
+}
+
+/**
+ * `data` encrypted and authenticated with a key derived from the server secret for `purpose`
+ * (so a value sealed for one purpose never opens as another's), as `v1.<base64url>`.
+ */
+export function seal(secret: string, purpose: string, data: Uint8Array): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", purposeKey(secret, purpose), iv);
+  const sealed = Buffer.concat([cipher.update(data), cipher.final()]);
+  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url")}`;
+}
+
+/** What seal() sealed, or null when `text` is not a value sealed for `purpose` with this secret. */
+export function unseal(secret: string, purpose: string, text: string): Uint8Array | null {
+  if (!text.startsWith("v1.")) return null;
+  const raw = Buffer.from(text.slice("v1.".length), "base64url");
+  if (raw.length < 28) return null;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", purposeKey(secret, purpose), raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return new Uint8Array(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]));
+  } catch {
+    return null;
+  }
 }

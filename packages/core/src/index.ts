@@ -23,6 +23,27 @@ export { register, resendCode } from "./accounts/register";
 export { verifyEmail } from "./accounts/verify-email";
 export { login, loginSecondFactor, type SecondFactorRequired, type SignedIn } from "./accounts/login";
 export {
+  deletePasskey,
+  listPasskeys,
+  loginWithPasskey,
+  PASSKEY_NAME_MAX,
+  passkeyLoginOptions,
+  passkeyRegistrationOptions,
+  registerPasskey,
+  renamePasskey,
+  type PublicPasskey,
+} from "./accounts/passkeys";
+export {
+  completePendingSsoLink,
+  finishSso,
+  SSO_CALLBACK_PATH,
+  SSO_FLOW_TTL_MS,
+  ssoIdentity,
+  startSso,
+  unlinkSso,
+  type SsoOutcome,
+} from "./accounts/sso";
+export {
   disableTotp,
   enableTotp,
   normalizeRecoveryCode,
@@ -108,3 +129,4 @@ export {
   type SignUpPolicy,
 } from "./admin/settings";
 export { acceptInvite, createInvite, inviteInfo, listInvites, revokeInvite } from "./admin/invites";
+export { createUser } from "./admin/create-user";

@@ -1,5 +1,5 @@
 // Periodic clean-up of rows that can no longer be used: expired sessions, spent codes and reset
-// links, sign-in challenges that ran out, and sign-ups never confirmed within a week.
+// links, sign-in and passkey challenges that ran out, and sign-ups never confirmed within a week.
 import { Op } from "@notebox/db";
 import type { CoreDeps } from "./deps";
 
@@ -7,7 +7,7 @@ const DAY = 24 * 60 * 60 * 1000;
 export const UNVERIFIED_ACCOUNT_TTL_MS = 7 * DAY;
 
 export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<CoreDeps, "db">; now?: Date }) {
-  const { Session, EmailCode, PasswordResetToken, SignInChallenge, User } = deps.db.models;
+  const { Session, EmailCode, PasswordResetToken, SignInChallenge, PasskeyChallenge, User } = deps.db.models;
   const dayAgo = new Date(now.getTime() - DAY);
   const [sessions, codes, resetTokens, challenges, unverifiedUsers] = await Promise.all([
     Session.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
@@ -17,7 +17,10 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
     PasswordResetToken.destroy({
       where: { [Op.or]: [{ expiresAt: { [Op.lte]: now } }, { usedAt: { [Op.ne]: null } }] },
     }),
-    SignInChallenge.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
+    Promise.all([
+      SignInChallenge.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
+      PasskeyChallenge.destroy({ where: { expiresAt: { [Op.lte]: now } } }),
+    ]).then(([signIn, passkey]) => signIn + passkey),
     User.destroy({
       where: { emailVerifiedAt: null, createdAt: { [Op.lte]: new Date(now.getTime() - UNVERIFIED_ACCOUNT_TTL_MS) } },
     }),

@@ -6,6 +6,7 @@ import { defineTagModels } from "./models/tags";
 import { defineFileModels } from "./models/files";
 import { defineAdminModels } from "./models/admin";
 import { defineLegacyModels } from "./models/legacy";
+import { defineSignInModels } from "./models/sign-in";
 import { migrate } from "./migrate";
 import { transactionScope } from "./sqlite/driver";
 
@@ -22,6 +23,7 @@ export type {
 } from "./models/accounts";
 export { tagNamesOf, type NoteRow } from "./models/notes";
 export type { NoteTagRow, TagRow } from "./models/tags";
+export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
 export { foldedWords, foldText, tagKey, termsStartingWords } from "./fold";
 export { likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
@@ -69,6 +71,7 @@ export {
 function defineModels(sequelize: Sequelize) {
   return {
     ...defineAccountModels(sequelize),
+    ...defineSignInModels(sequelize),
     ...defineNoteModels(sequelize),
     ...defineTagModels(sequelize),
     ...defineFileModels(sequelize),

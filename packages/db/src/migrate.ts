@@ -13,6 +13,7 @@ import { accountDeletion } from "./migrations/2026-12-03T00-00-account-deletion"
 import { tagsAndPins } from "./migrations/2026-12-04T00-00-tags-pins";
 import { twoFactor } from "./migrations/2026-12-04T01-00-two-factor";
 import { settingsInvites } from "./migrations/2026-12-04T02-00-settings-invites";
+import { passkeysSso } from "./migrations/2026-12-05T00-00-passkeys-sso";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -43,6 +44,7 @@ export const migrations: Migration[] = [
   tagsAndPins,
   twoFactor,
   settingsInvites,
+  passkeysSso,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

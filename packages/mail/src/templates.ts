@@ -91,7 +91,12 @@ export function passwordChanged(
 }
 
 /** What changed in an account's two-factor sign-in, for the notice sent to its owner. */
-export type SecurityChange = "two_factor_on" | "two_factor_off" | "recovery_codes_regenerated";
+export type SecurityChange =
+  | "two_factor_on"
+  | "two_factor_off"
+  | "recovery_codes_regenerated"
+  | "passkey_added"
+  | "passkey_removed";
 
 const securityChanges: Record<SecurityChange, { subject: string; sentence: string }> = {
   two_factor_on: {
@@ -105,6 +110,14 @@ const securityChanges: Record<SecurityChange, { subject: string; sentence: strin
   recovery_codes_regenerated: {
     subject: "New recovery codes for your Notebox account",
     sentence: "New recovery codes were just made for your account; the earlier ones no longer work.",
+  },
+  passkey_added: {
+    subject: "A passkey was added to your Notebox account",
+    sentence: "A new passkey was just added to your account: it can sign in without your password.",
+  },
+  passkey_removed: {
+    subject: "A passkey was removed from your Notebox account",
+    sentence: "A passkey was just removed from your account: it can no longer sign in.",
   },
 };
 
@@ -131,6 +144,25 @@ export function invitation(to: string, link: string, role: "user" | "admin", day
       `<p>You are invited to join Notebox${escape(as)}. To choose your username and password, open this link:</p>`,
       `<p><a href="${escape(link)}">${escape(link)}</a></p>`,
       `<p>It works once and expires in ${days} days. If you did not expect this, ignore this email.</p>`,
+    ]),
+  };
+}
+
+/**
+ * An account an administrator created: its link chooses the first password (a password-reset
+ * link that lasts `days`). `invitedBy`: the administrator's username, when known.
+ */
+export function accountCreated(to: string, link: string, days: number, invitedBy?: string): MailMessage {
+  const who = invitedBy ? `${invitedBy}, an administrator,` : "An administrator";
+  const opening = `${who} created a Notebox account for you, with this email address. To choose your password, open this link:`;
+  return {
+    to,
+    subject: "Your Notebox account is ready",
+    text: `${opening}\n\n${link}\n\nIt works once and expires in ${days} days. Then sign in with this address and that password. If you did not expect this, ignore this email.\n`,
+    html: layout("Your Notebox account is ready", [
+      `<p>${escape(opening)}</p>`,
+      `<p><a href="${escape(link)}">${escape(link)}</a></p>`,
+      `<p>It works once and expires in ${days} days. Then sign in with this address and that password. If you did not expect this, ignore this email.</p>`,
     ]),
   };
 }

@@ -66,11 +66,16 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   two_factor_enabled: "Two-factor sign-in on",
   two_factor_disabled: "Two-factor sign-in off",
   recovery_codes_regenerated: "Recovery codes renewed",
+  passkey_added: "Passkey added",
+  passkey_removed: "Passkey removed",
+  sso_linked: "Single sign-on linked",
+  sso_unlinked: "Single sign-on unlinked",
   settings_changed: "Settings changed",
   quota_changed: "Quota changed",
   invite_created: "Invitation sent",
   invite_revoked: "Invitation revoked",
   invite_accepted: "Invitation accepted",
+  user_created: "Account created",
 };
 
 export const AUDIT_ACTIONS = Object.keys(ACTION_LABELS) as AuditAction[];

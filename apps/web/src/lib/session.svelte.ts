@@ -166,3 +166,8 @@ export function requireSecondFactorSetup(url: URL): void {
 export function requireSignedOut(): void {
   if (session.user) redirect(307, resolve("/"));
 }
+
+/** The server route that starts single sign-on and comes back to `next` (a full page load, not a page of the app). */
+export function ssoStartHref(next: string): string {
+  return `/api/v1/auth/oidc/start?next=${encodeURIComponent(next)}`;
+}

@@ -71,6 +71,7 @@ export const trpc = createTRPCClient<AppRouter>({
 export type User = NonNullable<RouterOutputs["auth"]["me"]>;
 export type SessionSummary = RouterOutputs["auth"]["sessions"]["list"]["items"][number];
 export type ApiKeySummary = RouterOutputs["auth"]["apiKeys"]["list"]["items"][number];
+export type PasskeySummary = RouterOutputs["auth"]["passkeys"]["list"]["items"][number];
 /** A key a password change revoked: what the person needs to recognise it. */
 export type RevokedApiKey = RouterOutputs["auth"]["changePassword"]["revokedApiKeys"][number];
 

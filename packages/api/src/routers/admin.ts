@@ -2,6 +2,7 @@ import {
   adminStats,
   AUDIT_ACTIONS,
   createInvite,
+  createUser,
   getSettings,
   listInvites,
   revokeInvite,
@@ -37,6 +38,11 @@ const usersRouter = router({
   get: adminProcedure
     .input(z.object({ id: field.recordId }))
     .query(({ ctx, input }) => getUserDetail({ deps: ctx.deps, id: input.id })),
+
+  /** An account for someone, mailed a link to choose its password. */
+  create: adminProcedure
+    .input(z.object({ email: field.email, username: field.username, role: role.default("user") }))
+    .mutation(({ ctx, input }) => createUser({ deps: ctx.deps, actorId: ctx.auth.user.id, ...input, meta: ctx.meta })),
 
   setRole: adminProcedure
     .input(z.object({ id: field.recordId, role }))
@@ -85,6 +91,8 @@ const settingsRouter = router({
         requireTwoFactor: z
           .enum(TWO_FACTOR_REQUIREMENTS, { error: "Require two-factor sign-in of off, admins or everyone." })
           .optional(),
+        passwordSignIn: z.boolean({ error: "Password sign-in is on (true) or off (false)." }).optional(),
+        ssoAutoLink: z.boolean({ error: "Automatic linking is on (true) or off (false)." }).optional(),
       }),
     )
     .mutation(({ ctx, input }) =>

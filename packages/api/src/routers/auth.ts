@@ -1,6 +1,15 @@
 import {
+  AppError,
   changePassword,
+  completePendingSsoLink,
   createApiKey,
+  deletePasskey,
+  listPasskeys,
+  loginWithPasskey,
+  passkeyLoginOptions,
+  passkeyRegistrationOptions,
+  registerPasskey,
+  renamePasskey,
   issueToken,
   listApiKeys,
   revokeApiKey,
@@ -24,6 +33,9 @@ import {
   revokeSession,
   toPublicUser,
   verifyEmail,
+  ssoIdentity,
+  unlinkSso,
+  type SignedIn,
 } from "@notebox/core";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -35,6 +47,7 @@ import {
   publicProcedure,
   router,
   secondFactorSetupProcedure,
+  type Context,
 } from "../trpc";
 
 // Open to an account that must still set a new password: ending sessions is part of securing it.
@@ -60,11 +73,20 @@ const sessionsRouter = router({
   }),
 });
 
-/** Key management needs the person at their browser: a JWT or a key cannot mint more keys. */
+/** Refuses a JWT or an API key: what makes or signs in with credentials needs the person at their browser. */
+function requireWebSession(auth: { kind: string }, message: string) {
+  if (auth.kind !== "session") throw new TRPCError({ code: "FORBIDDEN", message });
+}
+
+/** A JWT or a key cannot mint more keys. */
 const sessionProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.kind !== "session") {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Manage API keys from the web app." });
-  }
+  requireWebSession(ctx.auth, "Manage API keys from the web app.");
+  return next();
+});
+
+/** Passkeys and single sign-on are managed in a browser; open while a required two-factor set-up is pending (a passkey counts). */
+const signInMethodProcedure = secondFactorSetupProcedure.use(({ ctx, next }) => {
+  requireWebSession(ctx.auth, "Manage how you sign in from the web app.");
   return next();
 });
 
@@ -124,6 +146,108 @@ const totpRouter = router({
     ),
 });
 
+/**
+ * What a sign-in answers: the account, and whether something must be done before anything else.
+ * A single sign-on identity waiting for this account's owner to sign in is linked now.
+ */
+async function signedInAnswer(ctx: Context, result: SignedIn) {
+  let ssoLinked = false;
+  if (ctx.ssoLinkCookie) {
+    ctx.clearSsoLinkCookie();
+    try {
+      ssoLinked = await completePendingSsoLink(ctx.deps, ctx.ssoLinkCookie, result.user.id, ctx.meta);
+    } catch (error) {
+      // Linked to another identity meanwhile: the sign-in itself stands, without the link.
+      if (!(error instanceof AppError)) throw error;
+    }
+  }
+  ctx.setSessionCookie(result.token);
+  ctx.setDeviceCookie(result.deviceToken);
+  const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
+  return {
+    status: result.status,
+    user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
+    ssoLinked,
+  };
+}
+
+// Passkeys: managed from the web app (a WebAuthn ceremony needs the browser); the sign-in pair is
+// public. Removing one needs a fresh proof: this session signed in within 10 minutes, or the
+// password or an app code given with the request.
+const passkeysRouter = router({
+  registerOptions: signInMethodProcedure.mutation(({ ctx }) =>
+    passkeyRegistrationOptions({ deps: ctx.deps, userId: ctx.auth.user.id }),
+  ),
+
+  register: signInMethodProcedure
+    .input(z.object({ response: field.passkeyRegistration, name: field.passkeyName.optional() }))
+    .mutation(async ({ ctx, input }) => ({
+      passkey: await registerPasskey({
+        deps: ctx.deps,
+        userId: ctx.auth.user.id,
+        response: input.response,
+        name: input.name,
+        meta: ctx.meta,
+      }),
+    })),
+
+  list: signInMethodProcedure.query(async ({ ctx }) => ({
+    items: await listPasskeys({ deps: ctx.deps, userId: ctx.auth.user.id }),
+    nextCursor: null,
+  })),
+
+  rename: signInMethodProcedure
+    .input(z.object({ id: field.recordId, name: field.passkeyName }))
+    .mutation(async ({ ctx, input }) => ({
+      passkey: await renamePasskey({ deps: ctx.deps, userId: ctx.auth.user.id, ...input }),
+    })),
+
+  delete: signInMethodProcedure
+    .input(
+      z.object({ id: field.recordId, password: field.existingPassword.optional(), code: field.totpCode.optional() }),
+    )
+    .mutation(({ ctx, input }) =>
+      deletePasskey({
+        deps: ctx.deps,
+        userId: ctx.auth.user.id,
+        id: input.id,
+        proof: { sessionId: ctx.auth.sessionId ?? null, password: input.password, code: input.code },
+        meta: ctx.meta,
+      }),
+    ),
+
+  loginOptions: publicProcedure.mutation(({ ctx }) => passkeyLoginOptions({ deps: ctx.deps, meta: ctx.meta })),
+
+  login: publicProcedure.input(z.object({ response: field.passkeyAssertion })).mutation(async ({ ctx, input }) => {
+    const { userHandle, ...assertion } = input.response.response;
+    const result = await loginWithPasskey({
+      deps: ctx.deps,
+      response: { ...input.response, response: { ...assertion, userHandle: userHandle ?? undefined } },
+      meta: ctx.meta,
+      previousSessionId: ctx.auth?.sessionId,
+      deviceToken: ctx.deviceToken,
+    });
+    return await signedInAnswer(ctx, result);
+  }),
+});
+
+// The account's single sign-on identity (linked by signing in with the provider, see the
+// /api/v1/auth/oidc routes); unlinking it needs a fresh proof like removing a passkey.
+const ssoRouter = router({
+  identity: protectedProcedure.query(({ ctx }) => ssoIdentity({ deps: ctx.deps, userId: ctx.auth.user.id })),
+
+  unlink: signInMethodProcedure
+    .input(z.object({ password: field.existingPassword.optional(), code: field.totpCode.optional() }))
+    .mutation(({ ctx, input }) =>
+      unlinkSso({
+        deps: ctx.deps,
+        userId: ctx.auth.user.id,
+        proof: { sessionId: ctx.auth.sessionId ?? null, ...input },
+        meta: ctx.meta,
+      }),
+    ),
+});
+
 export const authRouter = router({
   register: publicProcedure
     .input(z.object({ username: field.username, email: field.email, password: field.password }))
@@ -154,13 +278,7 @@ export const authRouter = router({
         deviceToken: ctx.deviceToken,
       });
       if (result.status === "second_factor_required") return { status: result.status, challenge: result.challenge };
-      ctx.setSessionCookie(result.token);
-      ctx.setDeviceCookie(result.deviceToken);
-      const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
-      return {
-        status: result.status,
-        user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
-      };
+      return await signedInAnswer(ctx, result);
     }),
 
   /** The second step of a sign-in with two-factor on: the challenge auth.login gave and one code. */
@@ -185,21 +303,19 @@ export const authRouter = router({
         previousSessionId: ctx.auth?.sessionId,
         deviceToken: ctx.deviceToken,
       });
-      ctx.setSessionCookie(result.token);
-      ctx.setDeviceCookie(result.deviceToken);
-      const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
-      return {
-        status: result.status,
-        user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
-      };
+      return await signedInAnswer(ctx, result);
     }),
 
   totp: totpRouter,
 
+  passkeys: passkeysRouter,
+
+  sso: ssoRouter,
+
   /** Who may sign up here: the sign-up page says so before anyone types. */
   signUpPolicy: publicProcedure.query(async ({ ctx }) => {
-    const { signUp, allowedDomains } = await getSettings({ deps: ctx.deps });
-    return { signUp, allowedDomains };
+    const { signUp, allowedDomains, passwordSignIn, sso } = await getSettings({ deps: ctx.deps });
+    return { signUp, allowedDomains, passwordSignIn, sso };
   }),
 
   inviteInfo: publicProcedure

@@ -5,7 +5,14 @@ import type { Limits } from "../limits";
 import { issueDeviceToken, knownDeviceId } from "../sessions/devices";
 import { createSession, invalidateSession } from "../sessions/sessions";
 import { normalizeEmail, toPublicUser, type PublicUser } from "../users";
-import { currentSettings, secondFactorSetupRequired } from "../admin/settings";
+import {
+  currentSettings,
+  type AdminSettings,
+  passwordSignInAllowed,
+  passwordSignInOff,
+  secondFactorSetupRequired,
+  twoFactorRequiredOf,
+} from "../admin/settings";
 import { answerSignInChallenge, createSignInChallenge } from "./two-factor";
 import type { UserRow } from "@notebox/db";
 
@@ -50,8 +57,22 @@ export interface SecondFactorRequired {
   challenge: string;
 }
 
+/**
+ * Refuses a sign-in whose credentials were right but whose account cannot be used yet (email not
+ * confirmed) or any more (disabled), with an audit row saying why.
+ */
+export async function refuseUnusableAccount(deps: CoreDeps, user: UserRow, meta: RequestMeta): Promise<void> {
+  if (user.emailVerifiedAt && !user.disabledAt) return;
+  const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
+  await recordAudit({ deps, action: "sign_in_failed", actorId: null, target: user, ip: meta.ip, details: { reason } });
+  if (user.disabledAt) {
+    throw new AppError("FORBIDDEN", "This account is disabled. Contact your administrator.", { reason });
+  }
+  throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", { reason });
+}
+
 /** A new session for an account whose credentials were just proven (and a device token). */
-async function startSession(
+export async function startSession(
   deps: CoreDeps,
   account: UserRow,
   {
@@ -138,32 +159,32 @@ export async function login({
       throw wrongCredentials();
     }
     await reservation.succeeded();
-    if (!user.emailVerifiedAt || user.disabledAt) {
-      const reason = user.disabledAt ? "account_disabled" : "email_not_verified";
-      await recordAudit({
-        deps,
-        action: "sign_in_failed",
-        actorId: null,
-        target: user,
-        ip: meta.ip,
-        details: { reason },
-      });
-    }
-    if (!user.emailVerifiedAt) {
-      throw new AppError("FORBIDDEN", "Confirm your email address first: enter the code we sent you.", {
-        reason: "email_not_verified",
-      });
-    }
-    if (user.disabledAt) {
-      throw new AppError("FORBIDDEN", "This account is disabled. Contact your administrator.", {
-        reason: "account_disabled",
-      });
-    }
-    // With two-factor sign-in on, the password opens only the second step.
-    if (user.totpEnabledAt)
-      return { status: "second_factor_required", challenge: await createSignInChallenge(deps, user.id) };
-    return startSession(deps, user, { meta, previousSessionId, deviceId });
+    await refuseUnusableAccount(deps, user, meta);
+    const settings = await currentSettings(deps);
+    if (!passwordSignInAllowed(settings, user)) throw passwordSignInOff();
+    return afterFirstFactor(deps, user, settings, { meta, previousSessionId, deviceId });
   });
+}
+
+/**
+ * After a first factor (the password, or single sign-on): the second step when the account has
+ * two-factor sign-in on, else a session.
+ */
+export async function afterFirstFactor(
+  deps: CoreDeps,
+  user: UserRow,
+  settings: AdminSettings,
+  options: Parameters<typeof startSession>[2],
+): Promise<SignedIn | SecondFactorRequired> {
+  // Two factors are required of this account and its only second factor is a passkey.
+  if (!user.totpEnabledAt && user.passkeyCount > 0 && twoFactorRequiredOf(settings, user)) {
+    throw new AppError("FORBIDDEN", "Sign in with your passkey: two-factor sign-in is required here.", {
+      reason: "passkey_required",
+    });
+  }
+  if (user.totpEnabledAt)
+    return { status: "second_factor_required", challenge: await createSignInChallenge(deps, user.id) };
+  return startSession(deps, user, options);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { assertPasswordAllowed } from "../passwords";
 import { normalizeEmail, usernameKey } from "../users";
-import { domainAllowed, readSettings } from "../admin/settings";
+import { domainAllowed, passwordSignInOff, readSettings } from "../admin/settings";
 import { issueEmailCode, liveEmailCodes } from "./codes";
 import { throttleMailTo } from "./throttle";
 
@@ -34,6 +34,7 @@ export async function register({
   await deps.limits.consume("accountRequestsPerIp", meta.ipKey);
   assertPasswordAllowed(password, "password", [email, username, email.split("@")[0]!]);
   const settings = await readSettings(deps);
+  if (!settings.passwordSignIn) throw passwordSignInOff();
   if (!domainAllowed(settings, email)) {
     throw AppError.field("email", `Sign-up is open to addresses at ${settings.allowedDomains.join(", ")} only.`);
   }

@@ -2,14 +2,14 @@
 // app expects) and ten single-use recovery codes. The key is kept encrypted with a key derived
 // from the server secret; a code is accepted for the current step or the one either side of it,
 // and never for a step at or before the last one accepted, so a code cannot be replayed.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { newId, type Transaction, type UserRow } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { encodeBase32UpperCaseNoPadding } from "@oslojs/encoding";
 import { createTOTPKeyURI, generateHOTP } from "@oslojs/otp";
 import QRCode from "qrcode";
 import { recordAudit } from "../audit";
-import { constantTimeEqualHex, hashToken } from "../crypto";
+import { constantTimeEqualHex, hashToken, seal, unseal } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 
@@ -19,23 +19,15 @@ const DIGITS = 6;
 const DRIFT_STEPS = 1;
 export const RECOVERY_CODE_COUNT = 10;
 
-/** AES-256-GCM key for TOTP keys at rest, derived from the server secret. */
-function secretKey(deps: CoreDeps): Buffer {
-  return createHmac("sha256", deps.config.jwtSecret).update("notebox totp key v1").digest();
-}
+/** TOTP keys at rest are sealed with a key derived from the server secret for this purpose. */
+const TOTP_KEY_PURPOSE = "notebox totp key v1";
 
-function seal(deps: CoreDeps, key: Uint8Array): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", secretKey(deps), iv);
-  const sealed = Buffer.concat([cipher.update(key), cipher.final()]);
-  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url")}`;
-}
+const sealKey = (deps: CoreDeps, key: Uint8Array) => seal(deps.config.jwtSecret, TOTP_KEY_PURPOSE, key);
 
-function unseal(deps: CoreDeps, text: string): Uint8Array {
-  const raw = Buffer.from(text.slice("v1.".length), "base64url");
-  const decipher = createDecipheriv("aes-256-gcm", secretKey(deps), raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return new Uint8Array(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]));
+function unsealKey(deps: CoreDeps, text: string): Uint8Array {
+  const key = unseal(deps.config.jwtSecret, TOTP_KEY_PURPOSE, text);
+  if (!key) throw new Error("The stored TOTP key does not open with this server secret.");
+  return key;
 }
 
 /** The step `code` is valid for around `now`, or null. */
@@ -115,7 +107,7 @@ export async function setupTotp({ deps, userId }: { deps: CoreDeps; userId: stri
     });
   }
   const key = new Uint8Array(randomBytes(20));
-  await user.update({ totpPendingSecret: seal(deps, key) });
+  await user.update({ totpPendingSecret: sealKey(deps, key) });
   const otpauthUrl = createTOTPKeyURI("Notebox", user.email, key, STEP_SECONDS, DIGITS);
   return { secret: encodeBase32UpperCaseNoPadding(key), otpauthUrl, qr: qrRows(otpauthUrl) };
 }
@@ -142,7 +134,7 @@ export async function enableTotp({
         reason: "two_factor_not_set_up",
       });
     }
-    const step = matchingStep(unseal(deps, user.totpPendingSecret), code);
+    const step = matchingStep(unsealKey(deps, user.totpPendingSecret), code);
     if (step === null) throw wrongCode();
     await user.update(
       { totpSecret: user.totpPendingSecret, totpPendingSecret: null, totpEnabledAt: new Date(), totpLastStep: step },
@@ -160,14 +152,14 @@ export async function enableTotp({
  * Checks a second factor of a signed-in account with 2FA on: a TOTP code (not replayed) or an
  * unused recovery code, which is then used up. Throws the field error of the one given.
  */
-async function checkSecondFactor(
+export async function checkSecondFactor(
   deps: CoreDeps,
   user: UserRow,
   proof: { code?: string; recoveryCode?: string },
   transaction: Transaction,
 ): Promise<"totp" | "recovery_code"> {
   if (proof.code !== undefined) {
-    const step = matchingStep(unseal(deps, user.totpSecret!), proof.code);
+    const step = matchingStep(unsealKey(deps, user.totpSecret!), proof.code);
     if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) throw wrongCode();
     await user.update({ totpLastStep: step }, { transaction });
     return "totp";

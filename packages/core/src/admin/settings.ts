@@ -20,6 +20,16 @@ export interface AdminSettings {
   /** Bytes; null: USER_QUOTA_BYTES from the configuration. */
   defaultQuotaBytes: number | null;
   requireTwoFactor: TwoFactorRequirement;
+  /**
+   * Whether members may sign in (and sign up) with a password; off only with single sign-on set
+   * up. Administrators keep it, so a provider outage cannot lock everyone out.
+   */
+  passwordSignIn: boolean;
+  /**
+   * Whether a first single sign-on links to the account with the same (provider-verified) email
+   * at once; off: the person proves the Notebox password first.
+   */
+  ssoAutoLink: boolean;
 }
 
 const DEFAULTS: AdminSettings = {
@@ -27,6 +37,8 @@ const DEFAULTS: AdminSettings = {
   allowedDomains: [],
   defaultQuotaBytes: null,
   requireTwoFactor: "off",
+  passwordSignIn: true,
+  ssoAutoLink: false,
 };
 
 const valid: { [K in keyof AdminSettings]: (value: unknown) => value is AdminSettings[K] } = {
@@ -34,6 +46,8 @@ const valid: { [K in keyof AdminSettings]: (value: unknown) => value is AdminSet
   allowedDomains: (v): v is string[] => Array.isArray(v) && v.every((d) => typeof d === "string"),
   defaultQuotaBytes: (v): v is number | null => v === null || (Number.isSafeInteger(v) && (v as number) >= 0),
   requireTwoFactor: (v): v is TwoFactorRequirement => TWO_FACTOR_REQUIREMENTS.includes(v as TwoFactorRequirement),
+  passwordSignIn: (v): v is boolean => typeof v === "boolean",
+  ssoAutoLink: (v): v is boolean => typeof v === "boolean",
 };
 
 export async function readSettings(deps: Pick<CoreDeps, "db">, transaction?: Transaction): Promise<AdminSettings> {
@@ -64,19 +78,42 @@ export function currentSettings(deps: Pick<CoreDeps, "db">): Promise<AdminSettin
   return settings;
 }
 
-/** Whether `user` must set up two-factor sign-in before anything else. */
+/** Whether the administrator requires two-factor sign-in of `user`. */
+export function twoFactorRequiredOf(settings: AdminSettings, user: { role: string }): boolean {
+  return settings.requireTwoFactor === "everyone" || (settings.requireTwoFactor === "admins" && user.role === "admin");
+}
+
+/**
+ * Whether `user` must set up two-factor sign-in before anything else: required of them, and they
+ * have neither an authenticator app nor a passkey (which is two factors on its own).
+ */
 export function secondFactorSetupRequired(
   settings: AdminSettings,
-  user: { role: string; totpEnabledAt: Date | null },
+  user: { role: string; totpEnabledAt: Date | null; passkeyCount: number },
 ): boolean {
-  if (user.totpEnabledAt) return false;
-  return settings.requireTwoFactor === "everyone" || (settings.requireTwoFactor === "admins" && user.role === "admin");
+  if (user.totpEnabledAt || user.passkeyCount > 0) return false;
+  return twoFactorRequiredOf(settings, user);
 }
 
 /** The settings as the admin page shows them, with the quota that applies when none is set. */
 export async function getSettings({ deps }: { deps: CoreDeps }) {
   const settings = await readSettings(deps);
-  return { ...settings, configuredQuotaBytes: deps.config.userQuotaBytes };
+  return { ...settings, configuredQuotaBytes: deps.config.userQuotaBytes, sso: ssoOf(deps) };
+}
+
+/** The single sign-on provider as pages name it, or null when none is set up. */
+export function ssoOf(deps: Pick<CoreDeps, "config">): { name: string } | null {
+  return deps.config.oidc ? { name: deps.config.oidc.name } : null;
+}
+
+export const passwordSignInOff = () =>
+  new AppError("FORBIDDEN", "Password sign-in is off here: sign in with single sign-on.", {
+    reason: "password_sign_in_disabled",
+  });
+
+/** Whether `user` may sign in with a password here. */
+export function passwordSignInAllowed(settings: AdminSettings, user: { role: string }): boolean {
+  return settings.passwordSignIn || user.role === "admin";
 }
 
 export async function updateSettings({
@@ -92,14 +129,21 @@ export async function updateSettings({
 }) {
   if (changes.requireTwoFactor && changes.requireTwoFactor !== "off") {
     // Requiring it of administrators without having it would lock the one asking out of this page.
-    const actor = await deps.db.models.User.findByPk(actorId, { attributes: ["id", "totpEnabledAt"] });
-    if (!actor?.totpEnabledAt) {
+    const actor = await deps.db.models.User.findByPk(actorId, { attributes: ["id", "totpEnabledAt", "passkeyCount"] });
+    if (!actor?.totpEnabledAt && !actor?.passkeyCount) {
       throw AppError.field(
         "requireTwoFactor",
         "Set up two-factor sign-in for yourself first (on your account page).",
         "CONFLICT",
       );
     }
+  }
+  if (changes.passwordSignIn === false && !deps.config.oidc) {
+    throw AppError.field(
+      "passwordSignIn",
+      "Set up single sign-on (OIDC_ISSUER) first: without it, members would have no way to sign in.",
+      "CONFLICT",
+    );
   }
   const domains = changes.allowedDomains && [...new Set(changes.allowedDomains.map((d) => d.trim().toLowerCase()))];
   const update = { ...changes, ...(domains ? { allowedDomains: domains } : {}) };

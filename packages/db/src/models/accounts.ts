@@ -35,6 +35,8 @@ export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAt
   totpEnabledAt: CreationOptional<Date | null>;
   /** The last 30-second step a code was accepted for: a code is never accepted twice. */
   totpLastStep: CreationOptional<number | null>;
+  /** How many passkeys the account has registered (kept with them, in their transactions). */
+  passkeyCount: CreationOptional<number>;
   /** This account's file quota in bytes; null: the default (settings, else USER_QUOTA_BYTES). */
   quotaBytes: CreationOptional<number | null>;
   createdAt: CreationOptional<Date>;
@@ -134,6 +136,7 @@ export function defineAccountModels(sequelize: Sequelize) {
       totpPendingSecret: { type: DataTypes.STRING(255), allowNull: true },
       totpEnabledAt: date(true),
       totpLastStep: { type: DataTypes.INTEGER, allowNull: true },
+      passkeyCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       quotaBytes: {
         type: DataTypes.BIGINT,
         allowNull: true,
