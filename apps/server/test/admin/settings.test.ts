@@ -52,6 +52,8 @@ describe("settings", () => {
     expect((await t.client().query("auth.signUpPolicy")).data).toEqual({
       signUp: "invite",
       allowedDomains: ["example.com", "corp.example.org"],
+      passwordSignIn: true,
+      sso: null,
     });
     expect((await auditRows(t, { action: "settings_changed" })).length).toBeGreaterThanOrEqual(1);
     for (const bad of [{ signUp: "maybe" }, { allowedDomains: ["not a domain"] }, { defaultQuotaBytes: -1 }]) {

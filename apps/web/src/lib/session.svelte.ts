@@ -35,9 +35,10 @@ class Session {
 
   /** After sign-in or sign-up; an answer without `mustChangePassword` is an account that need not. */
   signedIn(
-    user: Omit<User, "mustChangePassword" | "twoFactorEnabled" | "secondFactorSetupRequired"> & {
+    user: Omit<User, "mustChangePassword" | "twoFactorEnabled" | "hasPassword" | "secondFactorSetupRequired"> & {
       mustChangePassword?: boolean;
       twoFactorEnabled?: boolean;
+      hasPassword?: boolean;
       secondFactorSetupRequired?: boolean;
     },
   ): void {
@@ -45,6 +46,7 @@ class Session {
       ...user,
       mustChangePassword: user.mustChangePassword ?? false,
       twoFactorEnabled: user.twoFactorEnabled ?? false,
+      hasPassword: user.hasPassword ?? true,
       secondFactorSetupRequired: user.secondFactorSetupRequired ?? false,
     };
     this.error = null;

@@ -163,10 +163,10 @@ async function signedInAnswer(ctx: Context, result: SignedIn) {
   }
   ctx.setSessionCookie(result.token);
   ctx.setDeviceCookie(result.deviceToken);
-  const { mustChangePassword, twoFactorEnabled, secondFactorSetupRequired } = result;
+  const { mustChangePassword, twoFactorEnabled, hasPassword, secondFactorSetupRequired } = result;
   return {
     status: result.status,
-    user: { ...result.user, mustChangePassword, twoFactorEnabled, secondFactorSetupRequired },
+    user: { ...result.user, mustChangePassword, twoFactorEnabled, hasPassword, secondFactorSetupRequired },
     ssoLinked,
   };
 }
@@ -346,6 +346,7 @@ export const authRouter = router({
           ...toPublicUser(ctx.auth.user),
           mustChangePassword: Boolean(ctx.auth.user.mustChangePassword),
           twoFactorEnabled: ctx.auth.user.totpEnabledAt !== null,
+          hasPassword: Boolean(ctx.auth.user.hasPassword),
           secondFactorSetupRequired:
             ctx.authentication.outcome === "signedIn" && Boolean(ctx.authentication.secondFactorSetupRequired),
         }

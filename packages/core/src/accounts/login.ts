@@ -46,6 +46,8 @@ export interface SignedIn {
   token: string;
   mustChangePassword: boolean;
   twoFactorEnabled: boolean;
+  /** False for an account opened by single sign-on or an administrator until a password is chosen. */
+  hasPassword: boolean;
   /** The administrator requires two-factor sign-in of this account, and it has none yet. */
   secondFactorSetupRequired: boolean;
   deviceToken: string;
@@ -112,6 +114,7 @@ export async function startSession(
     token,
     mustChangePassword: Boolean(account.mustChangePassword),
     twoFactorEnabled: account.totpEnabledAt !== null,
+    hasPassword: Boolean(account.hasPassword),
     secondFactorSetupRequired: secondFactorSetupRequired(await currentSettings(deps), account),
     deviceToken: issueDeviceToken(deps, account.id, deviceId),
   };

@@ -80,6 +80,7 @@ export async function resetPassword({
         passwordChangedAt: now,
         tokensValidAfter: now,
         mustChangePassword: false,
+        hasPassword: true,
         // Following the emailed link proves the address.
         emailVerifiedAt: user.emailVerifiedAt ?? now,
       },

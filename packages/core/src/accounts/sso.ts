@@ -239,6 +239,7 @@ async function createSsoAccount(deps: CoreDeps, claims: Claims, issuer: string, 
         emailVerifiedAt: now,
         tokensValidAfter: new Date(now.getTime() - 1000),
         passwordChangedAt: now,
+        hasPassword: false,
       },
       { transaction },
     );
@@ -400,6 +401,14 @@ export async function unlinkSso({
 }): Promise<{ status: "unlinked" }> {
   const user = await deps.db.models.User.findByPk(userId);
   if (!user) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  // Unlinked, an account opened by single sign-on would have no way left to sign in.
+  if (!user.hasPassword && user.passkeyCount === 0) {
+    throw new AppError(
+      "CONFLICT",
+      "Set a password first (Forgot password mails a link) or add a passkey: otherwise you could not sign in.",
+      { reason: "no_other_sign_in" },
+    );
+  }
   await requireFreshProof(deps, user, proof);
   await deps.db.transaction(async (transaction) => {
     const removed = await deps.db.models.SsoIdentity.destroy({ where: { userId }, transaction });

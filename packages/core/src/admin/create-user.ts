@@ -68,6 +68,7 @@ export async function createUser({
           lastLoginAt: null,
           tokensValidAfter: now,
           passwordChangedAt: now,
+          hasPassword: false,
         },
         { transaction },
       );

@@ -5,7 +5,9 @@ import type { Migration } from "../migrate";
  * Passkeys (WebAuthn): each account's registered credentials with their public keys and
  * signature counters, how many an account has (so a request's authentication needs no second
  * read), and the single-use challenges of registrations and passkey sign-ins. And the accounts'
- * identities at the OpenID Connect provider (issuer and subject), one per account.
+ * identities at the OpenID Connect provider (issuer and subject), one per account, and whether an
+ * account has a password its owner chose (one opened by single sign-on or by an administrator has
+ * none until its owner sets one through a reset link).
  */
 export const passkeysSso: Migration = {
   name: "2026-12-05T00-00-passkeys-sso",
@@ -14,6 +16,11 @@ export const passkeysSso: Migration = {
       type: DataTypes.INTEGER,
       allowNull: false,
       defaultValue: 0,
+    });
+    await queryInterface.addColumn("users", "has_password", {
+      type: DataTypes.BOOLEAN,
+      allowNull: false,
+      defaultValue: true,
     });
     const user = (allowNull: boolean) => ({
       type: DataTypes.STRING(36),
@@ -73,6 +80,7 @@ export const passkeysSso: Migration = {
     await queryInterface.dropTable("sso_identities");
     await queryInterface.dropTable("passkey_challenges");
     await queryInterface.dropTable("passkeys");
+    await sequelize.query("ALTER TABLE users DROP COLUMN has_password");
     await sequelize.query("ALTER TABLE users DROP COLUMN passkey_count");
   },
 };

@@ -37,6 +37,8 @@ export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAt
   totpLastStep: CreationOptional<number | null>;
   /** How many passkeys the account has registered (kept with them, in their transactions). */
   passkeyCount: CreationOptional<number>;
+  /** False until the owner chooses a password (accounts opened by single sign-on or an administrator). */
+  hasPassword: CreationOptional<boolean>;
   /** This account's file quota in bytes; null: the default (settings, else USER_QUOTA_BYTES). */
   quotaBytes: CreationOptional<number | null>;
   createdAt: CreationOptional<Date>;
@@ -137,6 +139,7 @@ export function defineAccountModels(sequelize: Sequelize) {
       totpEnabledAt: date(true),
       totpLastStep: { type: DataTypes.INTEGER, allowNull: true },
       passkeyCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      hasPassword: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       quotaBytes: {
         type: DataTypes.BIGINT,
         allowNull: true,

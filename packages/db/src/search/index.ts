@@ -3,7 +3,7 @@
 // typed, resolves tag names and shapes the answer; this finds the page of rows.
 import { QueryTypes, type Sequelize } from "sequelize";
 import type { Dialect } from "../connection";
-import { searchMysql } from "./mysql";
+import { filteredMysql, searchMysql } from "./mysql";
 import { searchSqlite } from "./sqlite";
 
 /** Conditions besides the words, all of which a hit meets. */
@@ -93,7 +93,7 @@ export function filterSql(
   return parts.map((p) => ` AND ${p}`).join("");
 }
 
-/** Filters alone: the owner's matching notes, most recently edited first. */
+/** Filters alone (SQLite; MariaDB/MySQL: filteredMysql): the owner's matching notes, most recently edited first. */
 async function filtered(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
   const replacements: Record<string, unknown> = { ownerId: search.ownerId, limit: search.limit, offset: search.offset };
   const conditions = filterSql(search.filter, search.inTitle, "n", replacements);
@@ -111,6 +111,6 @@ async function filtered(db: SearchContext, search: NoteSearch): Promise<SearchRo
  * alone, the most recently edited first.
  */
 export function searchNoteRows(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  if (search.terms.length === 0) return filtered(db, search);
-  return db.dialect === "sqlite" ? searchSqlite(db, search) : searchMysql(db, search);
+  if (db.dialect === "sqlite") return search.terms.length === 0 ? filtered(db, search) : searchSqlite(db, search);
+  return search.terms.length === 0 ? filteredMysql(db, search) : searchMysql(db, search);
 }

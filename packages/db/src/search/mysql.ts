@@ -2,7 +2,14 @@
 // 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
 import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
-import { filterSql, SEARCH_ROW_COLUMNS, type NoteSearch, type SearchContext, type SearchRow } from "./index";
+import {
+  filterSql,
+  SEARCH_ROW_COLUMNS,
+  type NoteFilter,
+  type NoteSearch,
+  type SearchContext,
+  type SearchRow,
+} from "./index";
 
 /** A database date as a time: mysql2 gives Date objects, text when read through a subquery. */
 const timeOf = (value: string | Date) =>
@@ -39,6 +46,63 @@ interface Ranked extends Candidate {
 const byRank = (a: Ranked, b: Ranked) => b.tier - a.tier || b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
+ * filterSql for MariaDB/MySQL: the same conditions, but a tag is tested by a scalar subquery, one
+ * primary-key probe of note_tags (note, tag) per note reached. MariaDB turns filterSql's EXISTS
+ * into a semi-join driven by note_tags_by_tag: it then reads the row of every note with the tag
+ * (3,100 of 10,000 for a common tag), sorts them in a temporary table and only then applies the
+ * LIMIT. A scalar subquery is never so rewritten, so a walk of the owner's notes newest first
+ * (notes_by_updated) stays in index order and stops at its LIMIT, without reading a row for the tag.
+ */
+function mysqlFilterSql(filter: NoteFilter, inTitle: boolean, n: string, replacements: Record<string, unknown>) {
+  const rest = filterSql({ ...filter, tagIds: [], notTagIds: [] }, inTitle, n, replacements);
+  const tags = filter.tagIds.map((id, i) => {
+    replacements[`filterTag${i}`] = id;
+    return ` AND (SELECT 1 FROM note_tags ft WHERE ft.note_id = ${n}.id AND ft.tag_id = :filterTag${i}) IS NOT NULL`;
+  });
+  if (filter.notTagIds.length > 0) {
+    replacements.filterNotTags = filter.notTagIds;
+    tags.push(
+      ` AND (SELECT 1 FROM note_tags fx WHERE fx.note_id = ${n}.id AND fx.tag_id IN (:filterNotTags) LIMIT 1) IS NULL`,
+    );
+  }
+  return rest + tags.join("");
+}
+
+/** Rows by id, in the order of `ids`. */
+async function rowsInOrder(db: SearchContext, ownerId: string, ids: string[]): Promise<SearchRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.sequelize.query<SearchRow>(
+    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
+    { replacements: { ids, ownerId }, type: QueryTypes.SELECT },
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Filters alone (searchNoteRows' `filtered`, on MariaDB/MySQL): the owner's matching notes, most
+ * recently edited first. The ids come from a walk of the owner's notes in index order that stops at
+ * the page (with is:/-is:pinned, notes_by_pin_updated, where the pin is a prefix), then the page's
+ * rows are read by id.
+ */
+export async function filteredMysql(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
+  const replacements: Record<string, unknown> = { ownerId: search.ownerId, limit: search.limit, offset: search.offset };
+  const conditions = mysqlFilterSql(search.filter, search.inTitle, "n", replacements);
+  const index = search.filter.pinned === undefined ? "notes_by_updated" : "notes_by_pin_updated";
+  const ids = await db.sequelize.query<{ id: string }>(
+    `SELECT n.id FROM notes n FORCE INDEX (${index})
+      WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL${conditions}
+      ORDER BY n.updated_at DESC, n.id DESC LIMIT :limit OFFSET :offset`,
+    { replacements, type: QueryTypes.SELECT },
+  );
+  return rowsInOrder(
+    db,
+    search.ownerId,
+    ids.map((r) => r.id),
+  );
+}
+
+/**
  * InnoDB cannot stop a full-text query early, and MariaDB reads the row of every match before it
  * sorts, so a query that matches thousands of notes costs thousands of random row reads. Each
  * statement here is therefore bounded (see oneWord and severalWords). Words are tested on rows
@@ -51,7 +115,7 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
   const base: Record<string, unknown> = { ownerId };
   words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
-  const filters = filterSql(search.filter, search.inTitle, "n", base);
+  const filters = mysqlFilterSql(search.filter, search.inTitle, "n", base);
   const select = <T extends object = Candidate>(sql: string, replacements: Record<string, unknown> = {}) =>
     db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
   const inWord = (i: number) =>
@@ -69,14 +133,13 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
     allQuery: words.map((w) => `+${bucket}${w}*`).join(" "),
     allColumns: search.inTitle ? "n.search_title" : "n.search_title, n.search_body",
   };
-  const page = words.length > 1 ? await severalWords(q) : await oneWord(q);
-  if (page.length === 0) return [];
-  const rows = await db.sequelize.query<SearchRow>(
-    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
-    { replacements: { ids: page.map((r) => r.id), ownerId }, type: QueryTypes.SELECT },
+  const page =
+    (await fromSelectiveFilter(q, search.filter)) ?? (words.length > 1 ? await severalWords(q) : await oneWord(q));
+  return rowsInOrder(
+    db,
+    ownerId,
+    page.map((r) => r.id),
   );
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return page.flatMap((r) => byId.get(r.id) ?? []);
 }
 
 interface MysqlSearch {
@@ -147,6 +210,51 @@ async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
   if (dense) return dense;
   const matches = await allMatches(q);
   return matches ? ranked(matches, titleWords(q)).sort(byRank).slice(q.offset, q.need) : inRecentBlocks(q);
+}
+
+/**
+ * Words with a selective filter (is:pinned, or a tag on fewer than RECENT_NOTES notes): the notes
+ * meeting the filter, found through notes_by_pin_updated or note_tags_by_tag, are few, so all the
+ * hits among them are read and ranked here, without the full-text index, whose matches of a
+ * common word (thousands of rows to read before the filter applies) would cost far more. The
+ * ranking is the one severalWords and oneWord give when the hits are at most MATCH_CAP, including
+ * denseInRecentNotes' blocks (the owner then has under RECENT_NOTES such notes, so no floor).
+ * Null when the filter is not selective.
+ */
+async function fromSelectiveFilter(q: MysqlSearch, filter: NoteFilter): Promise<Candidate[] | null> {
+  const sources: [string, string][] = [];
+  if (filter.pinned === true) {
+    sources.push([
+      "FROM notes n FORCE INDEX (notes_by_pin_updated) WHERE",
+      "SELECT 1 FROM notes p WHERE p.owner_id = :ownerId AND p.deleted_at IS NULL AND p.pinned = 1",
+    ]);
+  }
+  filter.tagIds.forEach((_, i) =>
+    sources.push([
+      `FROM note_tags d STRAIGHT_JOIN notes n ON n.id = d.note_id WHERE d.tag_id = :filterTag${i} AND`,
+      `SELECT 1 FROM note_tags c WHERE c.tag_id = :filterTag${i}`,
+    ]),
+  );
+  if (sources.length === 0) return null;
+  let best: [string, number] | null = null;
+  for (const [from, members] of sources) {
+    const [row] = await q.select<{ count: number | string }>(
+      `SELECT COUNT(*) AS count FROM (${members} LIMIT ${RECENT_NOTES}) c`,
+    );
+    const count = Number(row?.count ?? 0);
+    if (count < RECENT_NOTES && (best === null || count < best[1])) best = [from, count];
+  }
+  if (best === null) return null;
+  const hits = ranked(
+    await q.select(`SELECT n.id, n.title, n.updated_at ${best[0]} ${q.owned} AND ${q.inText} ${q.newestFirst}`),
+    titleWords(q),
+  );
+  if (q.terms.length > 1 && [...q.terms[q.terms.length - 1]!].length <= SHORT_WORD && hits.length >= WINDOW) {
+    const blocks: Ranked[] = [];
+    for (let i = 0; i < hits.length; i += WINDOW) blocks.push(...hits.slice(i, i + WINDOW).sort(byRank));
+    return blocks.slice(q.offset, q.need);
+  }
+  return hits.sort(byRank).slice(q.offset, q.need);
 }
 
 /** The last edit time of the owner's RECENT_NOTES-th most recent note; null when they have fewer. */
