@@ -60,6 +60,17 @@ export interface SecondFactorRequired {
 }
 
 /**
+ * Reserves a sign-in attempt that names no account yet (a second step, a passkey, single sign-on)
+ * against the address's sign-in limits; a success gives its failure point back.
+ */
+export function reserveAddressSignIn(limits: Limits, meta: RequestMeta) {
+  return limits.reserve([
+    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
+    { name: "loginFailuresPerIp", key: meta.ipKey, onSuccess: "refund" },
+  ]);
+}
+
+/**
  * Refuses a sign-in whose credentials were right but whose account cannot be used yet (email not
  * confirmed) or any more (disabled), with an audit row saying why.
  */
@@ -211,10 +222,7 @@ export async function loginSecondFactor({
   previousSessionId?: string | null;
   deviceToken?: string | null;
 }): Promise<SignedIn> {
-  const reservation = await deps.limits.reserve([
-    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
-    { name: "loginFailuresPerIp", key: meta.ipKey, onSuccess: "refund" },
-  ]);
+  const reservation = await reserveAddressSignIn(deps.limits, meta);
   const { user, method } = await answerSignInChallenge(deps, { challenge, code, recoveryCode });
   await reservation.succeeded();
   const deviceId = knownDeviceId(deps, deviceToken, user.id);

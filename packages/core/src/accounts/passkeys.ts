@@ -27,7 +27,7 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { knownDeviceId } from "../sessions/devices";
 import { requireFreshProof, type Proof } from "./fresh-proof";
-import { refuseUnusableAccount, startSession, type SignedIn } from "./login";
+import { refuseUnusableAccount, reserveAddressSignIn, startSession, type SignedIn } from "./login";
 
 const CEREMONY_TTL_MS = 5 * 60 * 1000;
 /** The transports WebAuthn names; anything else an authenticator reports is not kept. */
@@ -72,6 +72,11 @@ async function keepChallenge(
     createdAt: new Date(now),
   });
 }
+
+const tooManyPasskeys = () =>
+  new AppError("CONFLICT", `An account can have ${PASSKEYS_PER_ACCOUNT_MAX} passkeys. Remove one first.`, {
+    reason: "too_many_passkeys",
+  });
 
 const notVerified = () =>
   new AppError("UNAUTHORIZED", "The passkey could not be verified. Try again.", { reason: "passkey_not_verified" });
@@ -138,11 +143,7 @@ export async function passkeyRegistrationOptions({
     where: { userId },
     attributes: ["credentialId", "transports"],
   });
-  if (existing.length >= PASSKEYS_PER_ACCOUNT_MAX) {
-    throw new AppError("CONFLICT", `An account can have ${PASSKEYS_PER_ACCOUNT_MAX} passkeys. Remove one first.`, {
-      reason: "too_many_passkeys",
-    });
-  }
+  if (existing.length >= PASSKEYS_PER_ACCOUNT_MAX) throw tooManyPasskeys();
   const rp = relyingParty(deps);
   const options = await generateRegistrationOptions({
     rpName: rp.name,
@@ -201,11 +202,7 @@ export async function registerPasskey({
     const { User, Passkey } = deps.db.models;
     const user = await User.findByPk(userId, { transaction, lock: transaction.LOCK.UPDATE });
     if (!user) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
-    if (user.passkeyCount >= PASSKEYS_PER_ACCOUNT_MAX) {
-      throw new AppError("CONFLICT", `An account can have ${PASSKEYS_PER_ACCOUNT_MAX} passkeys. Remove one first.`, {
-        reason: "too_many_passkeys",
-      });
-    }
+    if (user.passkeyCount >= PASSKEYS_PER_ACCOUNT_MAX) throw tooManyPasskeys();
     let row: PasskeyRow;
     try {
       row = await Passkey.create(
@@ -340,10 +337,7 @@ export async function loginWithPasskey({
   previousSessionId?: string | null;
   deviceToken?: string | null;
 }): Promise<SignedIn> {
-  const reservation = await deps.limits.reserve([
-    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
-    { name: "loginFailuresPerIp", key: meta.ipKey, onSuccess: "refund" },
-  ]);
+  const reservation = await reserveAddressSignIn(deps.limits, meta);
   const challenge = await takeChallenge(deps, response.response.clientDataJSON, "login", null);
   const { Passkey, User } = deps.db.models;
   const passkey = await Passkey.findOne({ where: { credentialId: response.id } });

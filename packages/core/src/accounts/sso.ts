@@ -5,7 +5,7 @@
 // password (or at once when the administrator allows automatic linking), or to a new account when
 // the sign-up policy lets that address sign up.
 import { randomBytes } from "node:crypto";
-import { newId, UniqueConstraintError, type UserRow } from "@notebox/db";
+import { newId, UniqueConstraintError, type Transaction, type UserRow } from "@notebox/db";
 import * as oidc from "openid-client";
 import { currentSettings, domainAllowed, ssoOf } from "../admin/settings";
 import { recordAudit } from "../audit";
@@ -14,8 +14,15 @@ import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
 import { knownDeviceId } from "../sessions/devices";
 import { checkUsername, normalizeEmail, usernameKey } from "../users";
-import { afterFirstFactor, refuseUnusableAccount, type SecondFactorRequired, type SignedIn } from "./login";
+import {
+  afterFirstFactor,
+  refuseUnusableAccount,
+  reserveAddressSignIn,
+  type SecondFactorRequired,
+  type SignedIn,
+} from "./login";
 import { requireFreshProof, type Proof } from "./fresh-proof";
+import { createVerifiedAccount } from "./verified-account";
 
 /** How long the person has at the provider, and to prove the password for a link. */
 export const SSO_FLOW_TTL_MS = 10 * 60 * 1000;
@@ -180,29 +187,41 @@ async function freeUsername(deps: CoreDeps, claims: Claims): Promise<string> {
   return `user_${randomBytes(4).toString("hex")}`;
 }
 
+type Identity = { issuer: string; subject: string; email: string };
+
+/** Links `identity` to `user` in `transaction`, audited. */
+async function recordLink(
+  deps: CoreDeps,
+  user: UserRow,
+  identity: Identity,
+  meta: RequestMeta,
+  details: Record<string, unknown>,
+  transaction: Transaction,
+) {
+  await deps.db.models.SsoIdentity.create(
+    { id: newId(), userId: user.id, ...identity, createdAt: new Date() },
+    { transaction },
+  );
+  await recordAudit({
+    deps,
+    action: "sso_linked",
+    actorId: user.id,
+    target: user,
+    ip: meta.ip,
+    details: { issuer: identity.issuer, email: identity.email, ...details },
+    transaction,
+  });
+}
+
 async function linkIdentity(
   deps: CoreDeps,
   user: UserRow,
-  identity: { issuer: string; subject: string; email: string },
+  identity: Identity,
   meta: RequestMeta,
   details: Record<string, unknown> = {},
 ) {
   try {
-    await deps.db.transaction(async (transaction) => {
-      await deps.db.models.SsoIdentity.create(
-        { id: newId(), userId: user.id, ...identity, createdAt: new Date() },
-        { transaction },
-      );
-      await recordAudit({
-        deps,
-        action: "sso_linked",
-        actorId: user.id,
-        target: user,
-        ip: meta.ip,
-        details: { issuer: identity.issuer, email: identity.email, ...details },
-        transaction,
-      });
-    });
+    await deps.db.transaction((transaction) => recordLink(deps, user, identity, meta, details, transaction));
   } catch (error) {
     if (error instanceof UniqueConstraintError) {
       throw ssoFailed(
@@ -221,44 +240,16 @@ async function createSsoAccount(deps: CoreDeps, claims: Claims, issuer: string, 
   const username = await freeUsername(deps, claims);
   // The hash of a secret thrown away: the account signs in with its provider until it sets a password.
   const passwordHash = await deps.passwords.hash(generateToken(), { key: meta.ipKey, known: true });
-  const now = new Date();
-  const user = await deps.db.transaction(async (transaction) => {
-    const { User, SsoIdentity } = deps.db.models;
-    const existing = await User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
-    if (existing?.emailVerifiedAt)
-      throw ssoFailed("sso_failed", "An account with this email appeared meanwhile. Try again.");
-    // A sign-up of the address that was never confirmed gives way, as it does to an invitation.
-    if (existing) await existing.destroy({ transaction });
-    const user = await User.create(
-      {
-        id: newId(),
-        username,
-        usernameKey: usernameKey(username),
-        email,
-        passwordHash,
-        emailVerifiedAt: now,
-        tokensValidAfter: new Date(now.getTime() - 1000),
-        passwordChangedAt: now,
-        hasPassword: false,
-      },
-      { transaction },
-    );
-    await SsoIdentity.create(
-      { id: newId(), userId: user.id, issuer, subject: claims.subject, email, createdAt: now },
-      { transaction },
-    );
-    await recordAudit({
+  return deps.db.transaction(async (transaction) => {
+    const user = await createVerifiedAccount(
       deps,
-      action: "sso_linked",
-      actorId: user.id,
-      target: user,
-      ip: meta.ip,
-      details: { issuer, email, created: true },
+      { email, username, passwordHash, hasPassword: false },
+      () => ssoFailed("sso_failed", "An account with this email appeared meanwhile. Try again."),
       transaction,
-    });
+    );
+    await recordLink(deps, user, { issuer, subject: claims.subject, email }, meta, { created: true }, transaction);
     return user;
   });
-  return user;
 }
 
 /**
@@ -285,10 +276,7 @@ export async function finishSso({
   deviceToken?: string | null;
 }): Promise<SsoOutcome> {
   const { issuer, name } = configured(deps);
-  const reservation = await deps.limits.reserve([
-    { name: "loginPerIp", key: meta.ipKey, onSuccess: "keep" },
-    { name: "loginFailuresPerIp", key: meta.ipKey, onSuccess: "refund" },
-  ]);
+  const reservation = await reserveAddressSignIn(deps.limits, meta);
   const flow = unsealJson<FlowState>(deps, STATE_PURPOSE, flowCookie);
   if (!flow)
     throw ssoFailed("sso_expired", "This sign-in took too long or was started elsewhere. Try again.", "BAD_REQUEST");

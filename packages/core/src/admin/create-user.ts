@@ -1,14 +1,15 @@
 // An administrator opens an account for someone. It exists at once, verified (the address is
 // proven when its holder follows the link), with a password nobody knows; the mailed link is a
 // password-reset link that lasts 7 days, so its holder chooses the password at /reset-password.
-import { newId, UniqueConstraintError, type Role } from "@notebox/db";
+import { UniqueConstraintError, type Role } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { usernameTaken } from "../accounts/register";
+import { createVerifiedAccount } from "../accounts/verified-account";
 import { recordAudit } from "../audit";
 import { generateToken, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
 import { AppError } from "../errors";
-import { checkUsername, isEmailAddress, normalizeEmail, usernameKey } from "../users";
+import { checkUsername, isEmailAddress, normalizeEmail } from "../users";
 import { toAdminSummary, type AdminUserListItem } from "./users";
 
 /** How long the "choose your password" link of a created account works: as long as an invitation's. */
@@ -38,40 +39,18 @@ export async function createUser({
   // The hash of a secret thrown away at once: no password signs in until the link sets one.
   const passwordHash = await deps.passwords.hash(generateToken(), { key: meta.ipKey, known: true });
   const token = generateToken();
-  const { User, EmailCode, PasswordResetToken } = deps.db.models;
+  const { User, PasswordResetToken } = deps.db.models;
 
   const created = await deps.db
     .transaction(async (transaction) => {
-      const existing = await User.findOne({ where: { email }, lock: transaction.LOCK.UPDATE, transaction });
-      if (existing?.emailVerifiedAt) throw emailTaken();
-      if (existing) {
-        // A sign-up of the address that was never confirmed gives way, as it does to an invitation,
-        // and its codes die with it.
-        await EmailCode.destroy({ where: { email, purpose: "verify_email" }, transaction });
-        await existing.destroy({ transaction });
-      }
-      const key = usernameKey(username);
-      if (await User.findOne({ where: { usernameKey: key }, transaction })) throw usernameTaken();
-      // One instant for the password and the link: a link older than the password is refused.
-      const now = new Date();
-      const user = await User.create(
-        {
-          id: newId(),
-          username,
-          usernameKey: key,
-          email,
-          passwordHash,
-          role,
-          emailVerifiedAt: now,
-          // Set, not left to the column defaults, so the summary answered below reads them.
-          disabledAt: null,
-          lastLoginAt: null,
-          tokensValidAfter: now,
-          passwordChangedAt: now,
-          hasPassword: false,
-        },
-        { transaction },
+      const user = await createVerifiedAccount(
+        deps,
+        { email, username, passwordHash, role, hasPassword: false },
+        emailTaken,
+        transaction,
       );
+      // One instant for the password and the link: a link older than the password is refused.
+      const now = user.passwordChangedAt;
       await PasswordResetToken.create(
         {
           id: hashToken(token),

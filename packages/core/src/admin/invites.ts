@@ -1,7 +1,7 @@
 // Invitations: an administrator invites an address with a role; the mailed link (single use, 7
 // days, only its hash kept) lets its holder choose a username and password and signs them in. It
 // works whatever the sign-up policy and whatever the address's domain: the administrator chose.
-import { newId, Op, usernameKey, type InviteRow, type Role } from "@notebox/db";
+import { newId, Op, type InviteRow, type Role } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { recordAudit } from "../audit";
 import { generateToken, hashToken } from "../crypto";
@@ -11,7 +11,7 @@ import { assertPasswordAllowed } from "../passwords";
 import { createSession } from "../sessions/sessions";
 import { issueDeviceToken } from "../sessions/devices";
 import { normalizeEmail, toPublicUser } from "../users";
-import { usernameTaken } from "../accounts/register";
+import { createVerifiedAccount } from "../accounts/verified-account";
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -158,7 +158,7 @@ export async function acceptInvite({
   const found = await pendingInvite(deps, token);
   assertPasswordAllowed(password, "password", [found.email, username, found.email.split("@")[0]!]);
   const passwordHash = await deps.passwords.hash(password, { key: meta.ipKey });
-  const { User, Invite } = deps.db.models;
+  const { Invite } = deps.db.models;
   const { user, sessionToken } = await deps.db.transaction(async (transaction) => {
     // Used once: the row is claimed before the account exists.
     const [claimed] = await Invite.update(
@@ -169,27 +169,18 @@ export async function acceptInvite({
       },
     );
     if (claimed === 0) throw inviteInvalid();
-    const existing = await User.findOne({ where: { email: found.email }, lock: transaction.LOCK.UPDATE, transaction });
-    if (existing?.emailVerifiedAt) throw inviteInvalid();
-    // A sign-up of the address that was never confirmed gives way to the invitation.
-    if (existing) await existing.destroy({ transaction });
-    const key = usernameKey(username);
-    if (await User.findOne({ where: { usernameKey: key }, transaction })) throw usernameTaken();
-    const now = new Date();
-    const user = await User.create(
+    const user = await createVerifiedAccount(
+      deps,
       {
-        id: newId(),
-        username,
-        usernameKey: key,
         email: found.email,
+        username,
         passwordHash,
         role: found.role as Role,
-        emailVerifiedAt: now,
-        tokensValidAfter: new Date(now.getTime() - 1000),
-        passwordChangedAt: now,
-        lastLoginAt: now,
+        hasPassword: true,
+        lastLoginAt: new Date(),
       },
-      { transaction },
+      inviteInvalid,
+      transaction,
     );
     const session = await createSession({ deps, userId: user.id, meta, transaction });
     await recordAudit({ deps, action: "invite_accepted", actorId: user.id, target: user, ip: meta.ip, transaction });
