@@ -9,6 +9,7 @@ import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { clientIp } from "./client-ip";
+import { compressAnswers } from "./compression";
 import { errorResponse } from "./http-errors";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
@@ -126,6 +127,7 @@ export function createApp({
       onError: (c) => errorResponse(c, new AppError("PAYLOAD_TOO_LARGE", "The request is too large."), logger),
     }),
   );
+  app.use("/api/v1/trpc/*", compressAnswers());
   app.use(
     "/api/v1/trpc/*",
     trpcServer({

@@ -1,12 +1,15 @@
 // Serves the built single-page app: hashed assets cached for a year, every other path gets
-// index.html so client-side routes survive a reload.
+// index.html (never cached without asking) so client-side routes survive a reload. Files are sent
+// in the brotli or gzip copy the build made beside them when the browser accepts it.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import type { Env } from "./app";
+import { chosenEncoding } from "./compression";
 
 const defaultWebRoot = fileURLToPath(new URL("../../web/build", import.meta.url));
 
@@ -27,19 +30,27 @@ export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
   return {
     scriptHashes,
     mount(app) {
-      const pages = serveStatic<Env>({ root, onFound: (_p, c) => c.header("Cache-Control", "no-cache") });
+      /** Every answer here may differ by Accept-Encoding, compressed copy or not. */
+      const found = (cacheControl: string) => (_path: string, c: Context<Env>) => {
+        c.header("Cache-Control", cacheControl);
+        if (!c.res.headers.get("Vary")) c.header("Vary", "Accept-Encoding");
+      };
+      const pages = serveStatic<Env>({ root, precompressed: true, onFound: found("no-cache") });
       app.use(
         "/_app/immutable/*",
-        serveStatic<Env>({
-          root,
-          onFound: (_path, c) => c.header("Cache-Control", "public, max-age=31536000, immutable"),
-        }),
+        serveStatic<Env>({ root, precompressed: true, onFound: found("public, max-age=31536000, immutable") }),
       );
       // /api/* never gets here: the API's own 404 answers first.
       app.get("*", pages);
+      const compressed = { br: brotliCompressSync(indexHtml), gzip: gzipSync(indexHtml, { level: 9 }) };
       app.get("*", (c) => {
         c.header("Cache-Control", "no-cache");
-        return c.html(indexHtml);
+        c.header("Vary", "Accept-Encoding");
+        const encoding = chosenEncoding(c.req.header("Accept-Encoding"));
+        if (!encoding) return c.html(indexHtml);
+        c.header("Content-Encoding", encoding);
+        c.header("Content-Type", "text/html; charset=UTF-8");
+        return c.body(new Uint8Array(compressed[encoding]));
       });
     },
   };

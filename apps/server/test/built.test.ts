@@ -1,6 +1,8 @@
 // The bundle people run (`npm start`, the container's command) rather than the sources the other
 // tests import: it starts on the embedded default, serves the web app, and mails to the outbox.
 import { spawn, type ChildProcess } from "node:child_process";
+import { get, type IncomingHttpHeaders } from "node:http";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -19,6 +21,8 @@ let child: ChildProcess;
 let dataDir: string;
 let url: string;
 let output = "";
+/** The account the sign-up test made, signed in. */
+let newcomer: TestClient | undefined;
 
 beforeAll(async () => {
   if (testDb !== "sqlite") return;
@@ -54,6 +58,25 @@ afterAll(async () => {
   }
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
+
+/** A GET as sent, without fetch's decoding: the headers and the bytes on the wire. */
+function rawGet(target: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    get(target, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on("error", reject);
+  });
+}
+
+const decoded = ({ headers, body }: { headers: IncomingHttpHeaders; body: Buffer }) =>
+  (headers["content-encoding"] === "br"
+    ? brotliDecompressSync(body)
+    : headers["content-encoding"] === "gzip"
+      ? gunzipSync(body)
+      : body
+  ).toString("utf8");
 
 // It never touches the test database, so the SQLite project alone runs it.
 describe.skipIf(testDb !== "sqlite")("the built server on the embedded default", () => {
@@ -93,6 +116,52 @@ describe.skipIf(testDb !== "sqlite")("the built server on the embedded default",
     const verified = await client.mutation("auth.verifyEmail", { email, code });
     expect(verified.status).toBe(200);
     expect((await client.query("auth.me")).data).toMatchObject({ email });
+    newcomer = client;
+  });
+
+  it.skipIf(!existsSync(webIndex))("sends the web app compressed as built, cached by kind", async () => {
+    const html = await rawGet(`${url}/notes`, { "accept-encoding": "br" });
+    expect(html.headers["content-encoding"]).toBe("br");
+    expect(html.headers.vary).toMatch(/accept-encoding/i);
+    expect(html.headers["cache-control"]).toBe("no-cache");
+    const script = /\/_app\/immutable\/entry\/app\.[\w-]+\.js/.exec(decoded(html))?.[0];
+    expect(script).toBeDefined();
+    const sizes: Record<string, number> = {};
+    const texts = new Set<string>();
+    for (const encoding of ["br", "gzip", "identity"]) {
+      const res = await rawGet(`${url}${script}`, { "accept-encoding": encoding });
+      expect(res.status).toBe(200);
+      expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+      expect(res.headers.vary).toMatch(/accept-encoding/i);
+      expect(res.headers["content-encoding"]).toBe(encoding === "identity" ? undefined : encoding);
+      sizes[encoding] = res.body.length;
+      texts.add(decoded(res));
+    }
+    expect(texts.size).toBe(1);
+    expect(sizes.br).toBeLessThan(sizes.gzip!);
+    expect(sizes.gzip).toBeLessThan(sizes.identity!);
+  });
+
+  it("compresses API answers of 1 KB or more when the client accepts it, and only those", async () => {
+    const client = newcomer!;
+    const cookie = client.cookieHeader();
+    const small = await rawGet(`${url}/api/v1/trpc/auth.me`, { cookie, "accept-encoding": "br, gzip" });
+    expect(small.headers["content-encoding"]).toBeUndefined();
+    expect(small.headers.vary).toMatch(/accept-encoding/i);
+    for (let i = 0; i < 6; i++) {
+      const created = await client.mutation("notes.create", { title: `Long ${i}`, description: "words ".repeat(300) });
+      expect(created.status).toBe(200);
+    }
+    const plain = await rawGet(`${url}/api/v1/trpc/notes.list`, { cookie, "accept-encoding": "identity" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(1024);
+    for (const encoding of ["br", "gzip"]) {
+      const large = await rawGet(`${url}/api/v1/trpc/notes.list`, { cookie, "accept-encoding": encoding });
+      expect(large.status).toBe(200);
+      expect(large.headers["content-encoding"]).toBe(encoding);
+      expect(large.body.length).toBeLessThan(plain.body.length / 2);
+      expect(decoded(large)).toBe(plain.body.toString("utf8"));
+    }
   });
 
   it("stops cleanly on SIGTERM with exit code 0", async () => {

@@ -85,7 +85,9 @@ const envSchema = z.object({
   METRICS_HOST: z
     .union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected an address to listen on, e.g. 127.0.0.1 or 0.0.0.0" })
     .default("127.0.0.1"),
-  OIDC_ISSUER: z.url({ protocol: /^https?$/, error: "expected the provider's issuer URL, e.g. https://id.example.com" }).optional(),
+  OIDC_ISSUER: z
+    .url({ protocol: /^https?$/, error: "expected the provider's issuer URL, e.g. https://id.example.com" })
+    .optional(),
   OIDC_CLIENT_ID: z.string().max(255).optional(),
   OIDC_CLIENT_SECRET: z.string().max(1024).optional(),
   OIDC_NAME: z.string().max(40, { error: "keep the button label to 40 characters" }).default("single sign-on"),

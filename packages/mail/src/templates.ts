@@ -92,11 +92,7 @@ export function passwordChanged(
 
 /** What changed in an account's two-factor sign-in, for the notice sent to its owner. */
 export type SecurityChange =
-  | "two_factor_on"
-  | "two_factor_off"
-  | "recovery_codes_regenerated"
-  | "passkey_added"
-  | "passkey_removed";
+  "two_factor_on" | "two_factor_off" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed";
 
 const securityChanges: Record<SecurityChange, { subject: string; sentence: string }> = {
   two_factor_on: {

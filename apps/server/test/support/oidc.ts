@@ -74,7 +74,9 @@ function loadLibrary(): Promise<OidcProviderLibrary> {
     };
     try {
       const providerModule = (await import(main)) as { default: ProviderConstructor };
-      const memoryModule = (await import(memory)) as { createMemoryAdapter: OidcProviderLibrary["createMemoryAdapter"] };
+      const memoryModule = (await import(memory)) as {
+        createMemoryAdapter: OidcProviderLibrary["createMemoryAdapter"];
+      };
       return { Provider: providerModule.default, createMemoryAdapter: memoryModule.createMemoryAdapter };
     } finally {
       console.warn = warn;
@@ -179,7 +181,12 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<O
   const serverErrors: Error[] = [];
 
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const signingKey = { ...privateKey.export({ format: "jwk" }), kid: randomBytes(8).toString("hex"), alg: "RS256", use: "sig" };
+  const signingKey = {
+    ...privateKey.export({ format: "jwk" }),
+    kid: randomBytes(8).toString("hex"),
+    alg: "RS256",
+    use: "sig",
+  };
 
   const provider = new Provider(issuer, {
     clients: [
@@ -316,7 +323,11 @@ export class ProviderCookieJar {
       const [pair = "", ...attributes] = line.split(";").map((s) => s.trim());
       const eq = pair.indexOf("=");
       if (eq <= 0) continue;
-      const cookie: StoredCookie = { name: pair.slice(0, eq), value: pair.slice(eq + 1), path: url.pathname.replace(/\/[^/]*$/, "") || "/" };
+      const cookie: StoredCookie = {
+        name: pair.slice(0, eq),
+        value: pair.slice(eq + 1),
+        path: url.pathname.replace(/\/[^/]*$/, "") || "/",
+      };
       for (const attribute of attributes) {
         const [key = "", value = ""] = attribute.split("=", 2);
         const k = key.toLowerCase();
@@ -354,7 +365,12 @@ export interface SignInAtProviderOptions {
 }
 
 const decodeHtml = (value: string) =>
-  value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 function formOf(html: string): { action: string; fields: URLSearchParams } | undefined {
   const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
@@ -369,7 +385,11 @@ function formOf(html: string): { action: string; fields: URLSearchParams } | und
 }
 
 const abortLinkOf = (html: string) => /<a\b[^>]*\bhref="([^"]*\/abort)"/i.exec(html)?.[1];
-const textOf = (html: string) => decodeHtml(html.replace(/<[^>]+>/g, " ")).replace(/\s+/g, " ").trim().slice(0, 300);
+const textOf = (html: string) =>
+  decodeHtml(html.replace(/<[^>]+>/g, " "))
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 300);
 
 /**
  * Follows `authorizationUrl` at the provider as the person with login `login` (their `sub`),
@@ -386,9 +406,7 @@ export async function signInAtProvider(
   const start = new URL(authorizationUrl);
   const redirectUri = start.searchParams.get("redirect_uri");
   const isCallback = (url: URL) =>
-    redirectUri !== null
-      ? `${url.origin}${url.pathname}` === redirectUri.split("?")[0]
-      : url.origin !== start.origin;
+    redirectUri !== null ? `${url.origin}${url.pathname}` === redirectUri.split("?")[0] : url.origin !== start.origin;
 
   let url = start;
   let init: { method: "GET" | "POST"; body?: URLSearchParams } = { method: "GET" };

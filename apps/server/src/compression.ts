@@ -1,0 +1,54 @@
+// Compression of the API's answers and the web app's files. Built assets are compressed once at
+// build time (apps/web/scripts/precompress.mjs: brotli and gzip beside each file); API answers
+// over 1 KB are compressed per request when the client accepts it. File downloads never pass
+// through here: they are sent as stored, with ranges.
+import { promisify } from "node:util";
+import { brotliCompress, constants, gzip } from "node:zlib";
+import type { MiddlewareHandler } from "hono";
+import type { Env } from "./app";
+
+/** Answers smaller than this are sent as they are: compressing them saves less than it costs. */
+export const COMPRESS_MIN_BYTES = 1024;
+
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
+
+/** The encoding to answer with: brotli, else gzip, when the request accepts it (q > 0). */
+export function chosenEncoding(acceptEncoding: string | undefined): "br" | "gzip" | null {
+  const accepted = new Map<string, number>();
+  for (const part of (acceptEncoding ?? "").split(",")) {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+    if (name) accepted.set(name, q === undefined ? 1 : Number(q));
+  }
+  const allowed = (name: string) => (accepted.get(name) ?? accepted.get("*") ?? 0) > 0;
+  return allowed("br") ? "br" : allowed("gzip") ? "gzip" : null;
+}
+
+/**
+ * Compresses JSON answers of at least COMPRESS_MIN_BYTES. tRPC answers are whole JSON documents
+ * bounded by the API's limits, so they are read, then compressed (brotli at a fast level).
+ */
+export function compressAnswers(): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    await next();
+    const res = c.res;
+    if (!res.body || res.headers.has("Content-Encoding") || !/json/.test(res.headers.get("Content-Type") ?? "")) return;
+    const current = res.headers.get("Vary");
+    const vary = current ? `${current}, Accept-Encoding` : "Accept-Encoding";
+    const body = Buffer.from(await res.arrayBuffer());
+    const encoding = body.length >= COMPRESS_MIN_BYTES ? chosenEncoding(c.req.header("Accept-Encoding")) : null;
+    const sent =
+      encoding === "br"
+        ? await brotli(body, {
+            params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+          })
+        : encoding === "gzip"
+          ? await gzipAsync(body, { level: 6 })
+          : body;
+    c.res = new Response(sent, res);
+    c.res.headers.set("Vary", vary);
+    c.res.headers.set("Content-Length", String(sent.length));
+    if (encoding) c.res.headers.set("Content-Encoding", encoding);
+  };
+}
