@@ -1,7 +1,7 @@
 // The composition root's HTTP side, in reading order: request id and logging, security headers,
 // origin check, body limits, health, tRPC, the web app, and the error handler.
 import { trpcServer } from "@hono/trpc-server";
-import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
+import { appRouter, createContext, HOME_PAGE_SIZE, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
 import { AppError, type CoreDeps } from "@notebox/core";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -159,9 +159,42 @@ export function createApp({
   app.route("/api/v1/auth/oidc", ssoRoutes(deps, config.trustProxy));
 
   app.all("/api/*", (c) => errorResponse(c, new AppError("NOT_FOUND", "No such API route."), logger));
-  web?.mount(app);
+  web?.mount(app, (c) => firstPaint(c, { deps, trustProxy: config.trustProxy }));
 
   app.notFound((c) => errorResponse(c, new AppError("NOT_FOUND", "Not found."), logger));
   app.onError((error, c) => errorResponse(c, error, logger));
   return app;
+}
+
+/**
+ * What a signed-in person's first paint shows, answered as the API would: their account and, on
+ * the home page in its default order, the first page of notes. Null for a visitor, or when it
+ * cannot be had (the page then asks as usual).
+ */
+async function firstPaint(c: Context<Env>, { deps, trustProxy }: { deps: CoreDeps; trustProxy: boolean }) {
+  if (!getCookie(c, SESSION_COOKIE)) return null;
+  try {
+    const resHeaders = new Headers();
+    const ctx = await createContext({
+      deps,
+      req: c.req.raw,
+      cookies: getCookie(c),
+      resHeaders,
+      ip: clientIp(c, trustProxy),
+      requestId: c.var.requestId,
+      calls: 1,
+    });
+    // A renewed or cleared session cookie goes out with the page.
+    for (const cookie of resHeaders.getSetCookie()) c.header("Set-Cookie", cookie, { append: true });
+    const caller = appRouter.createCaller(ctx);
+    const me = await caller.auth.me();
+    if (!me) return null;
+    const home = c.req.path === "/" && !c.req.query("q") && (c.req.query("sort") ?? "updated") === "updated";
+    const ready = !me.mustChangePassword && !me.secondFactorSetupRequired;
+    const notes = home && ready ? await caller.notes.list({ sort: "updated", limit: HOME_PAGE_SIZE }) : undefined;
+    return { me, ...(notes ? { notes } : {}) };
+  } catch (error) {
+    deps.logger.debug({ err: error }, "first paint data left out");
+    return null;
+  }
 }

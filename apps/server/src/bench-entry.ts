@@ -4,7 +4,8 @@
 // - /bench/search-timed and /bench/like-timed (bench/search.mjs): notes.search's own function, and
 //   the `LIKE '%term%'` query that answers the same question, each timed around its database work
 //   in this process, so that the engines are compared without the HTTP and session costs around them.
-// `--no-cache` turns the read caches off, so the routes run their queries on every request.
+// `--no-cache` turns the read caches off, so the routes run their queries on every request;
+// `--no-revisions` makes edits keep no history (bench/revisions compares the two).
 import { SESSION_COOKIE } from "@notebox/api";
 import { loadConfig } from "@notebox/config";
 import { type CoreDeps, listNotes, searchNotes, searchTerms, validateSessionToken } from "@notebox/core";
@@ -19,6 +20,7 @@ const logger = createLogger(config);
 const server = await startServer(config, {
   logger,
   cache: { disabled: process.argv.includes("--no-cache") },
+  revisions: !process.argv.includes("--no-revisions"),
   extendApp(app, deps) {
     const signedIn = async (c: Context) => {
       const token = getCookie(c, SESSION_COOKIE);

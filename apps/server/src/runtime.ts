@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   redisPrefix?: string;
   /** Cache lengths, or `disabled` for benchmarks that measure the uncached path. */
   cache?: { disabled?: boolean; listTtlMs?: number; sessionTtlMs?: number };
+  /** Off only for the benchmark that compares edits with and without their history. */
+  revisions?: boolean;
 }
 
 export interface Runtime {
@@ -107,7 +109,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
   });
   const storage = createStorage(config.storageUrl);
-  const deps: CoreDeps = { config, db, mailer, storage, passwords: createPasswordHasher(), limits, cache, logger };
+  const deps: CoreDeps = {
+    config,
+    db,
+    mailer,
+    storage,
+    passwords: createPasswordHasher(),
+    limits,
+    cache,
+    logger,
+    revisions: options.revisions ?? true,
+  };
 
   return {
     deps,

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { ConfigError, type Config } from "@notebox/config";
-import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage } from "@notebox/core";
+import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage, thinRevisions } from "@notebox/core";
 import { createApp, type AppOptions } from "./app";
 import { createMetrics, metricsApp } from "./metrics";
 import { pullStream } from "./routes/streams";
@@ -111,9 +111,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       purgeOldTrash({ deps }),
       sweepStorage({ deps }),
       finishAccountDeletions({ deps }),
+      thinRevisions({ deps }),
     ]).then(
-      ([removed, trashedNotes, storage, deletedAccounts]) =>
-        deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts }, "expired rows purged"),
+      ([removed, trashedNotes, storage, deletedAccounts, revisions]) =>
+        deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts, revisions }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping = sweep();

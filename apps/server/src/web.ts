@@ -7,7 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Context, Hono } from "hono";
-import { brotliCompressSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { brotliCompress, brotliCompressSync, constants, gzip, gzipSync } from "node:zlib";
 import type { Env } from "./app";
 import { chosenEncoding } from "./compression";
 
@@ -16,8 +17,24 @@ const defaultWebRoot = fileURLToPath(new URL("../../web/build", import.meta.url)
 export interface WebApp {
   /** CSP hashes of index.html's inline bootstrap scripts: allowed by hash, never 'unsafe-inline'. */
   scriptHashes: string[];
-  mount(app: Hono<Env>): void;
+  /**
+   * `boot` gives what the signed-in caller's first paint needs (null for a visitor): it goes into
+   * the page as JSON, so the app shows it without asking the server first.
+   */
+  mount(app: Hono<Env>, boot?: (c: Context<Env>) => Promise<object | null>): void;
 }
+
+/** JSON that can sit inside a <script> element: nothing in it can close the element or start markup. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+const BROTLI_FAST = { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } };
 
 export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
   const indexFile = path.join(root, "index.html");
@@ -29,7 +46,7 @@ export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
 
   return {
     scriptHashes,
-    mount(app) {
+    mount(app, boot) {
       /** Every answer here may differ by Accept-Encoding, compressed copy or not. */
       const found = (cacheControl: string) => (_path: string, c: Context<Env>) => {
         c.header("Cache-Control", cacheControl);
@@ -41,16 +58,31 @@ export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
         serveStatic<Env>({ root, precompressed: true, onFound: found("public, max-age=31536000, immutable") }),
       );
       // /api/* never gets here: the API's own 404 answers first.
-      app.get("*", pages);
+      // Files by name (favicon.svg…); every page, "/" included, is the app's HTML below.
+      app.get("*", (c, next) => (/\.[^/]+$/.test(c.req.path) ? pages(c, next) : next()));
       const compressed = { br: brotliCompressSync(indexHtml), gzip: gzipSync(indexHtml, { level: 9 }) };
-      app.get("*", (c) => {
-        c.header("Cache-Control", "no-cache");
-        c.header("Vary", "Accept-Encoding");
-        const encoding = chosenEncoding(c.req.header("Accept-Encoding"));
-        if (!encoding) return c.html(indexHtml);
-        c.header("Content-Encoding", encoding);
+      const compress = { br: promisify(brotliCompress), gzip: promisify(gzip) };
+      app.get("*", async (c) => {
+        c.header("Vary", "Accept-Encoding, Cookie");
         c.header("Content-Type", "text/html; charset=UTF-8");
-        return c.body(new Uint8Array(compressed[encoding]));
+        const encoding = chosenEncoding(c.req.header("Accept-Encoding"));
+        const data = boot ? await boot(c) : null;
+        if (!data) {
+          c.header("Cache-Control", "no-cache");
+          if (!encoding) return c.body(indexHtml);
+          c.header("Content-Encoding", encoding);
+          return c.body(new Uint8Array(compressed[encoding]));
+        }
+        // The caller's own data: never kept by a shared cache.
+        c.header("Cache-Control", "private, no-cache");
+        const html = indexHtml.replace(
+          "</head>",
+          `<script id="notebox-boot" type="application/json">${scriptJson(data)}</script></head>`,
+        );
+        if (!encoding) return c.body(html);
+        c.header("Content-Encoding", encoding);
+        const body = encoding === "br" ? await compress.br(html, BROTLI_FAST) : await compress.gzip(html);
+        return c.body(new Uint8Array(body));
       });
     },
   };

@@ -164,6 +164,34 @@ describe.skipIf(testDb !== "sqlite")("the built server on the embedded default",
     }
   });
 
+  it.skipIf(!existsSync(webIndex))(
+    "puts a signed-in person's account and first page of notes into the home page, escaped, never cached",
+    async () => {
+      const client = newcomer!;
+      const title = "</script><script>alert(1)</script> & \u2028 end";
+      expect((await client.mutation("notes.create", { title, description: "boot" })).status).toBe(200);
+      const home = await rawGet(`${url}/`, { cookie: client.cookieHeader(), "accept-encoding": "gzip" });
+      expect(home.headers["cache-control"]).toBe("private, no-cache");
+      expect(home.headers.vary).toMatch(/cookie/i);
+      const html = decoded(home);
+      const json = /<script id="notebox-boot" type="application\/json">([^<]*)<\/script>/.exec(html)?.[1];
+      expect(json).toBeDefined();
+      expect(html).not.toContain("<script>alert(1)");
+      const boot = JSON.parse(json!) as { me: { email: string }; notes: { items: { title: string }[] } };
+      expect(boot.me.email).toBe("newcomer@example.test");
+      expect(boot.notes.items[0]!.title).toBe(title);
+      expect(boot.notes.items.length).toBeLessThanOrEqual(20);
+
+      // Another page gets the account only; a visitor, nothing but the app.
+      const files = decoded(await rawGet(`${url}/files`, { cookie: client.cookieHeader() }));
+      const onFiles = JSON.parse(/id="notebox-boot" type="application\/json">([^<]*)</.exec(files)![1]!) as object;
+      expect(Object.keys(onFiles)).toEqual(["me"]);
+      const visitor = await rawGet(`${url}/`, {});
+      expect(visitor.headers["cache-control"]).toBe("no-cache");
+      expect(decoded(visitor)).not.toContain("notebox-boot");
+    },
+  );
+
   it("stops cleanly on SIGTERM with exit code 0", async () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");

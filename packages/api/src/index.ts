@@ -10,4 +10,4 @@ export {
   SSO_FLOW_COOKIE,
   SSO_LINK_COOKIE,
 } from "./cookies";
-export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_INPUT_DEPTH } from "./limits";
+export { HOME_PAGE_SIZE, MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_INPUT_DEPTH } from "./limits";

@@ -20,3 +20,8 @@ export const MAX_BATCH_CALLS = 10;
 export const MAX_INPUT_DEPTH = 32;
 /** A request body, enforced by the server before it is read: ten notes of 100 KB, escaped, fit. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Notes in a page of the home list: what it asks for, and what the server puts in the page it
+ * serves a signed-in person for the first paint (apps/server/src/web.ts).
+ */
+export const HOME_PAGE_SIZE = 20;

@@ -17,6 +17,8 @@ export interface CoreDeps {
   limits: Limits;
   cache: Cache;
   logger: Logger;
+  /** False only in a benchmark measuring edits without their history (bench/revisions). */
+  revisions?: boolean;
 }
 
 /** Who is asking, for throttling and the session list. Built by requestMeta(). */

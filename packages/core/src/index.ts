@@ -51,7 +51,7 @@ export {
   setupTotp,
   twoFactorStatus,
 } from "./accounts/two-factor";
-export { requestPasswordReset, resetPassword } from "./accounts/password-reset";
+export { requestPasswordReset, resetLinkInfo, resetPassword } from "./accounts/password-reset";
 export { changePassword } from "./accounts/change-password";
 export { createAdmin } from "./accounts/create-admin";
 export { CODE_TTL_MS, CODE_MAX_WRONG_TRIES } from "./accounts/codes";
@@ -81,6 +81,16 @@ export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";
 export { createNote, getNote, updateNote } from "./notes/crud";
 export { listNotes, type NoteSort } from "./notes/list";
 export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS } from "./notes/trash";
+export {
+  getRevision,
+  listRevisions,
+  restoreRevision,
+  REVISION_COLLAPSE_MS,
+  REVISIONS_PER_NOTE_MAX,
+  thinRevisions,
+  type Revision,
+  type RevisionSummary,
+} from "./notes/revisions";
 export { searchNotes, type SearchHit } from "./notes/search";
 export { deleteTag, listTags, renameTag } from "./notes/tags";
 export { BULK_ACTIONS, bulkNotes, type BulkAction } from "./notes/bulk";

@@ -136,7 +136,7 @@ function words(): string {
 
 function note(i: number): ExportedNote {
   const at = new Date(Date.UTC(2026, 0, 1) - i * 1000);
-  return { id: `id-${i}`, title: `Note ${i}`, description: words(), createdAt: at, updatedAt: at };
+  return { id: `id-${i}`, title: `Note ${i}`, description: words(), createdAt: at, updatedAt: at, tags: [] };
 }
 
 /** Batches of notes that count how many the writer has asked for. */
@@ -178,7 +178,7 @@ describe("streaming", () => {
   it("csv: one batch per chunk, read only when asked for", async () => {
     const { state, source } = countingBatches(50, 10);
     const chunks = csvChunks(source);
-    expect((await chunks.next()).value).toBe("\uFEFFTitle,Text,Created,Updated,Id\r\n");
+    expect((await chunks.next()).value).toBe("\uFEFFTitle,Text,Created,Updated,Id,Tags\r\n");
     await chunks.next();
     expect(state.pulled).toBe(1);
     await chunks.return(undefined);

@@ -21,7 +21,7 @@ export type {
   SignInChallengeRow,
   UserRow,
 } from "./models/accounts";
-export { tagNamesOf, type NoteRow } from "./models/notes";
+export { tagNamesOf, type NoteRevisionRow, type NoteRow, type RevisionSource } from "./models/notes";
 export type { NoteTagRow, TagRow } from "./models/tags";
 export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";

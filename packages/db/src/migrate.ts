@@ -14,6 +14,8 @@ import { tagsAndPins } from "./migrations/2026-12-04T00-00-tags-pins";
 import { twoFactor } from "./migrations/2026-12-04T01-00-two-factor";
 import { settingsInvites } from "./migrations/2026-12-04T02-00-settings-invites";
 import { passkeysSso } from "./migrations/2026-12-05T00-00-passkeys-sso";
+import { notesOpenTasks } from "./migrations/2026-12-05T01-00-notes-open-tasks";
+import { noteRevisions } from "./migrations/2026-12-05T02-00-note-revisions";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -45,6 +47,8 @@ export const migrations: Migration[] = [
   twoFactor,
   settingsInvites,
   passkeysSso,
+  notesOpenTasks,
+  noteRevisions,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

@@ -605,7 +605,13 @@ describe("password sign-in off", () => {
     const admin = await signedIn(t, "admin");
     const member = await createUser(t);
     const before = ok(await t.client().query("auth.signUpPolicy"));
-    expect(before).toEqual({ signUp: "open", allowedDomains: [], passwordSignIn: true, sso: { name: "Test SSO" } });
+    expect(before).toEqual({
+      signUp: "open",
+      allowedDomains: [],
+      passwordSignIn: true,
+      sso: { name: "Test SSO" },
+      mailDelivery: "smtp",
+    });
 
     await withSettings(admin.client, { passwordSignIn: false }, { passwordSignIn: true }, async () => {
       const settings = ok(await admin.client.query<{ passwordSignIn: boolean }>("admin.settings.get"));
@@ -638,6 +644,7 @@ describe("password sign-in off", () => {
         allowedDomains: [],
         passwordSignIn: false,
         sso: { name: "Test SSO" },
+        mailDelivery: "smtp",
       });
 
       // Single sign-on still signs people up and in.
@@ -784,6 +791,7 @@ describe("without single sign-on set up", () => {
       allowedDomains: [],
       passwordSignIn: true,
       sso: null,
+      mailDelivery: "smtp",
     });
     const { account } = await createUser(plain);
     await signIn(plain, account);

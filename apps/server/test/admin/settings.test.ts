@@ -54,6 +54,7 @@ describe("settings", () => {
       allowedDomains: ["example.com", "corp.example.org"],
       passwordSignIn: true,
       sso: null,
+      mailDelivery: "smtp",
     });
     expect((await auditRows(t, { action: "settings_changed" })).length).toBeGreaterThanOrEqual(1);
     for (const bad of [{ signUp: "maybe" }, { allowedDomains: ["not a domain"] }, { defaultQuotaBytes: -1 }]) {
@@ -236,5 +237,18 @@ describe("required two-factor sign-in", () => {
     const login = await t.client().mutation<{ user: { secondFactorSetupRequired: boolean } }>("auth.login", newcomer);
     expect(login.status).toBe(200);
     expect(login.data.user.secondFactorSetupRequired).toBe(true);
+  });
+});
+
+describe("mail delivery", () => {
+  it("says mail goes to the log when no SMTP_URL is set, so the verify page can tell where the code went", async () => {
+    const noMail = await startTestServer({ env: { SMTP_URL: "" } });
+    try {
+      const policy = ok(await noMail.client().query<{ mailDelivery: string }>("auth.signUpPolicy"));
+      expect(policy.mailDelivery).toBe("log");
+    } finally {
+      await noMail.close();
+    }
+    expect(ok(await t.client().query<{ mailDelivery: string }>("auth.signUpPolicy")).mailDelivery).toBe("smtp");
   });
 });

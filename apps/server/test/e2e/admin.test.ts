@@ -48,7 +48,11 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
     await targetRow.getByRole("link").first().click();
     await waitForPath(page, `/admin/users/${target.user.id}`);
 
-    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByRole("button", { name: "Disable", exact: true }).click();
+    await page
+      .getByRole("dialog", { name: `Disable ${target.account.username}?` })
+      .getByRole("button", { name: "Disable account" })
+      .click();
     await page.getByRole("button", { name: "Enable" }).waitFor();
     expect((await suite.server.models.User.findByPk(target.user.id))?.disabledAt).toBeTruthy();
 
@@ -57,7 +61,7 @@ describe.skipIf(!browserAvailable)("the admin console in the browser", () => {
     await waitForPath(person.page, "/sign-in");
 
     await page.getByRole("button", { name: "Enable" }).click();
-    await page.getByRole("button", { name: "Disable" }).waitFor();
+    await page.getByRole("button", { name: "Disable", exact: true }).waitFor();
     expect((await suite.server.models.User.findByPk(target.user.id))?.disabledAt).toBeFalsy();
 
     await page.getByRole("button", { name: "Delete user" }).click();

@@ -113,7 +113,7 @@ describe.skipIf(!browserAvailable)("the note editor in the browser", () => {
     await page.screenshot({ path: "/tmp/editor-phone.png", fullPage: true });
     expect(await page.locator("[data-preview]").isVisible()).toBe(false);
     await page.getByRole("tab", { name: "Preview" }).click();
-    await page.locator("[data-preview] h3").filter({ hasText: "Groceries" }).waitFor();
+    await page.locator("[data-preview] h2").filter({ hasText: "Groceries" }).waitFor();
     expect(await editorText(page).isVisible()).toBe(false);
   });
 

@@ -26,6 +26,7 @@ interface Expected {
   description: string;
   createdAt: Date;
   updatedAt: Date;
+  tags: string[];
 }
 
 /** Formulas behind white space a spreadsheet may trim first. */
@@ -65,7 +66,7 @@ const runsAsFormula = (text: string) =>
 const escaped = (text: string) => (runsAsFormula(text) ? `'${text}` : text);
 
 /** Newest edit first, then the larger id: the documented order. */
-const byExportOrder = (a: Expected, b: Expected) =>
+const byExportOrder = (a: Pick<Expected, "id" | "updatedAt">, b: Pick<Expected, "id" | "updatedAt">) =>
   b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
@@ -76,11 +77,14 @@ async function seedNotes() {
   const owner = await createUser(t);
   const other = await createUser(t);
   const base = Date.UTC(2026, 0, 15, 9, 30, 0, 123);
+  // Every note has a tag (a spreadsheet drops trailing empty cells); the first one a formula-like one.
+  const tagsOf = (i: number) => (i === 0 ? ["=1+1", "Work"] : [`tag ${i}`]);
   const rows = tricky.map((note, i) => ({
     id: newId(),
     ownerId: owner.user.id,
     title: note.title,
     description: note.description,
+    tags: JSON.stringify(tagsOf(i)),
     createdAt: new Date(base - 86_400_000 - i * 1000),
     updatedAt: new Date(base - (i === 1 ? 0 : i) * 60_000),
   }));
@@ -102,12 +106,13 @@ async function seedNotes() {
     createdAt: new Date(base),
     updatedAt: new Date(base + 5000),
   });
-  const expected: Expected[] = rows.map(({ id, title, description, createdAt, updatedAt }) => ({
+  const expected: Expected[] = rows.map(({ id, title, description, createdAt, updatedAt }, i) => ({
     id,
     title,
     description,
     createdAt,
     updatedAt,
+    tags: tagsOf(i),
   }));
   expected.sort(byExportOrder);
   return { client: await signIn(t, owner.account), expected };
@@ -249,7 +254,7 @@ describe("notes export", () => {
 
     expect([...body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const records = parseCsv(body.subarray(3).toString("utf8"));
-    expect(records[0]).toEqual(["Title", "Text", "Created", "Updated", "Id"]);
+    expect(records[0]).toEqual(["Title", "Text", "Created", "Updated", "Id", "Tags"]);
     expect(records.slice(1)).toEqual(
       expected.map((n) => [
         escaped(n.title),
@@ -257,8 +262,10 @@ describe("notes export", () => {
         n.createdAt.toISOString(),
         n.updatedAt.toISOString(),
         n.id,
+        escaped(n.tags.join(", ")),
       ]),
     );
+    expect(records.slice(1).map((r) => r[5])).toContain("'=1+1, Work");
     const titles = records.slice(1).map((r) => r[0]);
     expect(titles).toContain("'=cmd|' /C calc'!A0");
     expect(titles).toContain("'\rx");
@@ -292,6 +299,7 @@ describe("notes export", () => {
         description: n.description,
         createdAt: n.createdAt.toISOString(),
         updatedAt: n.updatedAt.toISOString(),
+        tags: n.tags,
       })),
     );
   });
@@ -337,9 +345,16 @@ describe("notes export", () => {
     const { sheet } = await readXlsx(body);
     expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
     const header = sheet.getRow(1);
-    expect([1, 2, 3, 4, 5].map((i) => header.getCell(i).text)).toEqual(["Title", "Text", "Created", "Updated", "Id"]);
-    for (let i = 1; i <= 5; i++) expect(header.getCell(i).font?.bold, `header ${i}`).toBe(true);
-    expect([1, 2, 3, 4, 5].map((i) => sheet.getColumn(i).width)).toEqual([40, 80, 20, 20, 38]);
+    expect([1, 2, 3, 4, 5, 6].map((i) => header.getCell(i).text)).toEqual([
+      "Title",
+      "Text",
+      "Created",
+      "Updated",
+      "Id",
+      "Tags",
+    ]);
+    for (let i = 1; i <= 6; i++) expect(header.getCell(i).font?.bold, `header ${i}`).toBe(true);
+    expect([1, 2, 3, 4, 5, 6].map((i) => sheet.getColumn(i).width)).toEqual([40, 80, 20, 20, 38, 30]);
     expect(sheet.getRow(2).getCell(2).alignment?.wrapText).toBe(true);
 
     expect(sheet.actualRowCount).toBe(expected.length + 1);
@@ -357,10 +372,11 @@ describe("notes export", () => {
         expect(Math.abs((cell.value as Date).getTime() - date.getTime())).toBeLessThanOrEqual(1);
       }
       expect(row.getCell(5).text).toBe(note.id);
+      expect(row.getCell(6).text).toBe(escaped(note.tags.join(", ")));
     });
 
     const cells = allCells(sheet);
-    expect(cells.length).toBeGreaterThanOrEqual((expected.length + 1) * 5);
+    expect(cells.length).toBeGreaterThanOrEqual((expected.length + 1) * 6);
     for (const cell of cells) {
       expect(cell.type, cell.address).not.toBe(ExcelJS.ValueType.Formula);
       expect(cell.formula, cell.address).toBeUndefined();
@@ -545,12 +561,13 @@ describe.skipIf(!calcAvailable)("the exports in LibreOffice Calc", () => {
         const fods = await openInCalc(dir, "notes.xlsx");
         expect(fods).not.toContain("table:formula");
         const rows = calcRows(fods);
-        expect(rows.map((r) => r.length)).toEqual(new Array(expected.length + 1).fill(5));
+        expect(rows.map((r) => r.length)).toEqual(new Array(expected.length + 1).fill(6));
         expect(rows[0]!.map((c) => [c.type, c.text])).toEqual(
-          ["Title", "Text", "Created", "Updated", "Id"].map((h) => ["string", h]),
+          ["Title", "Text", "Created", "Updated", "Id", "Tags"].map((h) => ["string", h]),
         );
         expected.forEach((note, i) => {
-          const [title, text, created, updated, id] = rows[i + 1]!;
+          const [title, text, created, updated, id, tags] = rows[i + 1]!;
+          expect(tags!.text).toBe(asCalcShows(escaped(note.tags.join(", "))));
           // Calc saves an empty text as an empty cell.
           expect([title!.type, text!.type, id!.type]).toEqual([
             "string",

@@ -38,7 +38,50 @@ export function baseType(contentType: string): string {
   return (contentType.split(";")[0] ?? "").trim().toLowerCase();
 }
 
-const IMAGE_NAMES: Record<string, string> = {
+/** Names people know for the types Notebox detects most; anything else is named by `describeSubtype`. */
+const TYPE_NAMES: Record<string, string> = {
+  "application/octet-stream": "Binary file",
+  "application/pdf": "PDF document",
+  "application/zip": "ZIP archive",
+  "application/gzip": "Gzip archive",
+  "application/x-gzip": "Gzip archive",
+  "application/x-tar": "TAR archive",
+  "application/x-bzip2": "Bzip2 archive",
+  "application/x-xz": "XZ archive",
+  "application/zstd": "Zstandard archive",
+  "application/x-7z-compressed": "7-Zip archive",
+  "application/vnd.rar": "RAR archive",
+  "application/x-rar-compressed": "RAR archive",
+  "application/json": "JSON data",
+  "application/xml": "XML document",
+  "application/rtf": "Rich text document",
+  "application/epub+zip": "EPUB book",
+  "application/msword": "Word document",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+  "application/vnd.ms-excel": "Excel spreadsheet",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel spreadsheet",
+  "application/vnd.ms-powerpoint": "PowerPoint presentation",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint presentation",
+  "application/vnd.oasis.opendocument.text": "OpenDocument text",
+  "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
+  "application/vnd.oasis.opendocument.presentation": "OpenDocument presentation",
+  "application/x-sqlite3": "SQLite database",
+  "application/wasm": "WebAssembly module",
+  "application/x-msdownload": "Windows program",
+  "application/x-elf": "Linux program",
+  "application/x-mach-binary": "macOS program",
+  "application/x-apple-diskimage": "macOS disk image",
+  "application/x-iso9660-image": "Disc image",
+  "application/vnd.debian.binary-package": "Debian package",
+  "application/x-rpm": "RPM package",
+  "application/postscript": "PostScript document",
+  "text/plain": "Plain text",
+  "text/html": "HTML document",
+  "text/css": "CSS stylesheet",
+  "text/csv": "CSV table",
+  "text/markdown": "Markdown text",
+  "text/calendar": "Calendar",
+  "text/vcard": "Contact card",
   "image/png": "PNG image",
   "image/jpeg": "JPEG image",
   "image/gif": "GIF image",
@@ -48,17 +91,73 @@ const IMAGE_NAMES: Record<string, string> = {
   "image/svg+xml": "SVG image",
   "image/tiff": "TIFF image",
   "image/heic": "HEIC image",
+  "image/heif": "HEIF image",
+  "image/x-icon": "Icon",
+  "image/vnd.microsoft.icon": "Icon",
+  "image/vnd.adobe.photoshop": "Photoshop image",
+  "audio/mpeg": "MP3 audio",
+  "audio/mp4": "MP4 audio",
+  "audio/ogg": "Ogg audio",
+  "audio/wav": "WAV audio",
+  "audio/x-wav": "WAV audio",
+  "audio/flac": "FLAC audio",
+  "audio/x-flac": "FLAC audio",
+  "audio/aac": "AAC audio",
+  "audio/webm": "WebM audio",
+  "video/mp4": "MP4 video",
+  "video/webm": "WebM video",
+  "video/ogg": "Ogg video",
+  "video/quicktime": "QuickTime video",
+  "video/x-matroska": "Matroska video",
+  "video/x-msvideo": "AVI video",
+  "font/woff": "Web font",
+  "font/woff2": "Web font",
+  "font/ttf": "TrueType font",
+  "font/otf": "OpenType font",
 };
 
-/** "PNG image", "PDF document", "Text", "Video", "Audio"; anything else by its MIME type. */
+/** What a top-level type is called after its subtype: "image/x-foo" is a "Foo image". */
+const KIND_NOUNS: Record<string, string> = {
+  text: "text",
+  image: "image",
+  audio: "audio",
+  video: "video",
+  font: "font",
+  model: "3D model",
+};
+
+/**
+ * A subtype in plain words, without the registry prefixes and suffixes MIME adds:
+ * "x-sqlite3" is "Sqlite3", "vnd.ms-outlook" is "Ms outlook". Short single words are acronyms.
+ */
+function describeSubtype(subtype: string): string {
+  const words = subtype
+    .replace(/^(x-|vnd\.|prs\.)/, "")
+    .replace(/\+[a-z0-9]+$/, "")
+    .split(/[.\-_+]+/)
+    .filter(Boolean);
+  const [only] = words;
+  if (only !== undefined && words.length === 1 && only.length <= 4) return only.toUpperCase();
+  return capitalize(words.join(" "));
+}
+
+/**
+ * The type as people name it: "PNG image", "PDF document", "Plain text", "ZIP archive",
+ * "Binary file"; a type without a name of its own by its subtype in plain words ("Foo image",
+ * "Sqlite3 file"). The MIME type itself is for a title attribute.
+ */
 export function friendlyType(contentType: string): string {
   const type = baseType(contentType);
-  if (IMAGE_NAMES[type]) return IMAGE_NAMES[type];
-  if (type === "application/pdf") return "PDF document";
-  if (type === "text/plain") return "Text";
-  if (type.startsWith("video/")) return "Video";
-  if (type.startsWith("audio/")) return "Audio";
-  return type || "Unknown type";
+  const known = TYPE_NAMES[type];
+  if (known) return known;
+  const [kind = "", subtype = ""] = type.split("/");
+  const words = describeSubtype(subtype);
+  if (!words) return KIND_NOUNS[kind] ? capitalize(KIND_NOUNS[kind]) : "Unknown type";
+  return `${words} ${KIND_NOUNS[kind] ?? "file"}`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export type PreviewKind = "image" | "pdf" | "text" | "audio" | "video" | "none";

@@ -29,11 +29,6 @@ const marked = new Marked({
     html(token: Tokens.HTML | Tokens.Tag) {
       return rawHtml(token.text);
     },
-    // The note's title is the page's only h1; its own headings start one level below.
-    heading(token: Tokens.Heading) {
-      const level = Math.min(token.depth + 1, 6);
-      return `<h${level}>${this.parser.parseInline(token.tokens)}</h${level}>\n`;
-    },
   },
 });
 
@@ -66,6 +61,28 @@ function loadable(src: string): boolean {
 }
 
 /**
+ * Heading levels that follow the page's: wherever a note is shown, the page's h1 (the note's
+ * title, or "Edit note") is the one above it, so its top headings are h2 and each deeper one only
+ * one level below the heading it belongs to, however many # it was written with; never past h6.
+ * Screen readers list headings by level, and a skipped level (h1, then h4) reads as a gap.
+ */
+function nestHeadings(fragment: DocumentFragment) {
+  // The written depths of the headings that enclose the current one.
+  const open: number[] = [];
+  for (const heading of fragment.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const depth = Number(heading.tagName[1]);
+    while ((open.at(-1) ?? 0) >= depth) open.pop();
+    const level = Math.min(2 + open.length, 6);
+    open.push(depth);
+    if (level === depth) continue;
+    const replacement = document.createElement(`h${level}`);
+    for (const attribute of heading.attributes) replacement.setAttribute(attribute.name, attribute.value);
+    replacement.append(...heading.childNodes);
+    heading.replaceWith(replacement);
+  }
+}
+
+/**
  * The note's text as a sanitized DOM fragment, ready to insert. Images from other sites, which
  * the content security policy would block anyway, become links to them instead.
  */
@@ -84,6 +101,7 @@ export function renderMarkdown(text: string): DocumentFragment {
     }
     image.replaceWith(link);
   }
+  nestHeadings(fragment);
   // Each block takes the direction of its own text: an Arabic paragraph or list item reads right
   // to left inside an English note, and the other way round.
   for (const block of fragment.querySelectorAll(DIRECTIONAL)) block.setAttribute("dir", "auto");

@@ -21,13 +21,17 @@ export function parseSort(value: string | null): NoteSort {
   return SORTS.find((s) => s.value === value)?.value ?? "updated";
 }
 
+/** A title's length as the API counts it against NOTE_TITLE_MAX: trimmed, in UTF-16 code units. */
+export function titleLength(title: string): number {
+  return title.trim().length;
+}
+
 /** The same rules as the API's, so most mistakes are caught without a round trip. */
 export function checkNote(title: string, text: string): { title: string | null; description: string | null } {
-  const trimmed = title.trim();
   return {
-    title: !trimmed
+    title: !title.trim()
       ? "Give the note a title."
-      : trimmed.length > NOTE_TITLE_MAX
+      : titleLength(title) > NOTE_TITLE_MAX
         ? `Keep the title to ${NOTE_TITLE_MAX} characters.`
         : null,
     description: utf8Bytes(text) > NOTE_TEXT_MAX_BYTES ? `Keep the note under ${NOTE_TEXT_MAX_BYTES / 1024} KB.` : null,

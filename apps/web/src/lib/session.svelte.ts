@@ -4,6 +4,7 @@ import { goto } from "$app/navigation";
 import { resolve } from "$app/paths";
 import type { ResolvedPathname } from "$app/types";
 import { redirect } from "@sveltejs/kit";
+import { takeBoot } from "./boot";
 import { HANDLES_UNAUTHORIZED, toProblem, trpc, whenSessionRefused, type ApiProblem, type User } from "./trpc";
 
 class Session {
@@ -23,7 +24,9 @@ class Session {
 
   async refresh(): Promise<void> {
     try {
-      this.user = await trpc.auth.me.query();
+      // The first answer may already be in the page the server sent.
+      const inPage = takeBoot("me");
+      this.user = inPage ?? (await trpc.auth.me.query());
       this.error = null;
     } catch (error) {
       this.user = null;

@@ -7,6 +7,10 @@ import { problemFromBody, sessionRefused } from "./trpc";
 export type UploadStatus = "queued" | "sending" | "finishing" | "done" | "failed" | "cancelled";
 
 const MAX_PARALLEL = 2;
+/** The speed is the average over this much of the latest progress, so one slow or fast moment does not swing it. */
+const SPEED_WINDOW_MS = 3000;
+/** Progress over less time than this says little about the speed yet. */
+const SPEED_MIN_SPAN_MS = 500;
 const ENDPOINT = "/api/v1/files";
 
 const OFFLINE = "Could not reach Notebox. Check your connection and try again.";
@@ -19,9 +23,14 @@ export class Upload {
   /** Bytes of the request sent so far, and the request's size (the file plus the multipart framing). */
   sent = $state(0);
   total = $state(0);
+  /** Bytes per second over the last few seconds; null until there is enough progress to tell. */
+  speed = $state<number | null>(null);
   error = $state<string | null>(null);
   result = $state<FileRecord | null>(null);
   xhr: XMLHttpRequest | null = null;
+
+  /** Recent progress, oldest first: when, and how many bytes were sent by then. */
+  #samples: { at: number; sent: number }[] = [];
 
   constructor(id: number, file: File) {
     this.id = id;
@@ -37,6 +46,36 @@ export class Upload {
     if (this.status === "done" || this.status === "finishing") return 100;
     if (!this.total) return 0;
     return Math.min(100, Math.floor((this.sent / this.total) * 100));
+  }
+
+  /** Bytes of the file sent so far (the multipart framing is not the person's). */
+  get sentOfFile(): number {
+    return Math.min(this.sent, this.file.size);
+  }
+
+  /** Seconds until every byte is sent at the current speed; null while the speed is unknown. */
+  get secondsLeft(): number | null {
+    if (!this.speed) return null;
+    return Math.max(0, this.total - this.sent) / this.speed;
+  }
+
+  /** Notes progress: `sent` bytes by `at` (ms), and what that makes the speed. */
+  progress(sent: number, at: number): void {
+    this.sent = sent;
+    const samples = this.#samples;
+    samples.push({ at, sent });
+    // Keep one sample older than the window, so the window is always spanned in full.
+    while (samples.length > 2 && (samples[1]?.at ?? at) <= at - SPEED_WINDOW_MS) samples.shift();
+    const oldest = samples[0];
+    const span = oldest ? at - oldest.at : 0;
+    if (oldest && span >= SPEED_MIN_SPAN_MS) this.speed = ((sent - oldest.sent) / span) * 1000;
+  }
+
+  /** Starts afresh (a new request): no progress, no speed. */
+  restart(): void {
+    this.sent = 0;
+    this.speed = null;
+    this.#samples = [];
   }
 
   /** Still queued or on its way: Cancel applies. */
@@ -183,12 +222,13 @@ class Uploads {
     const xhr = new XMLHttpRequest();
     upload.xhr = xhr;
     upload.status = "sending";
-    upload.sent = 0;
+    upload.restart();
+    upload.progress(0, performance.now());
 
     xhr.upload.onprogress = (event) => {
       if (upload.status !== "sending") return;
-      upload.sent = event.loaded;
       if (event.lengthComputable && event.total) upload.total = event.total;
+      upload.progress(event.loaded, performance.now());
     };
     // Every byte is out: the server stores it and answers.
     xhr.upload.onload = () => {

@@ -29,6 +29,7 @@ import {
   twoFactorStatus,
   requestPasswordReset,
   resendCode,
+  resetLinkInfo,
   resetPassword,
   revokeSession,
   toPublicUser,
@@ -312,10 +313,13 @@ export const authRouter = router({
 
   sso: ssoRouter,
 
-  /** Who may sign up here: the sign-up page says so before anyone types. */
+  /**
+   * Who may sign up here: the sign-up page says so before anyone types. `mailDelivery` "log": no
+   * mail server, so the verify page says the code is in the server's log.
+   */
   signUpPolicy: publicProcedure.query(async ({ ctx }) => {
-    const { signUp, allowedDomains, passwordSignIn, sso } = await getSettings({ deps: ctx.deps });
-    return { signUp, allowedDomains, passwordSignIn, sso };
+    const { signUp, allowedDomains, passwordSignIn, sso, mailDelivery } = await getSettings({ deps: ctx.deps });
+    return { signUp, allowedDomains, passwordSignIn, sso, mailDelivery };
   }),
 
   inviteInfo: publicProcedure
@@ -356,6 +360,14 @@ export const authRouter = router({
   requestPasswordReset: publicProcedure
     .input(z.object({ email: field.email }))
     .mutation(({ ctx, input }) => requestPasswordReset({ deps: ctx.deps, email: input.email, meta: ctx.meta })),
+
+  /**
+   * Whether a reset link still works, so the page can say it does not before anyone types. A
+   * mutation only so the token travels in a request body, never in a URL a proxy might log.
+   */
+  resetLinkInfo: publicProcedure
+    .input(z.object({ token: field.token }))
+    .mutation(({ ctx, input }) => resetLinkInfo({ deps: ctx.deps, token: input.token })),
 
   resetPassword: publicProcedure
     .input(z.object({ token: field.token, password: field.password }))

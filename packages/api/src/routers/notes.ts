@@ -6,6 +6,9 @@ import {
   listTags,
   renameTag,
   getNote,
+  getRevision,
+  listRevisions,
+  restoreRevision,
   listNotes,
   purgeTrash,
   restoreNote,
@@ -42,6 +45,27 @@ const tagsRouter = router({
 });
 
 const version = z.number({ error: "Send the version you read." }).int().min(1, { error: "Send the version you read." });
+
+const revision = z
+  .number({ error: "Name the revision by its number." })
+  .int({ error: "Name the revision by its number." })
+  .min(1, { error: "Name the revision by its number." });
+
+// A note's history: the states its edits replaced, newest first; a restore is an edit like any
+// other (it needs the version read, and keeps the state it replaces).
+const revisionsRouter = router({
+  list: protectedProcedure
+    .input(z.object({ id: field.recordId, cursor: field.cursor }))
+    .query(({ ctx, input }) => listRevisions({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  get: protectedProcedure
+    .input(z.object({ id: field.recordId, revision }))
+    .query(({ ctx, input }) => getRevision({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+
+  restore: protectedProcedure
+    .input(z.object({ id: field.recordId, revision, version }))
+    .mutation(({ ctx, input }) => restoreRevision({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
+});
 
 export const notesRouter = router({
   list: protectedProcedure
@@ -116,6 +140,8 @@ export const notesRouter = router({
     .mutation(({ ctx, input }) => bulkNotes({ deps: ctx.deps, ownerId: ctx.auth.user.id, ...input })),
 
   tags: tagsRouter,
+
+  revisions: revisionsRouter,
 
   trash: trashRouter,
 });

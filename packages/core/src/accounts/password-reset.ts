@@ -1,4 +1,4 @@
-import { Op } from "@notebox/db";
+import { Op, type Transaction } from "@notebox/db";
 import { templates } from "@notebox/mail";
 import { generateToken, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
@@ -45,6 +45,39 @@ export async function requestPasswordReset({
   return { status: "reset_sent" };
 }
 
+const linkInvalid = () => {
+  const message = "This reset link has expired or was already used. Ask for a new one.";
+  return new AppError("BAD_REQUEST", message, { fieldErrors: { token: [message] }, reason: "link_invalid" });
+};
+
+/**
+ * The reset link's row and account while the link still works: unused, unexpired, newer than the
+ * account's last password change (which kills older links), and the account enabled. Whatever
+ * fails, the refusal is the same, and it never says whose link it was.
+ */
+async function usableResetLink(deps: CoreDeps, token: string, transaction?: Transaction) {
+  const { User, PasswordResetToken } = deps.db.models;
+  const lock = transaction ? transaction.LOCK.UPDATE : undefined;
+  const row = await PasswordResetToken.findByPk(hashToken(token), { lock, transaction });
+  const now = Date.now();
+  if (!row || row.usedAt || row.expiresAt.getTime() <= now) throw linkInvalid();
+  const user = await User.findByPk(row.userId, { lock, transaction });
+  if (!user || user.disabledAt || row.createdAt.getTime() < user.passwordChangedAt.getTime()) throw linkInvalid();
+  return { row, user };
+}
+
+/** Whether a reset link still works, for the page to say so before anyone types a password. */
+export async function resetLinkInfo({
+  deps,
+  token,
+}: {
+  deps: CoreDeps;
+  token: string;
+}): Promise<{ status: "valid"; expiresAt: string }> {
+  const { row } = await usableResetLink(deps, token);
+  return { status: "valid", expiresAt: row.expiresAt.toISOString() };
+}
+
 /** Sets a new password from a reset link: single use, ends every session and revokes tokens. */
 export async function resetPassword({
   deps,
@@ -57,21 +90,15 @@ export async function resetPassword({
   password: string;
   meta: RequestMeta;
 }): Promise<{ status: "password_reset" }> {
-  const { User, PasswordResetToken } = deps.db.models;
-  const invalid = () => AppError.field("token", "This reset link has expired or was already used. Ask for a new one.");
-  const pre = await PasswordResetToken.findByPk(hashToken(token));
-  if (!pre) throw invalid();
-  const owner = await User.findByPk(pre.userId);
-  if (!owner) throw invalid();
+  const { PasswordResetToken } = deps.db.models;
+  const { user: owner } = await usableResetLink(deps, token);
   assertPasswordAllowed(password, "password", [owner.email, owner.username]);
   const passwordHash = await deps.passwords.hash(password, { key: meta.ipKey });
 
   await deps.db.transaction(async (transaction) => {
-    const row = await PasswordResetToken.findByPk(hashToken(token), { lock: transaction.LOCK.UPDATE, transaction });
+    // Checked again under lock: the link may have been used while the password was hashed.
+    const { row, user } = await usableResetLink(deps, token, transaction);
     const now = new Date();
-    if (!row || row.usedAt || row.expiresAt.getTime() <= now.getTime()) throw invalid();
-    const user = await User.findByPk(row.userId, { lock: transaction.LOCK.UPDATE, transaction });
-    if (!user || user.disabledAt || row.createdAt.getTime() < user.passwordChangedAt.getTime()) throw invalid();
     await row.update({ usedAt: now }, { transaction });
     await PasswordResetToken.destroy({ where: { userId: user.id, id: { [Op.ne]: row.id } }, transaction });
     await user.update(

@@ -98,7 +98,20 @@ export function secondFactorSetupRequired(
 /** The settings as the admin page shows them, with the quota that applies when none is set. */
 export async function getSettings({ deps }: { deps: CoreDeps }) {
   const settings = await readSettings(deps);
-  return { ...settings, configuredQuotaBytes: deps.config.userQuotaBytes, sso: ssoOf(deps) };
+  return {
+    ...settings,
+    configuredQuotaBytes: deps.config.userQuotaBytes,
+    sso: ssoOf(deps),
+    mailDelivery: mailDeliveryOf(deps),
+  };
+}
+
+/**
+ * Where mail goes: to a mail server, or (no SMTP_URL) into the server's log and outbox, which
+ * pages that promise an email say so a self-hoster knows where to look.
+ */
+export function mailDeliveryOf(deps: Pick<CoreDeps, "config">): "smtp" | "log" {
+  return deps.config.smtpUrl ? "smtp" : "log";
 }
 
 /** The single sign-on provider as pages name it, or null when none is set up. */

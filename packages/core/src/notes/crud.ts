@@ -3,6 +3,7 @@ import { newId, type NoteRow, type Transaction } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { toNote, type Note } from "./shape";
+import { keepRevision } from "./revisions";
 import { distinctTags, setNoteTags } from "./tags";
 
 export const notFound = () => new AppError("NOT_FOUND", "No such note.");
@@ -88,6 +89,8 @@ export async function updateNote({
   if (title !== undefined) changes.title = title;
   if (description !== undefined) changes.description = description;
   if (pinned !== undefined) changes.pinned = pinned;
+  // Title or text: the edit keeps the state it replaces (unless a benchmark measures it without).
+  const texts = (title !== undefined || description !== undefined) && deps.revisions !== false;
   const edit = async (transaction?: Transaction) => {
     if (!edits) {
       if (pinned === undefined) return 0;
@@ -98,15 +101,28 @@ export async function updateNote({
       });
       return count;
     }
+    const now = new Date();
+    let kept = {};
+    if (texts) {
+      // The state this edit replaces goes into the history first (see revisions.ts).
+      const before = await Note.findOne({
+        where: { id, ownerId, version: version!, deletedAt: null },
+        transaction,
+        lock: transaction!.LOCK.UPDATE,
+      });
+      if (!before) return 0;
+      const next = { title: title ?? before.title, description: description ?? before.description };
+      kept = await keepRevision(deps, before, next, "edit", transaction!, now);
+    }
     const [count] = await Note.update(
-      { ...changes, version: version! + 1, updatedAt: new Date() },
+      { ...changes, ...kept, version: version! + 1, updatedAt: now },
       { where: { id, ownerId, version: version!, deletedAt: null }, transaction },
     );
     if (count > 0 && tags !== undefined) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!);
     return count;
   };
-  // One conditional statement, unless tags are written with it.
-  const updated = tags === undefined ? await edit() : await deps.db.transaction(edit);
+  // A pin, or tags alone, is one conditional statement; a title or text keeps its history with it.
+  const updated = !texts && tags === undefined ? await edit() : await deps.db.transaction(edit);
   if (updated > 0) await deps.cache.invalidate("notes", ownerId);
   const note = await Note.findOne({ where: { id, ownerId } });
   if (!note || note.deletedAt !== null) throw notFound();

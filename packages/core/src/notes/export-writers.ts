@@ -11,6 +11,8 @@ export interface ExportedNote {
   description: string;
   createdAt: Date;
   updatedAt: Date;
+  /** As first written; CSV and .xlsx join them with ", ". */
+  tags: string[];
 }
 
 /**
@@ -33,7 +35,9 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const CSV_HEADER = ["Title", "Text", "Created", "Updated", "Id"];
+const CSV_HEADER = ["Title", "Text", "Created", "Updated", "Id", "Tags"];
+
+const joinedTags = (tags: string[]) => tags.join(", ");
 
 /** UTF-8 with a byte-order mark so Excel reads accents right; CRLF line ends; ISO 8601 dates. */
 export async function* csvChunks(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator<string> {
@@ -47,6 +51,7 @@ export async function* csvChunks(batches: AsyncIterable<ExportedNote[]>): AsyncG
         note.createdAt.toISOString(),
         note.updatedAt.toISOString(),
         csvField(neutralizeFormula(note.id)),
+        csvField(neutralizeFormula(joinedTags(note.tags))),
       ].join(",");
       chunk += "\r\n";
     }
@@ -67,6 +72,7 @@ export async function* jsonChunks(batches: AsyncIterable<ExportedNote[]>): Async
         description: note.description,
         createdAt: note.createdAt.toISOString(),
         updatedAt: note.updatedAt.toISOString(),
+        tags: note.tags,
       });
       separator = ",\n";
     }
@@ -170,6 +176,7 @@ const COLUMNS = [
   { header: "Created", width: 20 },
   { header: "Updated", width: 20 },
   { header: "Id", width: 38 },
+  { header: "Tags", width: 30 },
 ];
 /** Indexes into cellXfs of styles.xml below. */
 const STYLE = { header: 1, text: 2, date: 3, id: 4 } as const;
@@ -252,7 +259,7 @@ async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator
   const cols = COLUMNS.map((c, i) => `<col min="${i + 1}" max="${i + 1}" width="${c.width}" customWidth="1"/>`).join(
     "",
   );
-  const header = COLUMNS.map((c, i) => textCell(`${"ABCDE"[i]!}1`, STYLE.header, c.header)).join("");
+  const header = COLUMNS.map((c, i) => textCell(`${"ABCDEF"[i]!}1`, STYLE.header, c.header)).join("");
   yield Buffer.from(
     `${XML_DECLARATION}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}">` +
       `<sheetViews><sheetView workbookViewId="0">` +
@@ -277,6 +284,7 @@ async function* sheetXml(batches: AsyncIterable<ExportedNote[]>): AsyncGenerator
         `<c r="C${r}" s="${STYLE.date}"><v>${excelDate(note.createdAt)}</v></c>` +
         `<c r="D${r}" s="${STYLE.date}"><v>${excelDate(note.updatedAt)}</v></c>` +
         textCell(`E${r}`, STYLE.id, note.id) +
+        textCell(`F${r}`, STYLE.text, joinedTags(note.tags)) +
         `</row>`;
     }
     const piece = Buffer.from(xml, "utf8");

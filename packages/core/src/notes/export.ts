@@ -1,6 +1,6 @@
 // A person's notes as a download (.xlsx, .csv or .json), streamed: rows are read in keyset batches
 // and written as they arrive, so memory stays flat however many notes there are.
-import { BULK_NOTES_MAX, Op, type NoteRow, type WhereOptions } from "@notebox/db";
+import { BULK_NOTES_MAX, Op, tagNamesOf, type NoteRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { csvChunks, jsonChunks, xlsxChunks, type ExportedNote } from "./export-writers";
@@ -101,7 +101,7 @@ async function* noteBatches(
       });
     }
     const rows = await deps.db.models.Note.findAll({
-      attributes: ["id", "title", "description", "createdAt", "updatedAt"],
+      attributes: ["id", "title", "description", "createdAt", "updatedAt", "tags"],
       where,
       order: [
         ["updatedAt", "DESC"],
@@ -117,6 +117,7 @@ async function* noteBatches(
       description: row.description,
       createdAt: toDate(row.createdAt),
       updatedAt: toDate(row.updatedAt),
+      tags: tagNamesOf(row),
     }));
   };
   let next: Promise<ExportedNote[]> | null = fetch(null);

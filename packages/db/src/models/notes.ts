@@ -31,10 +31,34 @@ export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAt
   tags: CreationOptional<string | null>;
   /** Bumped by every edit; an update must name the version it read. */
   version: CreationOptional<number>;
+  /** The number of the note's newest revision (0: none yet), and when it was kept. */
+  lastRevision: CreationOptional<number>;
+  revisedAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
   /** Set while the note is in the trash. */
   deletedAt: CreationOptional<Date | null>;
+}
+
+export type RevisionSource = "edit" | "restore" | "import";
+
+/** An earlier state of a note's title and text. */
+export interface NoteRevisionRow extends Model<
+  InferAttributes<NoteRevisionRow>,
+  InferCreationAttributes<NoteRevisionRow>
+> {
+  id: string;
+  noteId: string;
+  /** 1, 2, 3… per note, in the order they were kept. */
+  revision: number;
+  title: string;
+  description: string;
+  /** UTF-8 bytes of title and text. */
+  bytes: number;
+  /** What replaced this state: an edit, a restore of another revision, or an import. */
+  source: RevisionSource;
+  /** When this state was replaced. */
+  createdAt: Date;
 }
 
 /** What titles sort by: "Éclair", "eclair" and "ECLAIR" side by side, between "banana" and "zebra". */
@@ -72,6 +96,8 @@ export function defineNoteModels(sequelize: Sequelize) {
       pinned: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       tags: { type: DataTypes.TEXT, allowNull: true },
       version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
+      lastRevision: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      revisedAt: { type: DataTypes.DATE(3), allowNull: true },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },
       deletedAt: { type: DataTypes.DATE(3), allowNull: true },
@@ -99,5 +125,23 @@ export function defineNoteModels(sequelize: Sequelize) {
       },
     },
   );
-  return { Note };
+  const NoteRevision: ModelStatic<NoteRevisionRow> = sequelize.define<NoteRevisionRow>(
+    "NoteRevision",
+    {
+      id: { type: DataTypes.STRING(36), primaryKey: true, allowNull: false },
+      noteId: { type: DataTypes.STRING(36), allowNull: false },
+      revision: { type: DataTypes.INTEGER, allowNull: false },
+      title: { type: DataTypes.STRING(NOTE_TITLE_MAX), allowNull: false },
+      description: {
+        type: sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("medium"),
+        allowNull: false,
+      },
+      bytes: { type: DataTypes.INTEGER, allowNull: false },
+      source: { type: DataTypes.STRING(16), allowNull: false },
+      createdAt: { type: DataTypes.DATE(3), allowNull: false },
+    },
+    { tableName: "note_revisions", timestamps: false },
+  );
+
+  return { Note, NoteRevision };
 }

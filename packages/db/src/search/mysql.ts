@@ -29,6 +29,12 @@ const MATCH_CAP = 1000;
 const FEW_TITLE_HITS = 20;
 /** A last word this short is looked for among the RECENT_NOTES first. */
 const SHORT_WORD = 2;
+/** A filter met by fewer notes than this (a tag's, the pinned, those with open tasks) is read whole. */
+const FILTER_CAP = 2000;
+/** A word this short is likely common: with has:task, the owner's notes with open tasks are walked. */
+const COMMON_WORD = 4;
+/** The text of the notes meeting a selective filter is searched in batches of this many, then doubling. */
+const TEXT_BATCH = 100;
 /** Block size of the ranking of several words past MATCH_CAP hits or dense in the recent notes. */
 const WINDOW = 50;
 
@@ -213,48 +219,130 @@ async function severalWords(q: MysqlSearch): Promise<Candidate[]> {
 }
 
 /**
- * Words with a selective filter (is:pinned, or a tag on fewer than RECENT_NOTES notes): the notes
- * meeting the filter, found through notes_by_pin_updated or note_tags_by_tag, are few, so all the
- * hits among them are read and ranked here, without the full-text index, whose matches of a
- * common word (thousands of rows to read before the filter applies) would cost far more. The
- * ranking is the one severalWords and oneWord give when the hits are at most MATCH_CAP, including
- * denseInRecentNotes' blocks (the owner then has under RECENT_NOTES such notes, so no floor).
+ * Words with a selective filter: is:pinned, or a tag, on fewer than RECENT_NOTES notes (FILTER_CAP
+ * for one word of at most SHORT_WORD letters, which the full-text index finds in most notes), or
+ * has:task with one word of at most COMMON_WORD letters (likely common; a longer, rarer word is
+ * cheaper through the full-text index). The notes meeting the filter, found through
+ * notes_by_pin_updated, notes_by_open_tasks or note_tags_by_tag, are few, so the hits among them
+ * are read and ranked here, without the full-text index, whose matches of a common word (thousands
+ * of rows to read before the filter applies) would cost far more. The ranking is the one
+ * severalWords and oneWord give: one word, title hits then the others, newest first; several, the
+ * same unless the last word is short and its hits fill a WINDOW among the RECENT_NOTES most recent
+ * of these notes (denseInRecentNotes), or the hits pass MATCH_CAP, and then in blocks of WINDOW.
  * Null when the filter is not selective.
  */
 async function fromSelectiveFilter(q: MysqlSearch, filter: NoteFilter): Promise<Candidate[] | null> {
-  const sources: [string, string][] = [];
+  const oneShortWord = q.terms.length === 1 && [...q.terms[0]!].length <= SHORT_WORD;
+  // [FROM clause, the filter's members, the most of them worth reading, how one word is then searched]
+  const sources: [string, string, number, ((q: MysqlSearch, from: string) => Promise<Candidate[]>) | null][] = [];
   if (filter.pinned === true) {
     sources.push([
       "FROM notes n FORCE INDEX (notes_by_pin_updated) WHERE",
       "SELECT 1 FROM notes p WHERE p.owner_id = :ownerId AND p.deleted_at IS NULL AND p.pinned = 1",
+      RECENT_NOTES,
+      null,
+    ]);
+  }
+  if (filter.openTasks === true && q.terms.length === 1 && [...q.terms[0]!].length <= COMMON_WORD) {
+    sources.push([
+      "FROM notes n FORCE INDEX (notes_by_open_tasks) WHERE",
+      "SELECT 1 FROM notes t FORCE INDEX (notes_by_open_tasks) WHERE t.owner_id = :ownerId AND t.deleted_at IS NULL AND t.open_tasks = 1",
+      FILTER_CAP,
+      oneWordWalking,
     ]);
   }
   filter.tagIds.forEach((_, i) =>
     sources.push([
       `FROM note_tags d STRAIGHT_JOIN notes n ON n.id = d.note_id WHERE d.tag_id = :filterTag${i} AND`,
       `SELECT 1 FROM note_tags c WHERE c.tag_id = :filterTag${i}`,
+      oneShortWord ? FILTER_CAP : RECENT_NOTES,
+      oneShortWord ? oneWordAmong : null,
     ]),
   );
   if (sources.length === 0) return null;
-  let best: [string, number] | null = null;
-  for (const [from, members] of sources) {
+  let best: {
+    from: string;
+    count: number;
+    oneWord: ((q: MysqlSearch, from: string) => Promise<Candidate[]>) | null;
+  } | null = null;
+  for (const [from, members, cap, oneWord] of sources) {
     const [row] = await q.select<{ count: number | string }>(
-      `SELECT COUNT(*) AS count FROM (${members} LIMIT ${RECENT_NOTES}) c`,
+      `SELECT COUNT(*) AS count FROM (${members} LIMIT ${cap}) c`,
     );
     const count = Number(row?.count ?? 0);
-    if (count < RECENT_NOTES && (best === null || count < best[1])) best = [from, count];
+    if (count < cap && (best === null || count < best.count)) best = { from, count, oneWord };
   }
   if (best === null) return null;
+  if (best.oneWord) return best.oneWord(q, best.from);
+  // Every note meeting the filter, newest first; the title only of hits (a title is never null).
+  const notes = await q.select<{ id: string; title: string | null; updated_at: string | Date }>(
+    `SELECT n.id, IF(${q.inText}, n.title, NULL) AS title, n.updated_at ${best.from} ${q.owned} ${q.newestFirst}`,
+  );
   const hits = ranked(
-    await q.select(`SELECT n.id, n.title, n.updated_at ${best[0]} ${q.owned} AND ${q.inText} ${q.newestFirst}`),
+    notes.flatMap((r) => (r.title === null ? [] : [{ id: r.id, title: r.title, updated_at: r.updated_at }])),
     titleWords(q),
   );
-  if (q.terms.length > 1 && [...q.terms[q.terms.length - 1]!].length <= SHORT_WORD && hits.length >= WINDOW) {
+  const edge = notes.length >= RECENT_NOTES ? timeOf(notes[RECENT_NOTES - 1]!.updated_at) : -Infinity;
+  const dense =
+    [...q.terms[q.terms.length - 1]!].length <= SHORT_WORD && hits.filter((h) => h.at >= edge).length >= WINDOW;
+  if (dense || hits.length > MATCH_CAP) {
     const blocks: Ranked[] = [];
     for (let i = 0; i < hits.length; i += WINDOW) blocks.push(...hits.slice(i, i + WINDOW).sort(byRank));
     return blocks.slice(q.offset, q.need);
   }
   return hits.sort(byRank).slice(q.offset, q.need);
+}
+
+/**
+ * One word among the few notes meeting a filter, through an index (`from`) that lists them newest
+ * first, ranked as oneWord ranks (its walk): the title hits, then the other hits, each walk
+ * stopping at the page.
+ */
+async function oneWordWalking(q: MysqlSearch, from: string): Promise<Candidate[]> {
+  const take = q.need - q.offset;
+  const page = await q.select(
+    `SELECT n.id, n.title, n.updated_at ${from} ${q.owned} AND (${q.inTitle}) ${q.newestFirst} LIMIT :take OFFSET :skip`,
+    { take, skip: q.offset },
+  );
+  if (page.length === take) return page;
+  const titleCount = page.length > 0 || q.offset === 0 ? q.offset + page.length : await countTitleHits(q);
+  const others = await q.select(
+    `SELECT n.id, n.title, n.updated_at ${from} ${q.owned} AND NOT (${q.inTitle}) AND ${q.inText}
+      ${q.newestFirst} LIMIT :take OFFSET :skip`,
+    { take: take - page.length, skip: Math.max(0, q.offset - titleCount) },
+  );
+  return [...page, ...others];
+}
+
+/**
+ * One word among the few notes meeting a filter (`from`), ranked as oneWord ranks: the notes with
+ * it in the title, newest first, then the others with it, newest first. The notes are listed with
+ * whether their (short) title has it; the text, costlier to search, is then searched only in as
+ * many of the others, newest first, as the page needs, a batch at a time.
+ */
+async function oneWordAmong(q: MysqlSearch, from: string): Promise<Candidate[]> {
+  const notes = await q.select<{ id: string; title: string | null; updated_at: string | Date }>(
+    `SELECT n.id, IF(${q.inTitle}, n.title, NULL) AS title, n.updated_at ${from} ${q.owned} ${q.newestFirst}`,
+  );
+  const titled = notes.filter((r): r is Candidate => r.title !== null);
+  const page = titled.slice(q.offset, q.need);
+  const skip = Math.max(0, q.offset - titled.length);
+  const want = skip + q.need - q.offset - page.length;
+  if (want === skip) return page;
+  const untitled = notes.filter((r) => r.title === null).map((r) => r.id);
+  const others: Candidate[] = [];
+  for (let at = 0, size = TEXT_BATCH; at < untitled.length && others.length < want; at += size, size *= 2) {
+    const ids = untitled.slice(at, at + size);
+    const found = await q.select(
+      `SELECT n.id, n.title, n.updated_at FROM notes n WHERE n.id IN (:ids) AND ${q.inText}`,
+      {
+        ids,
+      },
+    );
+    const byId = new Map(found.map((r) => [r.id, r]));
+    others.push(...ids.flatMap((id) => byId.get(id) ?? []));
+  }
+  return [...page, ...others.slice(skip, want)];
 }
 
 /** The last edit time of the owner's RECENT_NOTES-th most recent note; null when they have fewer. */
