@@ -38,16 +38,18 @@ export function run(args, env, input) {
 /**
  * Starts `notebox serve` and resolves once /readyz answers. `entry` runs another built entry
  * (dist/bench-entry.js) with `args`; a given `dataDir` belongs to the caller and survives `stop()`.
+ * `onOutput` takes the server's stdout (its JSON log lines) instead of the bench's own.
  */
-export async function startNotebox(extraEnv = {}, { entry, args: entryArgs = [], dataDir: ownDir } = {}) {
+export async function startNotebox(extraEnv = {}, { entry, args: entryArgs = [], dataDir: ownDir, onOutput } = {}) {
   const dataDir = ownDir ?? (await mkdtemp(path.join(os.tmpdir(), "notebox-bench-")));
   const port = await freePort();
   const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
   const args = entry ? [entry, ...entryArgs] : [cli, "serve"];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", onOutput ? "pipe" : "inherit", "inherit"],
   });
+  if (onOutput) child.stdout.on("data", onOutput);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {

@@ -72,6 +72,13 @@ describe.skipIf(!browserAvailable)("a session that ended elsewhere, in the brows
 
   it("acts on the first refusal only: one that arrives after the page left changes nothing", async () => {
     const { page, account } = await suite.signedIn();
+    // A note to export: with none, the Export button is disabled.
+    const created = await page.evaluate(
+      `fetch("/api/v1/trpc/notes.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "A plan", description: "to export" }) }).then((r) => r.status)`,
+    );
+    expect(created).toBe(200);
+    await page.reload();
+    await page.getByText("A plan").first().waitFor();
     const signIns = visitsTo(page, "/sign-in");
     await endBrowserSession(account);
 
