@@ -36,6 +36,25 @@ export function scriptJson(value: unknown): string {
 
 const BROTLI_FAST = { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } };
 
+const BRAND_ICON =
+  '<svg aria-hidden="true" viewBox="0 0 32 32" width="26" height="26"><rect width="32" height="32" rx="7" fill="currentColor"/>' +
+  '<path d="M10 8h9l5 5v11a2 2 0 0 1-2 2H10a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2z" fill="var(--surface)"/></svg>';
+const SKELETON_ROWS =
+  '<li><span class="bar title"></span><span class="bar"></span><span class="bar short"></span></li>'.repeat(5);
+
+/**
+ * What a signed-in person sees the moment the page arrives, before the app has started: the
+ * header and, on the home page, skeleton rows (styled by the app's own stylesheet, which the page
+ * links). The app removes it as it shows itself (routes/+layout.svelte).
+ */
+function shell(list: boolean): string {
+  return (
+    `<div id="notebox-shell" aria-hidden="true"><header class="boot-shell-header"><div class="container">` +
+    `<span class="boot-shell-brand">${BRAND_ICON}Notebox</span></div></header>` +
+    `<div class="container boot-shell-main">${list ? `<ul class="card-list skeleton">${SKELETON_ROWS}</ul>` : ""}</div></div>`
+  );
+}
+
 export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
   const indexFile = path.join(root, "index.html");
   if (!existsSync(indexFile)) return null;
@@ -75,10 +94,9 @@ export function loadWebApp(root: string = defaultWebRoot): WebApp | null {
         }
         // The caller's own data: never kept by a shared cache.
         c.header("Cache-Control", "private, no-cache");
-        const html = indexHtml.replace(
-          "</head>",
-          `<script id="notebox-boot" type="application/json">${scriptJson(data)}</script></head>`,
-        );
+        const html = indexHtml
+          .replace("</head>", `<script id="notebox-boot" type="application/json">${scriptJson(data)}</script></head>`)
+          .replace(/<body([^>]*)>/, `<body$1>${shell("notes" in data)}`);
         if (!encoding) return c.body(html);
         c.header("Content-Encoding", encoding);
         const body = encoding === "br" ? await compress.br(html, BROTLI_FAST) : await compress.gzip(html);

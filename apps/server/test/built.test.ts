@@ -177,6 +177,8 @@ describe.skipIf(testDb !== "sqlite")("the built server on the embedded default",
       const json = /<script id="notebox-boot" type="application\/json">([^<]*)<\/script>/.exec(html)?.[1];
       expect(json).toBeDefined();
       expect(html).not.toContain("<script>alert(1)");
+      // The first paint: the header and skeleton rows, until the app replaces them.
+      expect(html).toMatch(/<body[^>]*><div id="notebox-shell" aria-hidden="true">.*class="card-list skeleton"/s);
       const boot = JSON.parse(json!) as { me: { email: string }; notes: { items: { title: string }[] } };
       expect(boot.me.email).toBe("newcomer@example.test");
       expect(boot.notes.items[0]!.title).toBe(title);
@@ -189,6 +191,7 @@ describe.skipIf(testDb !== "sqlite")("the built server on the embedded default",
       const visitor = await rawGet(`${url}/`, {});
       expect(visitor.headers["cache-control"]).toBe("no-cache");
       expect(decoded(visitor)).not.toContain("notebox-boot");
+      expect(decoded(visitor)).not.toContain("notebox-shell");
     },
   );
 
