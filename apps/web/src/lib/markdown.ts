@@ -102,6 +102,10 @@ export function renderMarkdown(text: string): DocumentFragment {
     image.replaceWith(link);
   }
   nestHeadings(fragment);
+  // A task's box is named by its item's text, so a screen reader says which task it ticks.
+  for (const box of fragment.querySelectorAll('input[type="checkbox"]')) {
+    box.setAttribute("aria-label", box.closest("li")?.textContent?.trim() || "Task");
+  }
   // Each block takes the direction of its own text: an Arabic paragraph or list item reads right
   // to left inside an English note, and the other way round.
   for (const block of fragment.querySelectorAll(DIRECTIONAL)) block.setAttribute("dir", "auto");
