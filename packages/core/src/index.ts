@@ -96,7 +96,7 @@ export { deleteTag, listTags, renameTag } from "./notes/tags";
 export { BULK_ACTIONS, bulkNotes, type BulkAction } from "./notes/bulk";
 export type { Note, NoteSummary } from "./notes/shape";
 export { searchTerms, type Segment } from "./notes/highlight";
-export { deleteFile, getFile, listFiles, renameFile } from "./files/crud";
+export { attachFile, getFile, listFiles, purgeFileTrash, renameFile, restoreFile, trashFile } from "./files/crud";
 export { openFile, parseRange, type OpenedFile, type RangeResult } from "./files/download";
 export { receiveUploads } from "./files/upload";
 export { storageUsage } from "./files/usage";

@@ -16,6 +16,7 @@ import { settingsInvites } from "./migrations/2026-12-04T02-00-settings-invites"
 import { passkeysSso } from "./migrations/2026-12-05T00-00-passkeys-sso";
 import { notesOpenTasks } from "./migrations/2026-12-05T01-00-notes-open-tasks";
 import { noteRevisions } from "./migrations/2026-12-05T02-00-note-revisions";
+import { fileTrashAttachments } from "./migrations/2026-12-05T03-00-file-trash-attachments";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -49,6 +50,7 @@ export const migrations: Migration[] = [
   passkeysSso,
   notesOpenTasks,
   noteRevisions,
+  fileTrashAttachments,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

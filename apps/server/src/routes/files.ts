@@ -1,7 +1,7 @@
 // File bytes over plain HTTP: streamed multipart upload and ranged, streamed download. Failures
 // are answered by the app's error handler (http-errors.ts).
 import type { HttpBindings } from "@hono/node-server";
-import { contentDisposition, isInlineSafe, openFile, receiveUploads, type CoreDeps } from "@notebox/core";
+import { AppError, contentDisposition, isInlineSafe, openFile, receiveUploads, type CoreDeps } from "@notebox/core";
 import { Hono } from "hono";
 import type { Metrics } from "../metrics";
 import { requestUser } from "./session";
@@ -15,7 +15,9 @@ export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploade
   app.post("/", async (c) => {
     const user = await requestUser(c, deps, "upload files");
     const incoming = c.env.incoming;
-    const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming });
+    const noteId = c.req.query("noteId");
+    if (noteId !== undefined && (noteId.length === 0 || noteId.length > 64)) throw new AppError("NOT_FOUND", "No such note.");
+    const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming, noteId });
     metrics?.bytesUploaded.inc(items.reduce((sum, item) => sum + item.size, 0));
     return c.json({ items }, 201);
   });

@@ -1,4 +1,4 @@
-// Deleting a file (or its owner) removes the stored bytes too, and the sweeper removes what a
+// Purging a file from the trash (or deleting its owner) removes the stored bytes too, and the sweeper removes what a
 // crash can leave: objects no row points to and temporaries of interrupted writes, while keeping
 // every object that has a row.
 import { randomBytes } from "node:crypto";
@@ -50,34 +50,42 @@ describe.each(drivers)("deleting files (%s storage)", (driver) => {
   }
 
   describe("files.delete", () => {
-    it("removes the row and the stored bytes, and the file is gone everywhere", async () => {
+    it("moves the file to the trash; purging it removes the row and the stored bytes", async () => {
       const file = await uploadOne(a, "doomed.bin", randomBytes(100_000));
       const key = await keyOf(file.id);
       expect(await t.storage.stat(key)).toEqual({ size: 100_000 });
       const usageBefore = (await a.query<{ usedBytes: number }>("files.usage")).data.usedBytes;
 
-      const res = await a.mutation("files.delete", { id: file.id });
+      const res = await a.mutation<FileRecord>("files.delete", { id: file.id });
       expect(res.status).toBe(200);
-      expect(res.data).toEqual({ status: "deleted" });
+      expect(res.data).toMatchObject({ id: file.id, name: "doomed.bin" });
+      expect(res.data.deletedAt).toEqual(expect.any(String));
 
-      expect(await t.models.File.findByPk(file.id)).toBeNull();
-      expect(await t.storage.stat(key)).toBeNull();
-      expect(await storedKeys(t.storage)).not.toContain(key);
+      // In the trash: out of the list and unreadable, the bytes kept and still counted.
+      expect(await t.storage.stat(key)).toEqual({ size: 100_000 });
       expect((await a.query("files.get", { id: file.id })).status).toBe(404);
       expect((await download(a, file.id)).res.status).toBe(404);
       expect((await a.query<{ items: FileRecord[] }>("files.list")).data.items.map((f) => f.id)).not.toContain(file.id);
-      expect((await a.query<{ usedBytes: number }>("files.usage")).data.usedBytes).toBe(usageBefore - 100_000);
-      // A second delete finds nothing.
+      expect((await a.query<{ usedBytes: number }>("files.usage")).data.usedBytes).toBe(usageBefore);
+      // A second delete finds nothing in the list.
       expect((await a.mutation("files.delete", { id: file.id })).status).toBe(404);
+
+      expect((await a.mutation("files.trash.purge", { id: file.id })).data).toEqual({ purged: 1 });
+      expect(await t.models.File.findByPk(file.id)).toBeNull();
+      expect(await t.storage.stat(key)).toBeNull();
+      expect(await storedKeys(t.storage)).not.toContain(key);
+      expect((await a.query<{ usedBytes: number }>("files.usage")).data.usedBytes).toBe(usageBefore - 100_000);
+      expect((await a.mutation("files.trash.purge", { id: file.id })).status).toBe(404);
     });
 
-    it("removes only the file asked for", async () => {
+    it("purges only the file asked for", async () => {
       const [keep, drop] = await upload(a, [
         { name: "keep.txt", bytes: "keep me\n" },
         { name: "drop.txt", bytes: "drop me\n" },
       ]);
       const [keepKey, dropKey] = [await keyOf(keep!.id), await keyOf(drop!.id)];
       expect((await a.mutation("files.delete", { id: drop!.id })).status).toBe(200);
+      expect((await a.mutation("files.trash.purge", { id: drop!.id })).status).toBe(200);
       expect(await t.storage.stat(dropKey)).toBeNull();
       expect(await t.storage.stat(keepKey)).not.toBeNull();
       expect((await download(a, keep!.id)).bytes.toString()).toBe("keep me\n");

@@ -300,6 +300,7 @@ describe("notes export", () => {
         createdAt: n.createdAt.toISOString(),
         updatedAt: n.updatedAt.toISOString(),
         tags: n.tags,
+        attachments: [],
       })),
     );
   });

@@ -143,12 +143,12 @@ export class StreamingUpload {
   readonly answer: Promise<{ status: number; body: string } | { error: Error }>;
   private parts = 0;
 
-  constructor(baseUrl: string, headers: Record<string, string>) {
-    const url = new URL("/api/v1/files", baseUrl);
+  constructor(baseUrl: string, headers: Record<string, string>, query = "") {
+    const url = new URL(`/api/v1/files${query}`, baseUrl);
     this.request = http.request({
       host: url.hostname === "localhost" ? "127.0.0.1" : url.hostname,
       port: url.port,
-      path: url.pathname,
+      path: url.pathname + url.search,
       method: "POST",
       headers: { ...headers, "content-type": `multipart/form-data; boundary=${this.boundary}` },
     });
@@ -164,9 +164,9 @@ export class StreamingUpload {
     });
   }
 
-  /** For a signed-in test client: its cookies and its Origin. */
-  static as(client: TestClient): StreamingUpload {
-    return new StreamingUpload(client.baseUrl, { cookie: client.cookieHeader(), origin: client.origin ?? "" });
+  /** For a signed-in test client: its cookies and its Origin; `query` such as "?noteId=…". */
+  static as(client: TestClient, query = ""): StreamingUpload {
+    return new StreamingUpload(client.baseUrl, { cookie: client.cookieHeader(), origin: client.origin ?? "" }, query);
   }
 
   /** Starts the next `file` part. */

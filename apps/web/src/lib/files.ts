@@ -13,6 +13,21 @@ export function contentUrl(id: string, inline = false): string {
   return inline ? `${path}?disposition=inline` : path;
 }
 
+/** The address of a stored file's bytes, as a link or image in a note holds it. */
+const CONTENT_PATH = /^\/api\/v1\/files\/([^/?#]+)\/content$/;
+
+/** The file id a link or image in a note points to, when it points to one of this server's files. */
+export function attachmentId(href: string): string | null {
+  try {
+    const url = new URL(href, window.location.href);
+    if (url.origin !== window.location.origin) return null;
+    const match = CONTENT_PATH.exec(url.pathname);
+    return match?.[1] ? decodeURIComponent(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 const oneDecimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const UNITS = ["KB", "MB", "GB", "TB"] as const;

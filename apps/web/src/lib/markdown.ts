@@ -3,6 +3,7 @@
 // style in a note ever takes effect.
 import DOMPurify from "dompurify";
 import { Marked, type Tokens } from "marked";
+import { attachmentId } from "./files";
 
 /** Tags a note may write as HTML, and only bare (no attributes, so no handlers and no styles). */
 const BARE_TAG =
@@ -100,6 +101,14 @@ export function renderMarkdown(text: string): DocumentFragment {
       link.rel = "noopener noreferrer nofollow";
     }
     image.replaceWith(link);
+  }
+  // A link to one of the person's files (a file inside the note) is a download chip.
+  for (const link of fragment.querySelectorAll<HTMLAnchorElement>("a[href]")) {
+    const href = link.getAttribute("href") ?? "";
+    if (attachmentId(href) === null || href.includes("disposition=inline")) continue;
+    link.classList.add("file-chip");
+    link.setAttribute("download", link.textContent?.trim() || "file");
+    link.removeAttribute("target");
   }
   nestHeadings(fragment);
   // A task's box is named by its item's text, so a screen reader says which task it ticks.

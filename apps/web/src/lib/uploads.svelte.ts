@@ -28,14 +28,26 @@ export class Upload {
   error = $state<string | null>(null);
   result = $state<FileRecord | null>(null);
   xhr: XMLHttpRequest | null = null;
+  /** The note the file goes into (pasted or dropped into its text), or null for Files alone. */
+  readonly noteId: string | null;
+  /** Resolves when it ends, however it ends (see `status`). */
+  readonly finished: Promise<Upload>;
+  #finish!: (upload: Upload) => void;
 
   /** Recent progress, oldest first: when, and how many bytes were sent by then. */
   #samples: { at: number; sent: number }[] = [];
 
-  constructor(id: number, file: File) {
+  constructor(id: number, file: File, noteId: string | null = null) {
     this.id = id;
     this.file = file;
     this.total = file.size;
+    this.noteId = noteId;
+    this.finished = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  /** Called once it has ended. */
+  end(): void {
+    this.#finish(this);
   }
 
   get name(): string {
@@ -142,9 +154,9 @@ class Uploads {
     return () => this.#listeners.delete(events);
   }
 
-  /** Queues each file as its own upload. */
-  add(files: Iterable<File>): Upload[] {
-    const added = [...files].map((file) => new Upload(this.#next++, file));
+  /** Queues each file as its own upload, into the note `noteId` when given. */
+  add(files: Iterable<File>, { noteId = null }: { noteId?: string | null } = {}): Upload[] {
+    const added = [...files].map((file) => new Upload(this.#next++, file, noteId));
     if (!added.length) return added;
     this.items = [...this.items, ...added];
     this.announcement =
@@ -158,6 +170,7 @@ class Uploads {
     const upload = new Upload(this.#next++, new File([], name));
     upload.status = "failed";
     upload.error = reason;
+    upload.end();
     this.items = [...this.items, upload];
     this.announcement = `Could not upload ${name}: ${reason}`;
   }
@@ -190,6 +203,7 @@ class Uploads {
         upload.xhr.onabort = null;
         upload.xhr.abort();
       }
+      upload.end();
     }
     this.items = [];
     this.announcement = "";
@@ -214,6 +228,7 @@ class Uploads {
 
   #settle(upload: Upload): void {
     upload.xhr = null;
+    upload.end();
     this.#emit((l) => l.settled?.(upload));
     this.#pump();
   }
@@ -271,7 +286,7 @@ class Uploads {
 
     const form = new FormData();
     form.append("file", upload.file, upload.name);
-    xhr.open("POST", ENDPOINT);
+    xhr.open("POST", upload.noteId ? `${ENDPOINT}?noteId=${encodeURIComponent(upload.noteId)}` : ENDPOINT);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.send(form);
   }

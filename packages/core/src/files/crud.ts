@@ -1,42 +1,59 @@
 // The owner's files: every query names the owner, so another user's id is simply not found.
+// Deleting moves a file to the trash; restore brings it back; purge removes the row and the bytes.
 import { Op, type FileRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
+import { assertLiveNote, dropBytes, isLiveNote } from "./attachments";
 import { cleanFileName } from "./names";
 import { toFileRecord, type FileRecord } from "./shape";
 
 const fileNotFound = () => new AppError("NOT_FOUND", "No such file.");
 
-export async function findOwnFile(deps: CoreDeps, ownerId: string, id: string): Promise<FileRow> {
+/** One of the owner's files in the list, or with `inTrash` one in their trash; else 404. */
+export async function findOwnFile(
+  deps: CoreDeps,
+  ownerId: string,
+  id: string,
+  { inTrash = false }: { inTrash?: boolean } = {},
+): Promise<FileRow> {
   const file = await deps.db.models.File.findOne({ where: { id, ownerId } });
-  if (!file) throw fileNotFound();
+  if (!file || (file.deletedAt !== null) !== inTrash) throw fileNotFound();
   return file;
 }
 
-/** Newest first, optionally only names containing `q`. */
+/**
+ * Newest first, optionally only names containing `q`, only the files of one note (`noteId`, one
+ * of the owner's notes in the list, else 404), or the trash (most recently trashed first).
+ */
 async function readFiles({
   deps,
   ownerId,
   cursor,
   limit = 50,
   q,
+  noteId,
+  trash = false,
 }: {
   deps: CoreDeps;
   ownerId: string;
   cursor?: string | null;
   limit?: number;
   q?: string;
+  noteId?: string;
+  trash?: boolean;
 }): Promise<Page<FileRecord>> {
-  const conditions: WhereOptions<FileRow>[] = [{ ownerId }];
+  const order = trash ? "deletedAt" : "createdAt";
+  const conditions: WhereOptions<FileRow>[] = [{ ownerId, deletedAt: trash ? { [Op.ne]: null } : null }];
+  if (noteId !== undefined) conditions.push({ noteId });
   const term = q?.trim();
   if (term) conditions.push(likeContains(deps.db.sequelize, "name", term));
   const after = decodeKeyCursor(cursor);
-  if (after) conditions.push(keysetAfter("createdAt", new Date(after.v), after.id, true));
+  if (after) conditions.push(keysetAfter(order, new Date(after.v), after.id, true));
   const rows = await deps.db.models.File.findAll({
     where: { [Op.and]: conditions },
     order: [
-      ["createdAt", "DESC"],
+      [order, "DESC"],
       ["id", "DESC"],
     ],
     limit: limit + 1,
@@ -45,7 +62,7 @@ async function readFiles({
   const last = items[items.length - 1];
   return {
     items: items.map(toFileRecord),
-    nextCursor: rows.length > limit && last ? encodeCursor({ v: last.createdAt.toISOString(), id: last.id }) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ v: last[order]!.toISOString(), id: last.id }) : null,
   };
 }
 
@@ -78,8 +95,8 @@ export async function renameFile({
   return toFileRecord(file);
 }
 
-/** Removes the row, then the bytes; if removing the bytes fails the orphan sweeper gets them. */
-export async function deleteFile({
+/** Moves the file to the trash: out of the list and unreadable, still counted against the quota. */
+export async function trashFile({
   deps,
   ownerId,
   id,
@@ -87,24 +104,119 @@ export async function deleteFile({
   deps: CoreDeps;
   ownerId: string;
   id: string;
-}): Promise<void> {
+}): Promise<FileRecord> {
   const file = await findOwnFile(deps, ownerId, id);
-  await file.destroy();
+  await file.update({ deletedAt: new Date() }, { silent: true });
   await deps.cache.invalidate("files", ownerId);
-  try {
-    await deps.storage.delete(file.storageKey);
-  } catch (error) {
-    deps.logger.warn({ err: error, key: file.storageKey }, "stored bytes not removed; the sweeper will retry");
-  }
+  return toFileRecord(file);
 }
 
-/** A page of the owner's files, from the read cache when none of their files changed since (see listNotes). */
-export function listFiles(params: Parameters<typeof readFiles>[0]): ReturnType<typeof readFiles> {
-  const { deps, ownerId } = params;
+/**
+ * Brings a file back from the trash. A file whose note is in the trash (or gone) comes back on
+ * its own: it leaves the note, so purging the note later does not take it.
+ */
+export async function restoreFile({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id: string;
+}): Promise<FileRecord> {
+  const file = await findOwnFile(deps, ownerId, id, { inTrash: true });
+  const keepsNote = file.noteId !== null && (await isLiveNote(deps, ownerId, file.noteId));
+  await file.update({ deletedAt: null, noteId: keepsNote ? file.noteId : null }, { silent: true });
+  await deps.cache.invalidate("files", ownerId);
+  return toFileRecord(file);
+}
+
+/** Removes one trashed file, or every trashed file of the owner when `id` is not given: rows, then bytes. */
+export async function purgeFileTrash({
+  deps,
+  ownerId,
+  id,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id?: string;
+}): Promise<{ purged: number }> {
+  const { File } = deps.db.models;
+  const where = { ownerId, deletedAt: { [Op.ne]: null }, ...(id ? { id } : {}) };
+  let purged = 0;
+  // In batches, so a trash of 100,000 files never holds the writer or the memory for all of them.
+  for (;;) {
+    const rows = await File.findAll({ attributes: ["id", "storageKey"], where, limit: 500, raw: true });
+    if (rows.length === 0) break;
+    purged += await File.destroy({ where: { ownerId, id: { [Op.in]: rows.map((r) => r.id) } } });
+    await dropBytes(deps, rows.map((r) => r.storageKey));
+    if (id) break;
+  }
+  if (id && purged === 0) throw fileNotFound();
+  if (purged > 0) await deps.cache.invalidate("files", ownerId);
+  return { purged };
+}
+
+/** Every owner's files trashed at or before `before` (the trash's retention is notes/trash.ts's). */
+export async function purgeFilesTrashedBefore(
+  deps: Pick<CoreDeps, "db" | "cache" | "storage" | "logger">,
+  before: Date,
+): Promise<number> {
+  const { File } = deps.db.models;
+  const where = { deletedAt: { [Op.lte]: before } };
+  let purged = 0;
+  for (;;) {
+    const rows = await File.findAll({ attributes: ["id", "ownerId", "storageKey"], where, limit: 500, raw: true });
+    if (rows.length === 0) break;
+    purged += await File.destroy({ where: { id: { [Op.in]: rows.map((r) => r.id) } } });
+    await dropBytes(deps, rows.map((r) => r.storageKey));
+    for (const ownerId of new Set(rows.map((r) => r.ownerId))) await deps.cache.invalidate("files", ownerId);
+  }
+  return purged;
+}
+
+/**
+ * Adds one of the owner's files to one of their notes in the list (a file pasted into a note that
+ * was not saved yet), or takes it out of its note with `noteId: null`.
+ */
+export async function attachFile({
+  deps,
+  ownerId,
+  id,
+  noteId,
+}: {
+  deps: CoreDeps;
+  ownerId: string;
+  id: string;
+  noteId: string | null;
+}): Promise<FileRecord> {
+  const file = await findOwnFile(deps, ownerId, id);
+  if (noteId !== null) await assertLiveNote(deps, ownerId, noteId);
+  await file.update({ noteId }, { silent: true });
+  await deps.cache.invalidate("files", ownerId);
+  return toFileRecord(file);
+}
+
+/**
+ * A page of the owner's files, from the read cache when none of their files changed since (see
+ * listNotes). The note is checked outside the cache: it can go to the trash without a file changing.
+ */
+export async function listFiles(params: Parameters<typeof readFiles>[0]): ReturnType<typeof readFiles> {
+  const { deps, ownerId, noteId } = params;
+  if (noteId !== undefined) await assertLiveNote(deps, ownerId, noteId);
   return deps.cache.remember(
     "files",
     ownerId,
-    ["list", { q: params.q ?? null, cursor: params.cursor ?? null, limit: params.limit ?? null }],
+    [
+      "list",
+      {
+        q: params.q ?? null,
+        cursor: params.cursor ?? null,
+        limit: params.limit ?? null,
+        noteId: params.noteId ?? null,
+        trash: params.trash ?? false,
+      },
+    ],
     () => readFiles(params),
   );
 }

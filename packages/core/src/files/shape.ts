@@ -6,6 +6,10 @@ export interface FileRecord {
   size: number;
   contentType: string;
   sha256: string;
+  /** The note it was added to, or null for a file of the Files page alone. */
+  noteId: string | null;
+  /** When it went to the trash; null while it is in the list. */
+  deletedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -17,6 +21,8 @@ export function toFileRecord(row: FileRow): FileRecord {
     size: Number(row.size),
     contentType: row.contentType,
     sha256: row.sha256,
+    noteId: row.noteId ?? null,
+    deletedAt: row.deletedAt ? row.deletedAt.toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -15,6 +15,7 @@ import { cleanFileName } from "./names";
 import { toFileRecord, type FileRecord } from "./shape";
 import { quotaOf } from "../admin/settings";
 import { usedBytes } from "./usage";
+import { assertLiveNote } from "./attachments";
 
 const MAX_FILES_PER_REQUEST = 50;
 
@@ -73,13 +74,17 @@ export async function receiveUploads({
   ownerId,
   headers,
   body,
+  noteId,
 }: {
   deps: CoreDeps;
   ownerId: string;
   headers: IncomingHttpHeaders;
   body: Readable;
+  /** Adds the files to this note of the owner's (in the list, else 404 and nothing is kept). */
+  noteId?: string;
 }): Promise<FileRecord[]> {
   const { maxUploadBytes } = deps.config;
+  if (noteId !== undefined) await assertLiveNote(deps, ownerId, noteId);
   if (!headers["content-type"]?.toLowerCase().startsWith("multipart/form-data")) {
     throw AppError.field("file", "Send the files as multipart/form-data with one or more `file` parts.");
   }
@@ -183,7 +188,7 @@ export async function receiveUploads({
     });
 
     if (stored.length === 0) throw AppError.field("file", "Choose at least one file to upload.");
-    return await commitRows(deps, ownerId, stored);
+    return await commitRows(deps, ownerId, stored, noteId ?? null);
   } catch (error) {
     await Promise.allSettled(stored.map((s) => deps.storage.delete(s.storageKey)));
     if (error instanceof LimitExceeded) throw tooLarge(error.which, deps);
@@ -221,17 +226,26 @@ function tooLarge(which: "file" | "quota", deps: CoreDeps): AppError {
   return new AppError("PAYLOAD_TOO_LARGE", `Each file can be at most ${mb} MB.`, { reason: "file_too_large" });
 }
 
-/** Inserts the rows in one transaction after re-checking the quota under the owner's row lock. */
-async function commitRows(deps: CoreDeps, ownerId: string, stored: Stored[]): Promise<FileRecord[]> {
+/**
+ * Inserts the rows in one transaction after re-checking the quota under the owner's row lock, and
+ * the note: one trashed or purged while the bytes streamed gets no file (404; the bytes are removed).
+ */
+async function commitRows(
+  deps: CoreDeps,
+  ownerId: string,
+  stored: Stored[],
+  noteId: string | null,
+): Promise<FileRecord[]> {
   const { File, User } = deps.db.models;
   const rows = await deps.db.transaction(async (transaction) => {
     await User.findByPk(ownerId, { lock: transaction.LOCK.UPDATE, transaction });
+    if (noteId !== null) await assertLiveNote(deps, ownerId, noteId, transaction);
     const used = await usedBytes(deps, ownerId, transaction);
     const adding = stored.reduce((sum, s) => sum + s.size, 0);
     if (used + adding > (await quotaOf(deps, ownerId, transaction))) throw new LimitExceeded("quota");
     const now = new Date();
     return File.bulkCreate(
-      stored.map((s) => ({ ...s, ownerId, createdAt: now, updatedAt: now })),
+      stored.map((s) => ({ ...s, ownerId, noteId, createdAt: now, updatedAt: now })),
       { transaction },
     );
   });

@@ -3,8 +3,10 @@
 import { Op, tagKey, tagNamesOf, TAGS_PER_NOTE_MAX, type Transaction } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
+import { dropBytes, restoreAttachments, trashAttachments } from "../files/attachments";
 import { notFound } from "./crud";
 import { distinctTags, dropUnusedTags, setNoteTags } from "./tags";
+import { destroyNotesIn } from "./trash";
 
 export const BULK_ACTIONS = ["trash", "restore", "purge", "tag", "untag"] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -26,6 +28,8 @@ export async function bulkNotes({
   const unique = [...new Set(ids)];
   const [tagName] = distinctTags(tag === undefined ? [] : [tag]);
   if ((action === "tag" || action === "untag") && tagName === undefined) throw AppError.field("tag", "Name the tag.");
+  let filesChanged = false;
+  let storageKeys: string[] = [];
   const affected = await deps.db.transaction(async (transaction: Transaction) => {
     const notes = await Note.findAll({
       attributes: ["id", "deletedAt", "tags"],
@@ -37,10 +41,10 @@ export async function bulkNotes({
     const where = { ownerId, id: { [Op.in]: unique } };
     switch (action) {
       case "trash": {
-        const [n] = await Note.update(
-          { deletedAt: new Date() },
-          { where: { ...where, deletedAt: null }, transaction, silent: true },
-        );
+        const at = new Date();
+        const [n] = await Note.update({ deletedAt: at }, { where: { ...where, deletedAt: null }, transaction, silent: true });
+        const live = notes.filter((note) => note.deletedAt === null).map((note) => note.id);
+        filesChanged = (await trashAttachments(deps, live, at, transaction)) > 0;
         return n;
       }
       case "restore": {
@@ -48,6 +52,7 @@ export async function bulkNotes({
           { deletedAt: null },
           { where: { ...where, deletedAt: { [Op.ne]: null } }, transaction, silent: true },
         );
+        filesChanged = (await restoreAttachments(deps, notes, transaction)) > 0;
         return n;
       }
       case "purge": {
@@ -57,9 +62,11 @@ export async function bulkNotes({
             reason: "not_in_trash",
           });
         }
-        const n = await Note.destroy({ where, transaction });
+        const removed = await destroyNotesIn(deps, where, transaction);
+        storageKeys = removed.storageKeys;
+        filesChanged = storageKeys.length > 0;
         await dropUnusedTags(deps, ownerId, transaction);
-        return n;
+        return removed.purged;
       }
       case "tag":
       case "untag": {
@@ -85,6 +92,8 @@ export async function bulkNotes({
       }
     }
   });
+  await dropBytes(deps, storageKeys);
   if (affected > 0) await deps.cache.invalidate("notes", ownerId);
+  if (filesChanged) await deps.cache.invalidate("files", ownerId);
   return { affected };
 }

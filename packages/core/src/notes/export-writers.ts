@@ -13,6 +13,8 @@ export interface ExportedNote {
   updatedAt: Date;
   /** As first written; CSV and .xlsx join them with ", ". */
   tags: string[];
+  /** The note's files in the list (JSON only: a spreadsheet has no use for ids). */
+  attachments?: { id: string; name: string }[];
 }
 
 /**
@@ -73,6 +75,7 @@ export async function* jsonChunks(batches: AsyncIterable<ExportedNote[]>): Async
         createdAt: note.createdAt.toISOString(),
         updatedAt: note.updatedAt.toISOString(),
         tags: note.tags,
+        attachments: note.attachments ?? [],
       });
       separator = ",\n";
     }

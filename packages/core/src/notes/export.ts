@@ -3,6 +3,7 @@
 import { BULK_NOTES_MAX, Op, tagNamesOf, type NoteRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
+import { attachmentsOf } from "../files/attachments";
 import { csvChunks, jsonChunks, xlsxChunks, type ExportedNote } from "./export-writers";
 
 export const EXPORT_FORMATS = ["xlsx", "csv", "json"] as const;
@@ -67,7 +68,7 @@ export async function exportNotes({
     throw AppError.field("ids", `Export between 1 and ${BULK_NOTES_MAX} selected notes.`);
   }
   await deps.limits.consume("exportsPerUser", ownerId);
-  const batches = await primed(noteBatches(deps, ownerId, batchSize, ids));
+  const batches = await primed(noteBatches(deps, ownerId, batchSize, ids, format === "json"));
   const chunks =
     format === "csv" ? csvChunks(batches) : format === "json" ? jsonChunks(batches) : xlsxChunks(batches, now);
   const stream = byteStream(chunks, (error) =>
@@ -89,6 +90,7 @@ async function* noteBatches(
   ownerId: string,
   batchSize: number,
   ids?: string[],
+  withAttachments = false,
 ): AsyncGenerator<ExportedNote[]> {
   const fetch = async (after: ExportedNote | null): Promise<ExportedNote[]> => {
     const where: WhereOptions<NoteRow> = { ownerId, deletedAt: null, ...(ids ? { id: { [Op.in]: ids } } : {}) };
@@ -111,6 +113,7 @@ async function* noteBatches(
       // Plain rows: building 100,000 model instances costs more than writing the file.
       raw: true,
     });
+    const attachments = withAttachments ? await attachmentsOf(deps, rows.map((row) => row.id)) : null;
     return rows.map((row) => ({
       id: row.id,
       title: row.title,
@@ -118,6 +121,7 @@ async function* noteBatches(
       createdAt: toDate(row.createdAt),
       updatedAt: toDate(row.updatedAt),
       tags: tagNamesOf(row),
+      ...(attachments ? { attachments: attachments.get(row.id) ?? [] } : {}),
     }));
   };
   let next: Promise<ExportedNote[]> | null = fetch(null);

@@ -20,6 +20,10 @@ export interface FileRow extends Model<InferAttributes<FileRow>, InferCreationAt
   sha256: string;
   /** Detected from the bytes, never taken from the client. */
   contentType: string;
+  /** The note this file was added to (pasted or dropped into); null for a file of the Files page. */
+  noteId: CreationOptional<string | null>;
+  /** When it went to the trash; null while it is in the list. */
+  deletedAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
 }
@@ -42,6 +46,8 @@ export function defineFileModels(sequelize: Sequelize) {
       },
       sha256: { type: DataTypes.STRING(64), allowNull: false },
       contentType: { type: DataTypes.STRING(127), allowNull: false },
+      noteId: { type: DataTypes.STRING(36), allowNull: true },
+      deletedAt: { type: DataTypes.DATE(3), allowNull: true },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
       updatedAt: { type: DataTypes.DATE(3), allowNull: false },
     },

@@ -29,6 +29,8 @@ export interface EditorOptions {
   attributes: Record<string, string>;
   placeholder?: string;
   onchange: (text: string) => void;
+  /** Files pasted or dropped into the text; the cursor is where they go. Without it, they are left to the browser. */
+  onfiles?: (files: File[]) => void;
 }
 
 export interface EditorHandle {
@@ -37,6 +39,10 @@ export interface EditorHandle {
   setText(text: string): void;
   setAttributes(attributes: Record<string, string>): void;
   format(format: Format): void;
+  /** Types `text` over the selection, as if it were pasted there. */
+  insert(text: string): void;
+  /** Replaces the first `search` in the text by `replacement` (nothing if it is gone); one undo step of its own. */
+  replace(search: string, replacement: string): boolean;
   focus(): void;
   destroy(): void;
 }
@@ -146,6 +152,30 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): Edito
     }),
   ];
   if (options.placeholder) extensions.push(placeholderText(options.placeholder));
+  const onfiles = options.onfiles;
+  if (onfiles) {
+    extensions.push(
+      EditorView.domEventHandlers({
+        paste(event) {
+          const files = [...(event.clipboardData?.files ?? [])];
+          if (!files.length) return false;
+          event.preventDefault();
+          onfiles(files);
+          return true;
+        },
+        drop(event, view) {
+          const files = [...(event.dataTransfer?.files ?? [])];
+          if (!files.length) return false;
+          event.preventDefault();
+          const at = view.posAtCoords({ x: event.clientX, y: event.clientY });
+          if (at !== null) view.dispatch({ selection: { anchor: at } });
+          view.focus();
+          onfiles(files);
+          return true;
+        },
+      }),
+    );
+  }
 
   const view = new EditorView({ parent, state: EditorState.create({ doc: options.doc, extensions }) });
 
@@ -166,6 +196,15 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): Edito
     format(format) {
       FORMATS.find((f) => f.name === format)?.apply(view);
       view.focus();
+    },
+    insert(text) {
+      view.dispatch(view.state.replaceSelection(text), { scrollIntoView: true, userEvent: "input.paste" });
+    },
+    replace(search, replacement) {
+      const from = view.state.doc.toString().indexOf(search);
+      if (from < 0) return false;
+      view.dispatch({ changes: { from, to: from + search.length, insert: replacement } });
+      return true;
     },
     focus() {
       view.focus();
