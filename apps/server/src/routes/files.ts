@@ -16,7 +16,8 @@ export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploade
     const user = await requestUser(c, deps, "upload files");
     const incoming = c.env.incoming;
     const noteId = c.req.query("noteId");
-    if (noteId !== undefined && (noteId.length === 0 || noteId.length > 64)) throw new AppError("NOT_FOUND", "No such note.");
+    if (noteId !== undefined && (noteId.length === 0 || noteId.length > 64))
+      throw new AppError("NOT_FOUND", "No such note.");
     const items = await receiveUploads({ deps, ownerId: user.id, headers: incoming.headers, body: incoming, noteId });
     metrics?.bytesUploaded.inc(items.reduce((sum, item) => sum + item.size, 0));
     return c.json({ items }, 201);

@@ -152,16 +152,27 @@ describe.skipIf(!browserAvailable)("accessibility of every main page (axe-core)"
     await page.locator("img").first().waitFor();
     await check("/files/:id");
 
-    // Notes have no confirm dialog (Delete moves to the trash, with Undo): the file's Delete asks.
-    await page.getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("dialog", { name: "Delete this file?" }).waitFor();
-    await check("/files/:id Delete dialog");
-    await page.keyboard.press("Escape");
+    // A file's Delete asks nothing: it moves the file to the trash, with an Undo toast.
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "“pixel.png” moved to trash." }).waitFor();
+    await page.getByRole("button", { name: "Undo", exact: true }).waitFor();
+    await check("/files after deleting a file (Undo toast)");
 
+    // The trash with a note and a file in it; "Delete forever" asks first.
     await page.goto("/trash");
     await page.getByRole("heading", { level: 1, name: "Trash" }).waitFor();
     await page.getByText("Old draft").waitFor();
+    await page.locator(`[data-trashed-file="${file.id}"]`).waitFor();
     await check("/trash");
+    await page
+      .locator(`[data-trashed-file="${file.id}"]`)
+      .getByRole("button", { name: "Delete forever", exact: true })
+      .click();
+    const purge = page.getByRole("dialog", { name: "Delete this file forever?" });
+    await purge.waitFor();
+    await check("/trash Delete forever dialog");
+    await page.keyboard.press("Escape");
+    await purge.waitFor({ state: "hidden" });
 
     await page.goto("/account");
     await page.getByRole("heading", { level: 2, name: "Two-factor sign-in" }).waitFor();

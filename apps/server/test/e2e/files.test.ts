@@ -1,5 +1,5 @@
 // Files through the real web app in Chromium: upload by picker and by drag-and-drop, preview,
-// download, rename, delete, and the storage usage that follows.
+// download, rename, delete (to the trash, then forever), and the storage usage that follows.
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -81,13 +81,34 @@ describe.skipIf(!browserAvailable)("files in the browser", () => {
     await page.reload();
     await row(page, "renamed.txt").waitFor();
 
-    // Delete with confirmation.
+    // Delete: no question, to the trash with an Undo toast.
     await row(page, "renamed.txt").getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("button", { name: "Yes, delete the file" }).click();
     await row(page, "renamed.txt").waitFor({ state: "detached" });
-    await expect.poll(async () => (await usage.textContent())?.trim(), { timeout: 10_000 }).not.toBe(usageAfterUpload);
+    await page.getByRole("status").filter({ hasText: "“renamed.txt” moved to trash." }).waitFor();
+    await page.getByRole("button", { name: "Undo", exact: true }).waitFor();
     await page.reload();
     await row(page, "pixel.png").waitFor();
     expect(await row(page, "renamed.txt").count()).toBe(0);
+
+    // Its space is freed once it is deleted forever from the trash.
+    await page.goto("/trash");
+    await page
+      .locator("[data-trashed-file]")
+      .filter({ hasText: "renamed.txt" })
+      .getByRole("button", { name: "Delete forever" })
+      .click();
+    await page
+      .getByRole("dialog", { name: "Delete this file forever?" })
+      .getByRole("button", { name: "Yes, delete it" })
+      .click();
+    await page.getByText("The trash is empty.").waitFor();
+    await page.goto("/files");
+    await row(page, "pixel.png").waitFor();
+    // (Once the page has read it: "Checking…" until then.)
+    const freed = async () => {
+      const text = (await usage.textContent())?.trim() ?? "";
+      return / used /.test(text) && text !== usageAfterUpload;
+    };
+    await expect.poll(freed, { timeout: 10_000 }).toBe(true);
   });
 });

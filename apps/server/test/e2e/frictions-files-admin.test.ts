@@ -1,7 +1,7 @@
 // Issue 18's frictions in files, uploads and the admin area, in Chromium through the real server:
 // an upload that says how fast it goes and how long it has left, a quota bar that shows a tiny
-// use, Rename and Delete on the file page, file types in words, and the admin area asking before
-// it disables an account or changes its role.
+// use, Rename and Delete (to the trash, with Undo) on the file page, file types in words, and the
+// admin area asking before it disables an account or changes its role.
 import { describe, expect, it } from "vitest";
 import type { Locator, Page, Request } from "playwright-core";
 import { createUser } from "../support/server";
@@ -148,20 +148,28 @@ describe.skipIf(!browserAvailable)("frictions in files, uploads and the admin ar
     expect((await suite.server.models.File.findByPk(id))?.name).toBe("renamed.dat");
     await page.screenshot({ path: "/tmp/f1-file-page.png", fullPage: true });
 
-    // Delete asks first, with the same dialog as the list; keeping it changes nothing.
-    await page.getByRole("button", { name: "Delete" }).click();
-    const dialog = page.getByRole("dialog", { name: "Delete this file?" });
-    await dialog.getByText("“renamed.dat” will be deleted for good.").waitFor();
-    await dialog.getByRole("button", { name: "Keep it" }).click();
-    await dialog.waitFor({ state: "hidden" });
-    expect(await suite.server.models.File.findByPk(id)).not.toBeNull();
-
-    await page.getByRole("button", { name: "Delete" }).click();
-    await dialog.getByRole("button", { name: "Yes, delete the file" }).click();
+    // Delete asks nothing: the file goes to the trash, back to the list, with Undo in a toast.
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
     await waitForPath(page, "/files");
-    await page.getByText("Deleted “renamed.dat”.").waitFor();
-    expect(await suite.server.models.File.findByPk(id)).toBeNull();
-    expect(await suite.server.models.File.count({ where: { ownerId: user.id } })).toBe(0);
+    await page.getByRole("status").filter({ hasText: "“renamed.dat” moved to trash." }).waitFor();
+    const undo = page.getByRole("button", { name: "Undo", exact: true });
+    await undo.waitFor();
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    expect(await row(page, "renamed.dat").count()).toBe(0);
+    expect((await suite.server.models.File.findByPk(id))?.deletedAt).toBeTruthy();
+
+    // Undo brings it back, and shows it on its own page again.
+    await undo.click();
+    await waitForPath(page, `/files/${id}`);
+    await page.getByRole("heading", { level: 1, name: "renamed.dat" }).waitFor();
+    expect((await suite.server.models.File.findByPk(id))?.deletedAt).toBeNull();
+
+    // Deleted again and left in the trash: it is kept there, not gone.
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await waitForPath(page, "/files");
+    await page.getByRole("status").filter({ hasText: "“renamed.dat” moved to trash." }).waitFor();
+    expect((await suite.server.models.File.findByPk(id))?.deletedAt).toBeTruthy();
+    expect(await suite.server.models.File.count({ where: { ownerId: user.id } })).toBe(1);
   });
 
   it("asks before disabling an account or changing its role, and enables in one click", async () => {

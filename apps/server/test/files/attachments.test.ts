@@ -15,7 +15,6 @@ import {
   storedKeys,
   startFilesServer,
   temporaries,
-  upload,
   uploadOne,
   type FileRecord,
   type FilesServer,
@@ -65,8 +64,7 @@ describe.each(drivers)("files in notes (%s storage)", (driver) => {
 
   const keyOf = async (id: string) => (await t.models.File.findByPk(id))!.storageKey;
   const row = async (id: string) => t.models.File.findByPk(id);
-  const usage = async (client: TestClient) =>
-    (await client.query<{ usedBytes: number }>("files.usage")).data.usedBytes;
+  const usage = async (client: TestClient) => (await client.query<{ usedBytes: number }>("files.usage")).data.usedBytes;
   const listed = async (client: TestClient, input: Record<string, unknown> = {}) => {
     const res = await client.query<Page<FileRecord>>("files.list", { limit: 100, ...input });
     expect(res.status, JSON.stringify(res.error)).toBe(200);
@@ -189,7 +187,7 @@ describe.each(drivers)("files in notes (%s storage)", (driver) => {
         headers: { "content-type": contentType },
         body: stream,
         duplex: "half",
-      } as RequestInit);
+      });
       // The note is checked when the request starts; by now its first bytes are being stored.
       if (driver === "file") await eventually(async () => expect(await temporaries(t)).not.toEqual([]));
       else await new Promise((r) => setTimeout(r, 300));
@@ -363,6 +361,32 @@ describe.each(drivers)("files in notes (%s storage)", (driver) => {
       expect((await listed(p.client)).sort()).toEqual([f1!.id, f2!.id, otherFile!.id, plain.id].sort());
     });
 
+    it("keeps a note's files with it when the same note is deleted twice at once (a double click)", async () => {
+      const p = await person();
+      // A race: a few rounds, so a server that lets it through is caught.
+      for (let round = 0; round < 10; round++) {
+        const note = await createNote(p.client, { title: `Double click ${round}` });
+        const files = await uploadToNote(p.client, note.id, [
+          { name: "one.txt", bytes: "one\n" },
+          { name: "two.txt", bytes: "two\n" },
+        ]);
+        const answers = await Promise.all([
+          p.client.mutation("notes.delete", { id: note.id }),
+          p.client.mutation("notes.delete", { id: note.id }),
+        ]);
+        expect(answers.map((a) => a.status)).toContain(200);
+        for (const a of answers) expect([200, 404]).toContain(a.status);
+        // The files went to the trash with the note: the same time as the note's.
+        const noteAt = (await noteRow(note.id))!.deletedAt!.getTime();
+        for (const f of files) expect((await row(f.id))!.deletedAt?.getTime(), `round ${round}`).toBe(noteAt);
+
+        expect((await p.client.mutation("notes.restore", { id: note.id })).status).toBe(200);
+        expect((await listed(p.client, { noteId: note.id })).sort(), `round ${round}`).toEqual(
+          files.map((f) => f.id).sort(),
+        );
+      }
+    });
+
     it("bulk trash and bulk restore do the same for several notes at once", async () => {
       const p = await person();
       const [n1, n2, n3] = [
@@ -521,9 +545,11 @@ describe.each(drivers)("files in notes (%s storage)", (driver) => {
         { name: "rescued.bin", bytes: randomBytes(2000) },
       ]);
       const [youngFile] = await uploadToNote(p.client, young.id, [{ name: "young.bin", bytes: randomBytes(4000) }]);
-      const [oldKey, rescuedKey, youngKey] = await Promise.all(
-        [oldFile, rescued, youngFile].map((f) => keyOf(f!.id)),
-      );
+      const [oldKey, rescuedKey, youngKey] = [
+        await keyOf(oldFile!.id),
+        await keyOf(rescued!.id),
+        await keyOf(youngFile!.id),
+      ];
       await trashNote(p.client, old.id);
       await trashNote(p.client, young.id);
       // One of the old note's files came back on its own (and left the note).
@@ -605,9 +631,7 @@ describe.each(drivers)("files in notes (%s storage)", (driver) => {
       const exported = JSON.parse(Buffer.from(await res.arrayBuffer()).toString("utf8")) as ExportedNote[];
       const byId = new Map(exported.map((n) => [n.id, n]));
       expect([...byId.keys()].sort()).toEqual([note.id, bare.id].sort());
-      expect(byId.get(note.id)!.attachments).toEqual(
-        [early, a!, b!, later!].map((f) => ({ id: f.id, name: f.name })),
-      );
+      expect(byId.get(note.id)!.attachments).toEqual([early, a!, b!, later!].map((f) => ({ id: f.id, name: f.name })));
       expect(byId.get(bare.id)!.attachments).toEqual([]);
     });
   });

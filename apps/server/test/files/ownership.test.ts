@@ -303,7 +303,10 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
     );
 
     const byNoteId: [string, (noteId: string) => Promise<CallResult>][] = [
-      ["files.attach of the caller's own file", (noteId) => other.mutation("files.attach", { id: otherFile.id, noteId })],
+      [
+        "files.attach of the caller's own file",
+        (noteId) => other.mutation("files.attach", { id: otherFile.id, noteId }),
+      ],
       ["files.list", (noteId) => other.query("files.list", { noteId })],
       ["files.list with a search", (noteId) => other.query("files.list", { noteId, q: "owner" })],
     ];
@@ -350,7 +353,11 @@ describe.each(drivers)("file ownership (%s storage)", (driver) => {
       for (const q of ["owner", "secret", "trashed", "binned", "txt", "%", "_"]) {
         const res = await other.query<Page<FileRecord>>("files.trash.list", { q, limit: 100 });
         expect(res.status, q).toBe(200);
-        for (const f of Object.values(ownerFiles)) expect(res.data.items.map((i) => i.id), q).not.toContain(f.id);
+        for (const f of Object.values(ownerFiles))
+          expect(
+            res.data.items.map((i) => i.id),
+            q,
+          ).not.toContain(f.id);
       }
       // Nor the owner's live files in the other's list.
       const listed = (await listAll(other)).flat().map((f) => f.id);

@@ -2,7 +2,7 @@
 // against the quota, its bytes kept), files.restore brings it back, files.trash.purge removes the
 // row and the stored bytes for good, and the scheduled sweep purges what has been there 30 days.
 import { randomBytes } from "node:crypto";
-import { purgeOldTrash } from "@notebox/core";
+import { purgeOldTrash, sweepStorage } from "@notebox/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallResult, TestClient } from "../support/client";
 import { createNote, trashNote } from "../support/notes";
@@ -15,6 +15,7 @@ import {
   startFilesServer,
   upload,
   uploadOne,
+  uploadRaw,
   type FileRecord,
   type FilesServer,
   type Page,
@@ -39,8 +40,7 @@ describe.each(drivers)("the files' trash (%s storage)", (driver) => {
   }
 
   const keyOf = async (id: string) => (await t.models.File.findByPk(id))!.storageKey;
-  const usage = async (client: TestClient) =>
-    (await client.query<{ usedBytes: number }>("files.usage")).data.usedBytes;
+  const usage = async (client: TestClient) => (await client.query<{ usedBytes: number }>("files.usage")).data.usedBytes;
   const listed = async (client: TestClient, input: Record<string, unknown> = {}) =>
     (await client.query<Page<FileRecord>>("files.list", { limit: 100, ...input })).data.items.map((f) => f.id);
   const trashed = async (client: TestClient, input: Record<string, unknown> = {}) => {
@@ -178,7 +178,10 @@ describe.each(drivers)("the files' trash (%s storage)", (driver) => {
       for (const limit of [1, 2, 3, 50]) {
         const pages = await trashPages(p.client, { limit });
         for (const page of pages) expect(page.length).toBeLessThanOrEqual(limit);
-        expect(pages.flat().map((f) => f.id), `limit ${limit}`).toEqual(expected);
+        expect(
+          pages.flat().map((f) => f.id),
+          `limit ${limit}`,
+        ).toEqual(expected);
       }
     });
 
@@ -361,6 +364,46 @@ describe.each(drivers)("the files' trash (%s storage)", (driver) => {
     });
   });
 
+  describe("the quota and the storage sweeper", () => {
+    it("counts trashed files against the quota until they are purged", async () => {
+      const p = await person();
+      await t.models.User.update({ quotaBytes: 10_000 }, { where: { id: p.id } });
+      const big = await uploadOne(p.client, "big.bin", randomBytes(8000));
+      await trashFile(p.client, big.id);
+
+      const refused = await uploadRaw(p.client, [{ name: "next.bin", bytes: randomBytes(5000) }]);
+      expect(refused.status).toBe(413);
+      expect(((await refused.json()) as { error: { reason: string } }).error.reason).toBe("quota_exceeded");
+      expect(await t.models.File.count({ where: { ownerId: p.id } })).toBe(1);
+      expect(await storedKeys(t.storage, `${p.id}/`)).toEqual([await keyOf(big.id)]);
+
+      expect((await p.client.mutation("files.trash.purge", { id: big.id })).data).toEqual({ purged: 1 });
+      expect(await usage(p.client)).toBe(0);
+      const [accepted] = await upload(p.client, [{ name: "next.bin", bytes: randomBytes(5000) }]);
+      expect(accepted!.size).toBe(5000);
+    });
+
+    it("keeps the bytes of trashed files: they still have their rows", async () => {
+      const p = await person();
+      const note = await createNote(p.client, { title: "Sweep" });
+      const alone = await uploadOne(p.client, "alone.bin", randomBytes(2000));
+      const inNote = await uploadOne(p.client, "in-note.bin", randomBytes(3000));
+      await p.client.mutation("files.attach", { id: inNote.id, noteId: note.id });
+      await trashFile(p.client, alone.id);
+      await trashNote(p.client, note.id);
+      const keys = [await keyOf(alone.id), await keyOf(inNote.id)];
+      // s3rver lacks ListMultipartUploads; the orphan sweep is what matters here.
+      const storage = driver === "s3" ? { ...t.storage, sweepTemporaries: () => Promise.resolve(0) } : t.storage;
+
+      const result = await sweepStorage({ deps: { db: t.server.runtime.deps.db, storage }, graceMs: 0 });
+
+      expect(result.orphans).toBe(0);
+      for (const key of keys) expect(await t.storage.stat(key)).not.toBeNull();
+      expect((await p.client.mutation("files.restore", { id: alone.id })).status).toBe(200);
+      expect((await download(p.client, alone.id)).bytes.length).toBe(2000);
+    });
+  });
+
   describe("the scheduled purge", () => {
     it("removes files trashed more than 30 days ago, rows and bytes, and keeps younger ones", async () => {
       const p = await person();
@@ -369,7 +412,7 @@ describe.each(drivers)("the files' trash (%s storage)", (driver) => {
         { name: "young.bin", bytes: randomBytes(3000) },
         { name: "live.bin", bytes: randomBytes(1000) },
       ]);
-      const [oldKey, youngKey, liveKey] = await Promise.all([old, young, live].map((f) => keyOf(f!.id)));
+      const [oldKey, youngKey, liveKey] = [await keyOf(old!.id), await keyOf(young!.id), await keyOf(live!.id)];
       await trashFile(p.client, old!.id);
       await trashFile(p.client, young!.id);
       await backdate(p.id, [old!.id], new Date(Date.now() - 31 * DAY));

@@ -50,7 +50,7 @@ export async function attachFiles(
         stored.push(file);
         editor.replace(mark, referenceTo(file));
       } else {
-        editor.replace(`${mark}\n`, "") || editor.replace(mark, "");
+        if (!editor.replace(`${mark}\n`, "")) editor.replace(mark, "");
         if (upload.status !== "cancelled")
           failures.push(`Could not attach ${upload.name}: ${upload.error ?? "the upload failed."}`);
       }

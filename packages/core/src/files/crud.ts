@@ -1,6 +1,6 @@
 // The owner's files: every query names the owner, so another user's id is simply not found.
 // Deleting moves a file to the trash; restore brings it back; purge removes the row and the bytes.
-import { Op, type FileRow, type WhereOptions } from "@notebox/db";
+import { Op, type FileRow, type Transaction, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
@@ -15,9 +15,13 @@ export async function findOwnFile(
   deps: CoreDeps,
   ownerId: string,
   id: string,
-  { inTrash = false }: { inTrash?: boolean } = {},
+  { inTrash = false, transaction }: { inTrash?: boolean; transaction?: Transaction } = {},
 ): Promise<FileRow> {
-  const file = await deps.db.models.File.findOne({ where: { id, ownerId } });
+  const file = await deps.db.models.File.findOne({
+    where: { id, ownerId },
+    transaction,
+    ...(transaction ? { lock: transaction.LOCK.UPDATE } : {}),
+  });
   if (!file || (file.deletedAt !== null) !== inTrash) throw fileNotFound();
   return file;
 }
@@ -124,11 +128,53 @@ export async function restoreFile({
   ownerId: string;
   id: string;
 }): Promise<FileRecord> {
-  const file = await findOwnFile(deps, ownerId, id, { inTrash: true });
-  const keepsNote = file.noteId !== null && (await isLiveNote(deps, ownerId, file.noteId));
-  await file.update({ deletedAt: null, noteId: keepsNote ? file.noteId : null }, { silent: true });
+  // One transaction, the note's row held: it cannot go to the trash between the check and the write.
+  const file = await deps.db.transaction(async (transaction) => {
+    const file = await findOwnFile(deps, ownerId, id, { inTrash: true, transaction });
+    const keepsNote = file.noteId !== null && (await isLiveNote(deps, ownerId, file.noteId, transaction));
+    await file.update({ deletedAt: null, noteId: keepsNote ? file.noteId : null }, { silent: true, transaction });
+    return file;
+  });
   await deps.cache.invalidate("files", ownerId);
   return toFileRecord(file);
+}
+
+/**
+ * Removes trashed files matched by `where`, in batches so a trash of 100,000 files never holds
+ * the writer or the memory for all of them: each batch's rows are read under lock and removed in
+ * one transaction (a restore at the same moment either comes first or finds the file gone), then
+ * their bytes. Calls `removed` with each batch's owners.
+ */
+async function purgeTrashed(
+  deps: Pick<CoreDeps, "db" | "storage" | "logger">,
+  where: WhereOptions<FileRow>,
+  { limit = 500, once = false }: { limit?: number; once?: boolean } = {},
+): Promise<{ purged: number; ownerIds: Set<string> }> {
+  const { File } = deps.db.models;
+  let purged = 0;
+  const ownerIds = new Set<string>();
+  for (;;) {
+    const rows = await deps.db.transaction(async (transaction) => {
+      const rows = await File.findAll({
+        attributes: ["id", "ownerId", "storageKey"],
+        where,
+        limit,
+        transaction,
+        lock: transaction.LOCK.UPDATE,
+      });
+      if (rows.length) await File.destroy({ where: { id: { [Op.in]: rows.map((r) => r.id) } }, transaction });
+      return rows;
+    });
+    if (rows.length === 0) break;
+    purged += rows.length;
+    for (const row of rows) ownerIds.add(row.ownerId);
+    await dropBytes(
+      deps,
+      rows.map((r) => r.storageKey),
+    );
+    if (once) break;
+  }
+  return { purged, ownerIds };
 }
 
 /** Removes one trashed file, or every trashed file of the owner when `id` is not given: rows, then bytes. */
@@ -141,17 +187,8 @@ export async function purgeFileTrash({
   ownerId: string;
   id?: string;
 }): Promise<{ purged: number }> {
-  const { File } = deps.db.models;
   const where = { ownerId, deletedAt: { [Op.ne]: null }, ...(id ? { id } : {}) };
-  let purged = 0;
-  // In batches, so a trash of 100,000 files never holds the writer or the memory for all of them.
-  for (;;) {
-    const rows = await File.findAll({ attributes: ["id", "storageKey"], where, limit: 500, raw: true });
-    if (rows.length === 0) break;
-    purged += await File.destroy({ where: { ownerId, id: { [Op.in]: rows.map((r) => r.id) } } });
-    await dropBytes(deps, rows.map((r) => r.storageKey));
-    if (id) break;
-  }
+  const { purged } = await purgeTrashed(deps, where, { once: id !== undefined });
   if (id && purged === 0) throw fileNotFound();
   if (purged > 0) await deps.cache.invalidate("files", ownerId);
   return { purged };
@@ -162,16 +199,8 @@ export async function purgeFilesTrashedBefore(
   deps: Pick<CoreDeps, "db" | "cache" | "storage" | "logger">,
   before: Date,
 ): Promise<number> {
-  const { File } = deps.db.models;
-  const where = { deletedAt: { [Op.lte]: before } };
-  let purged = 0;
-  for (;;) {
-    const rows = await File.findAll({ attributes: ["id", "ownerId", "storageKey"], where, limit: 500, raw: true });
-    if (rows.length === 0) break;
-    purged += await File.destroy({ where: { id: { [Op.in]: rows.map((r) => r.id) } } });
-    await dropBytes(deps, rows.map((r) => r.storageKey));
-    for (const ownerId of new Set(rows.map((r) => r.ownerId))) await deps.cache.invalidate("files", ownerId);
-  }
+  const { purged, ownerIds } = await purgeTrashed(deps, { deletedAt: { [Op.lte]: before } });
+  for (const ownerId of ownerIds) await deps.cache.invalidate("files", ownerId);
   return purged;
 }
 
@@ -190,9 +219,13 @@ export async function attachFile({
   id: string;
   noteId: string | null;
 }): Promise<FileRecord> {
-  const file = await findOwnFile(deps, ownerId, id);
-  if (noteId !== null) await assertLiveNote(deps, ownerId, noteId);
-  await file.update({ noteId }, { silent: true });
+  // As in restoreFile: the note cannot go to the trash between the check and the write.
+  const file = await deps.db.transaction(async (transaction) => {
+    const file = await findOwnFile(deps, ownerId, id, { transaction });
+    if (noteId !== null) await assertLiveNote(deps, ownerId, noteId, transaction);
+    await file.update({ noteId }, { silent: true, transaction });
+    return file;
+  });
   await deps.cache.invalidate("files", ownerId);
   return toFileRecord(file);
 }

@@ -216,7 +216,7 @@ function tooLarge(which: "file" | "quota", deps: CoreDeps): AppError {
   if (which === "quota") {
     return new AppError(
       "PAYLOAD_TOO_LARGE",
-      "Not enough storage space left for this upload. Delete some files first.",
+      "Not enough storage space left for this upload. Delete some files and empty them from the trash first.",
       {
         reason: "quota_exceeded",
       },

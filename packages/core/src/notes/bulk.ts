@@ -42,7 +42,10 @@ export async function bulkNotes({
     switch (action) {
       case "trash": {
         const at = new Date();
-        const [n] = await Note.update({ deletedAt: at }, { where: { ...where, deletedAt: null }, transaction, silent: true });
+        const [n] = await Note.update(
+          { deletedAt: at },
+          { where: { ...where, deletedAt: null }, transaction, silent: true },
+        );
         const live = notes.filter((note) => note.deletedAt === null).map((note) => note.id);
         filesChanged = (await trashAttachments(deps, live, at, transaction)) > 0;
         return n;

@@ -8,17 +8,6 @@ import { distinctTags, setNoteTags } from "./tags";
 
 export const notFound = () => new AppError("NOT_FOUND", "No such note.");
 
-export async function findOwnNote(
-  deps: CoreDeps,
-  ownerId: string,
-  id: string,
-  { inTrash = false }: { inTrash?: boolean } = {},
-): Promise<NoteRow> {
-  const note = await deps.db.models.Note.findOne({ where: { id, ownerId } });
-  if (!note || (note.deletedAt !== null) !== inTrash) throw notFound();
-  return note;
-}
-
 export async function createNote({
   deps,
   ownerId,
@@ -91,6 +80,8 @@ export async function updateNote({
   if (pinned !== undefined) changes.pinned = pinned;
   // Title or text: the edit keeps the state it replaces (unless a benchmark measures it without).
   const texts = (title !== undefined || description !== undefined) && deps.revisions !== false;
+  /** The note as this edit left it, when the edit read it first (with its history): no need to read it again. */
+  let after: NoteRow | null = null;
   const edit = async (transaction?: Transaction) => {
     if (!edits) {
       if (pinned === undefined) return 0;
@@ -103,9 +94,10 @@ export async function updateNote({
     }
     const now = new Date();
     let kept = {};
+    let before: NoteRow | null = null;
     if (texts) {
       // The state this edit replaces goes into the history first (see revisions.ts).
-      const before = await Note.findOne({
+      before = await Note.findOne({
         where: { id, ownerId, version: version!, deletedAt: null },
         transaction,
         lock: transaction!.LOCK.UPDATE,
@@ -114,16 +106,26 @@ export async function updateNote({
       const next = { title: title ?? before.title, description: description ?? before.description };
       kept = await keepRevision(deps, before, next, "edit", transaction!, now);
     }
-    const [count] = await Note.update(
-      { ...changes, ...kept, version: version! + 1, updatedAt: now },
-      { where: { id, ownerId, version: version!, deletedAt: null }, transaction },
-    );
-    if (count > 0 && tags !== undefined) await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!);
+    const values = { ...changes, ...kept, version: version! + 1, updatedAt: now };
+    // silent: the time written is `now`, the same as the kept revision's (Sequelize would stamp its own).
+    const [count] = await Note.update(values, {
+      where: { id, ownerId, version: version!, deletedAt: null },
+      transaction,
+      silent: true,
+    });
+    const written =
+      count > 0 && tags !== undefined ? await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!) : null;
+    // The row is locked: what it holds now is what was read plus what was written.
+    if (count > 0 && before) {
+      before.set({ ...values, ...(written ? { tags: JSON.stringify(written) } : {}) }, { raw: true });
+      after = before;
+    }
     return count;
   };
   // A pin, or tags alone, is one conditional statement; a title or text keeps its history with it.
   const updated = !texts && tags === undefined ? await edit() : await deps.db.transaction(edit);
   if (updated > 0) await deps.cache.invalidate("notes", ownerId);
+  if (after) return toNote(after);
   const note = await Note.findOne({ where: { id, ownerId } });
   if (!note || note.deletedAt !== null) throw notFound();
   if (edits && updated === 0) {

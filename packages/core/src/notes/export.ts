@@ -113,7 +113,12 @@ async function* noteBatches(
       // Plain rows: building 100,000 model instances costs more than writing the file.
       raw: true,
     });
-    const attachments = withAttachments ? await attachmentsOf(deps, rows.map((row) => row.id)) : null;
+    const attachments = withAttachments
+      ? await attachmentsOf(
+          deps,
+          rows.map((row) => row.id),
+        )
+      : null;
     return rows.map((row) => ({
       id: row.id,
       title: row.title,

@@ -5,7 +5,7 @@ import { Op, type NoteRow, type Transaction, type WhereOptions } from "@notebox/
 import type { CoreDeps } from "../deps";
 import { dropBytes, removeAttachments, restoreAttachments, trashAttachments } from "../files/attachments";
 import { purgeFilesTrashedBefore } from "../files/crud";
-import { findOwnNote, notFound } from "./crud";
+import { notFound } from "./crud";
 import { dropUnusedTags } from "./tags";
 import { toNote, type Note } from "./shape";
 
@@ -14,18 +14,29 @@ export const TRASH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Notes removed per statement by the scheduled purge, with their files and revisions. */
 const PURGE_BATCH = 500;
 
+/**
+ * Moves the note to the trash with its files, marked with one time (how they come back together).
+ * Conditional on the note being in the list, under its row lock: of two deletes at once, the
+ * second finds it gone (404) rather than moving the time its files were marked with.
+ */
 export async function trashNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
-  const note = await findOwnNote(deps, ownerId, id);
   const at = new Date();
-  const attachments = await deps.db.transaction(async (transaction) => {
+  const { note, attachments } = await deps.db.transaction(async (transaction) => {
+    const note = await deps.db.models.Note.findOne({
+      where: { id, ownerId, deletedAt: null },
+      transaction,
+      lock: transaction.LOCK.UPDATE,
+    });
+    if (!note) throw notFound();
     await note.update({ deletedAt: at }, { silent: true, transaction });
-    return trashAttachments(deps, [note.id], at, transaction);
+    return { note, attachments: await trashAttachments(deps, [note.id], at, transaction) };
   });
   await deps.cache.invalidate("notes", ownerId);
   if (attachments) await deps.cache.invalidate("files", ownerId);
   return toNote(note);
 }
 
+/** Brings the note back from the trash, and the files that went there with it. */
 export async function restoreNote({
   deps,
   ownerId,
@@ -35,11 +46,16 @@ export async function restoreNote({
   ownerId: string;
   id: string;
 }): Promise<Note> {
-  const note = await findOwnNote(deps, ownerId, id, { inTrash: true });
-  const trashed = { id: note.id, deletedAt: note.deletedAt };
-  const attachments = await deps.db.transaction(async (transaction) => {
+  const { note, attachments } = await deps.db.transaction(async (transaction) => {
+    const note = await deps.db.models.Note.findOne({
+      where: { id, ownerId, deletedAt: { [Op.ne]: null } },
+      transaction,
+      lock: transaction.LOCK.UPDATE,
+    });
+    if (!note) throw notFound();
+    const trashed = { id: note.id, deletedAt: note.deletedAt };
     await note.update({ deletedAt: null }, { silent: true, transaction });
-    return restoreAttachments(deps, [trashed], transaction);
+    return { note, attachments: await restoreAttachments(deps, [trashed], transaction) };
   });
   await deps.cache.invalidate("notes", ownerId);
   if (attachments) await deps.cache.invalidate("files", ownerId);
@@ -51,7 +67,11 @@ export async function restoreNote({
  * caller's transaction: every way a note leaves for good goes through here. The caller removes
  * the returned bytes (`dropBytes`) after the commit.
  */
-export async function destroyNotesIn(deps: Pick<CoreDeps, "db">, where: WhereOptions<NoteRow>, transaction: Transaction) {
+export async function destroyNotesIn(
+  deps: Pick<CoreDeps, "db">,
+  where: WhereOptions<NoteRow>,
+  transaction: Transaction,
+) {
   const removed = await removeAttachments(deps, where, transaction);
   const purged = await deps.db.models.Note.destroy({ where, transaction });
   return { purged, ...removed };
