@@ -322,6 +322,32 @@ describe.skipIf(!browserAvailable)("files inside notes in the browser", () => {
     expect(files.map((f) => [f.id, f.name, f.noteId])).toEqual([[id, "packing-list.txt", note.id]]);
   });
 
+  it("deletes a file from the note's list to the trash, with Undo", async () => {
+    const { page, account } = await suite.signedIn();
+    const client = await signIn(suite.server, account);
+    const note = await createNote(client, { title: "Receipts", description: "March" });
+    const res = await client.fetch(`/api/v1/files?noteId=${note.id}`, {
+      method: "POST",
+      body: fileForm([{ name: "march.txt", bytes: "coffee 3.20\n" }]),
+    });
+    expect(res.status).toBe(201);
+    const [file] = ((await res.json()) as { items: FileRecord[] }).items;
+
+    await page.goto(`/notes/${note.id}`);
+    const item = attachments(page).locator(`[data-attachment="${file!.id}"]`);
+    await item.waitFor();
+    await item.getByRole("button", { name: "Move march.txt to the trash", exact: true }).click();
+    await item.waitFor({ state: "detached" });
+    expect((await trashedFiles(client)).map((f) => f.id)).toEqual([file!.id]);
+    expect(await listFiles(client, { noteId: note.id })).toEqual([]);
+
+    await page.getByText("“march.txt” moved to trash.").waitFor();
+    await page.getByRole("button", { name: "Undo", exact: true }).click();
+    await item.waitFor();
+    expect((await listFiles(client, { noteId: note.id })).map((f) => f.id)).toEqual([file!.id]);
+    expect(await trashedFiles(client)).toEqual([]);
+  });
+
   it("attaches an image pasted into a new note to the note when it is saved", async () => {
     const { context, page, account } = await suite.signedIn();
     const client = await signIn(suite.server, account);
