@@ -21,7 +21,7 @@ export type {
   SignInChallengeRow,
   UserRow,
 } from "./models/accounts";
-export { tagNamesOf, type NoteRevisionRow, type NoteRow, type RevisionSource } from "./models/notes";
+export { insertNote, tagNamesOf, type NoteRevisionRow, type NoteRow, type RevisionSource } from "./models/notes";
 export type { NoteTagRow, TagRow } from "./models/tags";
 export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
@@ -53,6 +53,7 @@ export {
   type LegacyUser,
 } from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
+export { rowDate, rowDateOrNull, selectRows, type RowParam, type RowSource } from "./rows";
 export { v7 as newId } from "uuid";
 export {
   col,

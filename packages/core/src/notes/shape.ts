@@ -18,7 +18,13 @@ export interface NoteSummary extends Omit<Note, "description"> {
   excerpt: string;
 }
 
-function common(row: NoteRow) {
+/** What a note's answers are made of: a model row, or a plain row read by the hot paths. */
+export type NoteFields = Pick<
+  NoteRow,
+  "id" | "title" | "tags" | "pinned" | "version" | "createdAt" | "updatedAt" | "deletedAt" | "description" | "excerpt"
+>;
+
+function common(row: Omit<NoteFields, "description" | "excerpt">) {
   return {
     id: row.id,
     title: row.title,
@@ -31,10 +37,10 @@ function common(row: NoteRow) {
   };
 }
 
-export function toNote(row: NoteRow): Note {
+export function toNote(row: Omit<NoteFields, "excerpt">): Note {
   return { ...common(row), description: row.description };
 }
 
-export function toSummary(row: NoteRow): NoteSummary {
+export function toSummary(row: Omit<NoteFields, "description">): NoteSummary {
   return { ...common(row), excerpt: row.excerpt };
 }

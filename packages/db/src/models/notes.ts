@@ -6,8 +6,10 @@ import {
   type Model,
   type ModelStatic,
   type Sequelize,
+  type Transaction,
 } from "sequelize";
 import { hasOpenTask, noteExcerpt } from "../note-text";
+import { runStatement, type RowSource } from "../rows";
 import { NOTE_EXCERPT_LENGTH, NOTE_TITLE_MAX } from "../sizes";
 
 export interface NoteRow extends Model<InferAttributes<NoteRow>, InferCreationAttributes<NoteRow>> {
@@ -71,6 +73,36 @@ export function tagNamesOf(row: Pick<NoteRow, "tags">): string[] {
   if (!row.tags) return [];
   const names: unknown = JSON.parse(row.tags);
   return Array.isArray(names) ? names.filter((n): n is string => typeof n === "string") : [];
+}
+
+/**
+ * Inserts a new note without a model instance (notes.create is a hot path): the derived columns
+ * computed by the same functions as the hooks below.
+ */
+export async function insertNote(
+  db: RowSource,
+  note: { id: string; ownerId: string; title: string; description: string; pinned: boolean; at: Date },
+  transaction?: Transaction,
+): Promise<void> {
+  const derived = derivedFromText(note.description);
+  await runStatement(
+    db,
+    `INSERT INTO notes (id, owner_id, title, title_key, description, excerpt, open_tasks, pinned, version, last_revision, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?)`,
+    [
+      note.id,
+      note.ownerId,
+      note.title,
+      titleSortKey(note.title),
+      note.description,
+      derived.excerpt,
+      derived.openTasks,
+      note.pinned,
+      note.at,
+      note.at,
+    ],
+    transaction,
+  );
 }
 
 /** The columns derived from a note's text, as the hooks below keep them. */

@@ -1,0 +1,106 @@
+// Plain rows for the hottest paths (a page of notes, one note, one file, a session): hand-written
+// SQL through Sequelize's own connections, without building queries from options or model
+// instances from rows, which cost several times the query itself (bench/list). The models stay
+// for the schema, the migrations and everything that is not hot.
+//
+// SQL is written with `?` placeholders. On SQLite they become bind parameters ($1, $2…), so the
+// reader and writer threads reuse their prepared statements; on MySQL/MariaDB they are escaped
+// into the text (mysql2's text protocol, cheaper here than a server-side prepare per call).
+import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+import type { Dialect } from "./connection";
+
+export interface RowSource {
+  sequelize: Sequelize;
+  dialect: Dialect;
+}
+
+/** A parameter as the hot paths pass them: dates and booleans are converted for the dialect. */
+export type RowParam = string | number | boolean | Date | null;
+
+const numbered = new Map<string, string>();
+
+/** `?` → `$1`, `$2`… once per statement text (the texts are few and fixed). */
+function bindForm(sql: string): string {
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, text);
+  }
+  return text;
+}
+
+/**
+ * SQLite keeps dates as text in Sequelize's format ("2026-12-05 10:00:00.000 +00:00"), which sorts
+ * and compares as the time does; a bound Date must be written the same way.
+ */
+function sqliteParam(value: RowParam): string | number | null {
+  if (value instanceof Date) return sqliteDate(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
+}
+
+function sqliteDate(date: Date): string {
+  return `${utcText(date)} +00:00`;
+}
+
+/** MySQL/MariaDB: DATETIME(3) text in UTC (the connection's time zone), milliseconds kept. */
+function mysqlParam(value: RowParam): RowParam {
+  return value instanceof Date ? utcText(value) : value;
+}
+
+/** "2026-12-05 10:00:00.000" */
+const utcText = (date: Date) => date.toISOString().replace("T", " ").replace("Z", "");
+
+/** The rows of a SELECT, as the driver gives them (see `rowDate` for dates, Number() for BIGINT). */
+export function selectRows<T extends object>(
+  db: RowSource,
+  sql: string,
+  params: RowParam[],
+  transaction?: Transaction,
+): Promise<T[]> {
+  if (db.dialect === "sqlite") {
+    return db.sequelize.query<T>(bindForm(sql), {
+      bind: params.map(sqliteParam),
+      type: QueryTypes.SELECT,
+      raw: true,
+      transaction,
+    });
+  }
+  return db.sequelize.query<T>(sql, {
+    replacements: params.map(mysqlParam),
+    type: QueryTypes.SELECT,
+    raw: true,
+    transaction,
+  });
+}
+
+/** A date column of a plain row: a Date from MySQL, Sequelize's text from SQLite. */
+export function rowDate(value: Date | string): Date {
+  if (value instanceof Date) return value;
+  // "YYYY-MM-DD HH:MM:SS.mmm +00:00", read by position: exports and lists parse thousands of them.
+  const n = (from: number, to: number) => Number(value.slice(from, to));
+  if (value.length === 30 && value.endsWith(" +00:00")) {
+    return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23)));
+  }
+  return new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
+}
+
+/** A nullable date column of a plain row. */
+export function rowDateOrNull(value: Date | string | null): Date | null {
+  return value === null ? null : rowDate(value);
+}
+
+/** Runs an INSERT, UPDATE or DELETE written for the hot paths (same placeholders as `selectRows`). */
+export async function runStatement(
+  db: RowSource,
+  sql: string,
+  params: RowParam[],
+  transaction?: Transaction,
+): Promise<void> {
+  if (db.dialect === "sqlite") {
+    await db.sequelize.query(bindForm(sql), { bind: params.map(sqliteParam), type: QueryTypes.RAW, transaction });
+    return;
+  }
+  await db.sequelize.query(sql, { replacements: params.map(mysqlParam), type: QueryTypes.RAW, transaction });
+}
