@@ -53,7 +53,16 @@ export {
   type LegacyUser,
 } from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
-export { rowDate, rowDateOrNull, selectRows, type RowParam, type RowSource } from "./rows";
+export {
+  aliasedColumns,
+  instanceFromRow,
+  rowDate,
+  rowDateOrNull,
+  runStatement,
+  selectRows,
+  type RowParam,
+  type RowSource,
+} from "./rows";
 export { v7 as newId } from "uuid";
 export {
   col,

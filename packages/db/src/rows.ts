@@ -6,7 +6,7 @@
 // SQL is written with `?` placeholders. On SQLite they become bind parameters ($1, $2…), so the
 // reader and writer threads reuse their prepared statements; on MySQL/MariaDB they are escaped
 // into the text (mysql2's text protocol, cheaper here than a server-side prepare per call).
-import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from "sequelize";
 import type { Dialect } from "./connection";
 
 export interface RowSource {
@@ -103,4 +103,30 @@ export async function runStatement(
     return;
   }
   await db.sequelize.query(sql, { replacements: params.map(mysqlParam), type: QueryTypes.RAW, transaction });
+}
+
+/**
+ * A model instance from plain values (a hand-written query's row, or a cached one's JSON), without
+ * a query: dates and booleans converted as the model's types say, as a query's row would be.
+ */
+export function instanceFromRow<M extends Model>(model: ModelStatic<M>, values: Record<string, unknown>): M {
+  for (const [name, attribute] of Object.entries(model.getAttributes())) {
+    const value = values[name];
+    if (value === null || value === undefined) continue;
+    const type = (attribute.type as { key?: string }).key;
+    if (type === "DATE" && typeof value === "string") values[name] = rowDate(value);
+    else if (type === "BOOLEAN" && typeof value !== "boolean") values[name] = Boolean(Number(value));
+  }
+  return model.build(values as M["_creationAttributes"], { isNewRecord: false, raw: true });
+}
+
+/**
+ * `SELECT` list naming every attribute of `model` as `<prefix><attribute>`, read from table alias
+ * `alias`: the columns of two joined tables, told apart, in one row.
+ */
+export function aliasedColumns(db: RowSource, model: ModelStatic<Model>, alias: string, prefix: string): string {
+  const quote = (name: string) => db.sequelize.getQueryInterface().quoteIdentifier(name);
+  return Object.entries(model.getAttributes())
+    .map(([name, attribute]) => `${alias}.${quote(attribute.field ?? name)} AS ${quote(prefix + name)}`)
+    .join(", ");
 }

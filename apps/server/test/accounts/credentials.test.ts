@@ -238,7 +238,15 @@ describe("a database that cannot be reached while the cookie is checked", () => 
   it("answers 503 with Retry-After on tRPC and on the plain routes, and the session survives", async () => {
     const p = await person();
     const unreachable = () => Object.assign(new Error("connect ECONNREFUSED"), { parent: { code: "ECONNREFUSED" } });
-    const lookups = vi.spyOn(t.models.Session, "findByPk").mockImplementation(() => Promise.reject(unreachable()));
+    // The session lookup (one query of the session with its user) finds the database gone.
+    const sequelize = t.server.runtime.deps.db.sequelize;
+    const query = sequelize.query.bind(sequelize);
+    const lookups = vi
+      .spyOn(sequelize, "query")
+      .mockImplementation(((sql: unknown, options: unknown) =>
+        String(sql).includes("FROM sessions s JOIN users u")
+          ? Promise.reject(unreachable())
+          : query(sql as string, options as never)) as typeof sequelize.query);
 
     await t.server.runtime.deps.cache.forgetSessions([p.sessionId]);
     const fromTrpc = await p.client.query("notes.list");
