@@ -1,5 +1,5 @@
 // Opaque cursors for keyset pagination: the last row's sort key, base64url-encoded JSON.
-import { likePattern, literal, Op, type Sequelize } from "@notebox/db";
+import { LIKE_ESCAPE, likePattern, literal, Op, type Sequelize } from "@notebox/db";
 import { AppError } from "./errors";
 
 export interface Page<T> {
@@ -53,6 +53,6 @@ export function keysetAfter(column: string, value: string | Date, id: string, de
  */
 export function likeContains(sequelize: Sequelize, column: string, text: string) {
   return literal(
-    `${sequelize.getQueryInterface().quoteIdentifier(column)} LIKE ${sequelize.escape(likePattern(text))} ESCAPE '!'`,
+    `${sequelize.getQueryInterface().quoteIdentifier(column)} LIKE ${sequelize.escape(likePattern(text))} ${LIKE_ESCAPE}`,
   );
 }

@@ -26,7 +26,7 @@ export type { NoteTagRow, TagRow } from "./models/tags";
 export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
 export { foldedWords, foldText, tagKey, termsStartingWords } from "./fold";
-export { likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
+export { LIKE_ESCAPE, likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
 export {
   BULK_NOTES_MAX,

@@ -1,12 +1,21 @@
 // The owner's files: every query names the owner, so another user's id is simply not found.
 // Deleting moves a file to the trash; restore brings it back; purge removes the row and the bytes.
-import { Op, type FileRow, type Transaction, type WhereOptions } from "@notebox/db";
+import {
+  LIKE_ESCAPE,
+  likePattern,
+  Op,
+  selectRows,
+  type FileRow,
+  type RowParam,
+  type Transaction,
+  type WhereOptions,
+} from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
-import { decodeKeyCursor, encodeCursor, keysetAfter, likeContains, type Page } from "../pagination";
+import { decodeKeyCursor, encodeCursor, type Page } from "../pagination";
 import { assertLiveNote, dropBytes, isLiveNote } from "./attachments";
 import { cleanFileName } from "./names";
-import { toFileRecord, type FileRecord } from "./shape";
+import { FILE_COLUMNS, fromPlainRow, toFileRecord, type FilePlainRow, type FileRecord } from "./shape";
 
 const fileNotFound = () => new AppError("NOT_FOUND", "No such file.");
 
@@ -47,26 +56,37 @@ async function readFiles({
   noteId?: string;
   trash?: boolean;
 }): Promise<Page<FileRecord>> {
-  const order = trash ? "deletedAt" : "createdAt";
-  const conditions: WhereOptions<FileRow>[] = [{ ownerId, deletedAt: trash ? { [Op.ne]: null } : null }];
-  if (noteId !== undefined) conditions.push({ noteId });
+  const order = trash ? "deleted_at" : "created_at";
+  const params: RowParam[] = [ownerId];
+  let conditions = `owner_id = ? AND deleted_at IS ${trash ? "NOT NULL" : "NULL"}`;
+  if (noteId !== undefined) {
+    conditions += " AND note_id = ?";
+    params.push(noteId);
+  }
   const term = q?.trim();
-  if (term) conditions.push(likeContains(deps.db.sequelize, "name", term));
+  if (term) {
+    conditions += ` AND name LIKE ? ${LIKE_ESCAPE}`;
+    params.push(likePattern(term));
+  }
   const after = decodeKeyCursor(cursor);
-  if (after) conditions.push(keysetAfter(order, new Date(after.v), after.id, true));
-  const rows = await deps.db.models.File.findAll({
-    where: { [Op.and]: conditions },
-    order: [
-      [order, "DESC"],
-      ["id", "DESC"],
-    ],
-    limit: limit + 1,
-  });
+  if (after) {
+    const at = new Date(after.v);
+    conditions += ` AND (${order} < ? OR (${order} = ? AND id < ?))`;
+    params.push(at, at, after.id);
+  }
+  const rows = (
+    await selectRows<FilePlainRow>(
+      deps.db,
+      `SELECT ${FILE_COLUMNS} FROM files WHERE ${conditions} ORDER BY ${order} DESC, id DESC LIMIT ${limit + 1}`,
+      params,
+    )
+  ).map(fromPlainRow);
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
+  const lastAt = last && (trash ? last.deletedAt : last.createdAt);
   return {
     items: items.map(toFileRecord),
-    nextCursor: rows.length > limit && last ? encodeCursor({ v: last[order]!.toISOString(), id: last.id }) : null,
+    nextCursor: rows.length > limit && last && lastAt ? encodeCursor({ v: lastAt.toISOString(), id: last.id }) : null,
   };
 }
 
@@ -79,7 +99,13 @@ export async function getFile({
   ownerId: string;
   id: string;
 }): Promise<FileRecord> {
-  return toFileRecord(await findOwnFile(deps, ownerId, id));
+  const [row] = await selectRows<FilePlainRow>(
+    deps.db,
+    `SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`,
+    [id, ownerId],
+  );
+  if (!row) throw fileNotFound();
+  return toFileRecord(fromPlainRow(row));
 }
 
 export async function renameFile({

@@ -51,6 +51,9 @@ export interface SearchContext {
   dialect: Dialect;
 }
 
+/** The escape clause that goes with `likePattern`: `column LIKE <pattern> ESCAPE '!'`. */
+export const LIKE_ESCAPE = "ESCAPE '!'";
+
 /** `%text%` for LIKE … ESCAPE '!', with the wildcards in `text` matched literally. */
 export function likePattern(text: string): string {
   return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
@@ -87,7 +90,7 @@ export function filterSql(
   }
   filter.phrases.forEach((phrase, i) => {
     replacements[`filterPhrase${i}`] = likePattern(phrase);
-    const like = (column: string) => `${n}.${column} LIKE :filterPhrase${i} ESCAPE '!'`;
+    const like = (column: string) => `${n}.${column} LIKE :filterPhrase${i} ${LIKE_ESCAPE}`;
     parts.push(inTitle ? like("title") : `(${like("title")} OR ${like("description")})`);
   });
   return parts.map((p) => ` AND ${p}`).join("");
