@@ -1,8 +1,17 @@
 // Notes owned by one user. Every query names the owner: another user's id is simply not found.
-import { insertNote, newId, rowDate, rowDateOrNull, selectRows, type NoteRow, type Transaction } from "@notebox/db";
+import {
+  insertNote,
+  newId,
+  rowDate,
+  rowDateOrNull,
+  selectRows,
+  type NoteRow,
+  type RowParam,
+  type Transaction,
+} from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
-import { toNote, type Note } from "./shape";
+import { toNote, type Note, type NoteFields } from "./shape";
 import { keepRevision } from "./revisions";
 import { distinctTags, setNoteTags } from "./tags";
 
@@ -49,36 +58,75 @@ export async function createNote({
   });
 }
 
-interface NoteRowPlain {
+/** A note's columns as a plain row (see @notebox/db rows.ts). */
+interface PlainNoteRow {
   id: string;
   title: string;
   description: string;
   tags: string | null;
   pinned: number | boolean;
   version: number;
+  last_revision: number;
+  revised_at: Date | string | null;
   created_at: Date | string;
   updated_at: Date | string;
   deleted_at: Date | string | null;
 }
 
-export async function getNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
-  const [row] = await selectRows<NoteRowPlain>(
+/** A note as the hot paths read it: what its answer needs, and what its history needs. */
+export type PlainNote = Omit<NoteFields, "excerpt"> & Pick<NoteRow, "lastRevision" | "revisedAt">;
+
+const NOTE_COLUMNS =
+  "id, title, description, tags, pinned, version, last_revision, revised_at, created_at, updated_at, deleted_at";
+
+/**
+ * One of the owner's notes by id, with `conditions` ANDed (" AND version = ?"), as a plain row; in
+ * `transaction` with `lock`, its row locked until the commit (MySQL/MariaDB; SQLite's write
+ * transaction already holds the whole database).
+ */
+async function selectNote(
+  deps: CoreDeps,
+  ownerId: string,
+  id: string,
+  {
+    conditions = "",
+    params = [],
+    transaction,
+    lock = false,
+  }: {
+    conditions?: string;
+    params?: RowParam[];
+    transaction?: Transaction;
+    lock?: boolean;
+  } = {},
+): Promise<PlainNote | null> {
+  const forUpdate = lock && deps.db.dialect !== "sqlite" ? " FOR UPDATE" : "";
+  const [row] = await selectRows<PlainNoteRow>(
     deps.db,
-    "SELECT id, title, description, tags, pinned, version, created_at, updated_at, deleted_at FROM notes WHERE id = ? AND owner_id = ?",
-    [id, ownerId],
+    `SELECT ${NOTE_COLUMNS} FROM notes WHERE id = ? AND owner_id = ?${conditions}${forUpdate}`,
+    [id, ownerId, ...params],
+    transaction,
   );
-  if (!row) throw notFound();
-  return toNote({
+  if (!row) return null;
+  return {
     id: row.id,
     title: row.title,
     description: row.description,
     tags: row.tags,
     pinned: Boolean(row.pinned),
     version: Number(row.version),
+    lastRevision: Number(row.last_revision),
+    revisedAt: rowDateOrNull(row.revised_at),
     createdAt: rowDate(row.created_at),
     updatedAt: rowDate(row.updated_at),
     deletedAt: rowDateOrNull(row.deleted_at),
-  });
+  };
+}
+
+export async function getNote({ deps, ownerId, id }: { deps: CoreDeps; ownerId: string; id: string }): Promise<Note> {
+  const note = await selectNote(deps, ownerId, id);
+  if (!note) throw notFound();
+  return toNote(note);
 }
 
 const versionNeeded = () => AppError.field("version", "Send the version you read.");
@@ -117,7 +165,7 @@ export async function updateNote({
   // Title or text: the edit keeps the state it replaces (unless a benchmark measures it without).
   const texts = (title !== undefined || description !== undefined) && deps.revisions !== false;
   /** The note as this edit left it, when the edit read it first (with its history): no need to read it again. */
-  let after: NoteRow | null = null;
+  let after: PlainNote | null = null;
   const edit = async (transaction?: Transaction) => {
     if (!edits) {
       if (pinned === undefined) return 0;
@@ -130,13 +178,14 @@ export async function updateNote({
     }
     const now = new Date();
     let kept = {};
-    let before: NoteRow | null = null;
+    let before: PlainNote | null = null;
     if (texts) {
       // The state this edit replaces goes into the history first (see revisions.ts).
-      before = await Note.findOne({
-        where: { id, ownerId, version: version!, deletedAt: null },
+      before = await selectNote(deps, ownerId, id, {
+        conditions: " AND version = ? AND deleted_at IS NULL",
+        params: [version!],
         transaction,
-        lock: transaction!.LOCK.UPDATE,
+        lock: true,
       });
       if (!before) return 0;
       const next = { title: title ?? before.title, description: description ?? before.description };
@@ -152,17 +201,14 @@ export async function updateNote({
     const written =
       count > 0 && tags !== undefined ? await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!) : null;
     // The row is locked: what it holds now is what was read plus what was written.
-    if (count > 0 && before) {
-      before.set({ ...values, ...(written ? { tags: JSON.stringify(written) } : {}) }, { raw: true });
-      after = before;
-    }
+    if (count > 0 && before) after = { ...before, ...values, ...(written ? { tags: JSON.stringify(written) } : {}) };
     return count;
   };
   // A pin, or tags alone, is one conditional statement; a title or text keeps its history with it.
   const updated = !texts && tags === undefined ? await edit() : await deps.db.transaction(edit);
   if (updated > 0) await deps.cache.invalidate("notes", ownerId);
   if (after) return toNote(after);
-  const note = await Note.findOne({ where: { id, ownerId } });
+  const note = await selectNote(deps, ownerId, id);
   if (!note || note.deletedAt !== null) throw notFound();
   if (edits && updated === 0) {
     throw new AppError("CONFLICT", "This note was changed elsewhere since you opened it.", {
