@@ -14,6 +14,11 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith("sqlite:") ? "sqlite" : "mysql";
 }
 
+/** The database file of a `sqlite:` URL (":memory:" or "" for a database in memory). */
+export function sqliteStorage(url: string): string {
+  return url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+}
+
 export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): Sequelize {
   const common: Options = {
     logging: log ? (sql: string) => log(sql) : false,
@@ -21,7 +26,7 @@ export function createSequelize({ url, log, poolMax = 10 }: ConnectionOptions): 
     define: { underscored: true },
   };
   if (dialectOf(url) === "sqlite") {
-    const storage = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    const storage = sqliteStorage(url);
     // better-sqlite3 in worker threads behind node-sqlite3's API: see sqlite/driver.ts. The
     // writer's busy timeout covers other processes; this process never waits on its own lock.
     return new Sequelize({ ...common, dialect: "sqlite", dialectModule: sqliteDriver, storage, retry: { max: 1 } });

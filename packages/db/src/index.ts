@@ -1,5 +1,5 @@
 import { Transaction, type Sequelize } from "sequelize";
-import { createSequelize, dialectOf, type ConnectionOptions, type Dialect } from "./connection";
+import { createSequelize, dialectOf, sqliteStorage, type ConnectionOptions, type Dialect } from "./connection";
 import { defineAccountModels } from "./models/accounts";
 import { defineNoteModels } from "./models/notes";
 import { defineTagModels } from "./models/tags";
@@ -9,6 +9,7 @@ import { defineLegacyModels } from "./models/legacy";
 import { defineSignInModels } from "./models/sign-in";
 import { migrate } from "./migrate";
 import { transactionScope } from "./sqlite/driver";
+import { HotReader } from "./sqlite/hot-reader";
 
 export type { Dialect } from "./connection";
 export type {
@@ -59,6 +60,7 @@ export {
   rowDate,
   rowDateOrNull,
   runStatement,
+  selectBounded,
   selectRows,
   type RowParam,
   type RowSource,
@@ -108,6 +110,8 @@ export interface Database {
    * flow locks the rows it checks with `lock: t.LOCK.UPDATE`.
    */
   transaction<T>(work: (t: Transaction) => Promise<T>): Promise<T>;
+  /** SQLite on a file: the main thread's read-only connection for the hot paths' bounded reads (rows.ts). */
+  hotReader: HotReader | null;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -119,10 +123,13 @@ export async function openDatabase(options: ConnectionOptions & { migrate?: bool
   const models = defineModels(sequelize);
   await sequelize.authenticate();
   if (options.migrate ?? true) await migrate(sequelize);
+  const storage = dialect === "sqlite" ? sqliteStorage(options.url) : "";
+  const hotReader = dialect === "sqlite" && storage !== "" && storage !== ":memory:" ? new HotReader(storage) : null;
   return {
     sequelize,
     models,
     dialect,
+    hotReader,
     transaction: async (work) => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -146,6 +153,9 @@ export async function openDatabase(options: ConnectionOptions & { migrate?: bool
         return false;
       }
     },
-    close: () => sequelize.close(),
+    close: async () => {
+      hotReader?.close();
+      await sequelize.close();
+    },
   };
 }

@@ -8,10 +8,13 @@
 // into the text (mysql2's text protocol, cheaper here than a server-side prepare per call).
 import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from "sequelize";
 import type { Dialect } from "./connection";
+import type { HotReader } from "./sqlite/hot-reader";
 
 export interface RowSource {
   sequelize: Sequelize;
   dialect: Dialect;
+  /** SQLite on a file: see `selectBounded`. */
+  hotReader?: HotReader | null;
 }
 
 /** A parameter as the hot paths pass them: dates and booleans are converted for the dialect. */
@@ -73,6 +76,16 @@ export function selectRows<T extends object>(
     raw: true,
     transaction,
   });
+}
+
+/**
+ * `selectRows` for a read whose cost is bounded by an index (a row by its key, one page of a list):
+ * on SQLite it runs on the main thread's read-only connection (sqlite/hot-reader.ts), which costs
+ * a fraction of a round trip to a reader thread. Never for a search or a scan.
+ */
+export function selectBounded<T extends object>(db: RowSource, sql: string, params: RowParam[]): Promise<T[]> {
+  const rows = db.hotReader?.all<T>(sql, params.map(sqliteParam));
+  return rows ? Promise.resolve(rows) : selectRows<T>(db, sql, params);
 }
 
 /** A date column of a plain row: a Date from MySQL, Sequelize's text from SQLite. */

@@ -4,6 +4,7 @@ import {
   LIKE_ESCAPE,
   likePattern,
   Op,
+  selectBounded,
   selectRows,
   type FileRow,
   type RowParam,
@@ -74,8 +75,10 @@ async function readFiles({
     conditions += ` AND (${order} < ? OR (${order} = ? AND id < ?))`;
     params.push(at, at, after.id);
   }
+  // A name filter may read every file of the owner; otherwise one index range up to the page's end.
+  const select = term ? selectRows : selectBounded;
   const rows = (
-    await selectRows<FilePlainRow>(
+    await select<FilePlainRow>(
       deps.db,
       `SELECT ${FILE_COLUMNS} FROM files WHERE ${conditions} ORDER BY ${order} DESC, id DESC LIMIT ${limit + 1}`,
       params,
@@ -99,7 +102,7 @@ export async function getFile({
   ownerId: string;
   id: string;
 }): Promise<FileRecord> {
-  const [row] = await selectRows<FilePlainRow>(
+  const [row] = await selectBounded<FilePlainRow>(
     deps.db,
     `SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`,
     [id, ownerId],

@@ -4,6 +4,7 @@ import {
   newId,
   rowDate,
   rowDateOrNull,
+  selectBounded,
   selectRows,
   type NoteRow,
   type RowParam,
@@ -101,12 +102,10 @@ async function selectNote(
   } = {},
 ): Promise<PlainNote | null> {
   const forUpdate = lock && deps.db.dialect !== "sqlite" ? " FOR UPDATE" : "";
-  const [row] = await selectRows<PlainNoteRow>(
-    deps.db,
-    `SELECT ${NOTE_COLUMNS} FROM notes WHERE id = ? AND owner_id = ?${conditions}${forUpdate}`,
-    [id, ownerId, ...params],
-    transaction,
-  );
+  const sql = `SELECT ${NOTE_COLUMNS} FROM notes WHERE id = ? AND owner_id = ?${conditions}${forUpdate}`;
+  const [row] = transaction
+    ? await selectRows<PlainNoteRow>(deps.db, sql, [id, ownerId, ...params], transaction)
+    : await selectBounded<PlainNoteRow>(deps.db, sql, [id, ownerId, ...params]);
   if (!row) return null;
   return {
     id: row.id,

@@ -1,7 +1,7 @@
 // Keyset pagination over the owner's notes, pinned notes first, then in the order the person
 // chose. The cursor holds the last row's pin, sort value and id, so a page is one or two index
 // range scans (pinned, then the rest) however deep it is.
-import { rowDate, rowDateOrNull, selectRows, type RowParam } from "@notebox/db";
+import { rowDate, rowDateOrNull, selectBounded, selectRows, type RowParam } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
 import { toSummary, type NoteSummary } from "./shape";
@@ -80,7 +80,9 @@ async function readNotes({
       keyset = ` AND (${column} ${beyond} ? OR (${column} = ? AND id ${beyond} ?))`;
       params.push(value, value, after.id);
     }
-    const found = await selectRows<ListRow>(
+    // Without a tag, one index range read up to the page's end; with one, it may walk many notes.
+    const select = tagFilter ? selectRows : selectBounded;
+    const found = await select<ListRow>(
       deps.db,
       `SELECT ${LIST_COLUMNS} FROM notes
         WHERE owner_id = ? AND deleted_at IS ${trash ? "NOT NULL" : "NULL"} AND pinned = ?${keyset}${tagFilter}

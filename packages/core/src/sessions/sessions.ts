@@ -4,7 +4,7 @@ import {
   aliasedColumns,
   instanceFromRow,
   Op,
-  selectRows,
+  selectBounded,
   type SessionRow,
   type Transaction,
   type UserRow,
@@ -75,7 +75,7 @@ function sessionWithUserSql(deps: CoreDeps): string {
 }
 
 async function readSessionWithUser(deps: CoreDeps, id: string): Promise<{ session: SessionRow; user: UserRow } | null> {
-  const [row] = await selectRows<Record<string, unknown>>(deps.db, sessionWithUserSql(deps), [id]);
+  const [row] = await selectBounded<Record<string, unknown>>(deps.db, sessionWithUserSql(deps), [id]);
   if (!row) return null;
   const session: Record<string, unknown> = {};
   const user: Record<string, unknown> = {};

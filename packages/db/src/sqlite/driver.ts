@@ -4,7 +4,8 @@
 // Why: with node-sqlite3 every connection's statements run on libuv's thread pool, but the main
 // thread finalizes them, under the connection's mutex. A worker waiting in SQLite's busy handler
 // for another connection's write lock holds that mutex, so the whole process stopped answering
-// for up to the busy timeout. Here the main thread never calls into SQLite, and one process never
+// for up to the busy timeout. Here the main thread never calls into SQLite through Sequelize (its
+// only connection is hot-reader.ts's, for bounded reads that never wait), and one process never
 // contends with itself for the lock:
 //
 // - one writer thread holds the only connection that writes. Every write, autocommit or in a
