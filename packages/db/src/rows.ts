@@ -70,12 +70,41 @@ export function selectRows<T extends object>(
       transaction,
     });
   }
+  if (!transaction) return mysqlSelect<T>(db.sequelize, sql, params.map(mysqlParam));
   return db.sequelize.query<T>(sql, {
     replacements: params.map(mysqlParam),
     type: QueryTypes.SELECT,
     raw: true,
     transaction,
   });
+}
+
+/** What a connection of Sequelize's mysql2 pool offers: its callback `query`. */
+interface PooledConnection {
+  query(options: { sql: string; values: unknown[] }, done: (error: Error | null, rows: unknown) => void): void;
+}
+
+interface ConnectionManager {
+  getConnection(options: { type: string }): Promise<PooledConnection>;
+  releaseConnection(connection: PooledConnection): void;
+}
+
+/**
+ * A SELECT on a connection of Sequelize's own pool, straight through mysql2 (its text protocol,
+ * with the typeCast Sequelize configured, so dates are Dates as on every other path): the query()
+ * wrapper around it cost as much again as the driver (bench/list). Errors keep mysql2's codes,
+ * which isDatabaseUnavailable recognizes.
+ */
+async function mysqlSelect<T>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
+  const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+  const connection = await manager.getConnection({ type: "SELECT" });
+  try {
+    return await new Promise<T[]>((resolve, reject) =>
+      connection.query({ sql, values }, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
+    );
+  } finally {
+    manager.releaseConnection(connection);
+  }
 }
 
 /**
