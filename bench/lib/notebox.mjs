@@ -38,13 +38,17 @@ export function run(args, env, input) {
 /**
  * Starts `notebox serve` and resolves once /readyz answers. `entry` runs another built entry
  * (dist/bench-entry.js) with `args`; a given `dataDir` belongs to the caller and survives `stop()`.
- * `onOutput` takes the server's stdout (its JSON log lines) instead of the bench's own.
+ * `onOutput` takes the server's stdout (its JSON log lines) instead of the bench's own. `nodeArgs`
+ * are node's own flags for the server process (e.g. `--expose-gc`).
  */
-export async function startNotebox(extraEnv = {}, { entry, args: entryArgs = [], dataDir: ownDir, onOutput } = {}) {
+export async function startNotebox(
+  extraEnv = {},
+  { entry, args: entryArgs = [], dataDir: ownDir, onOutput, nodeArgs = [] } = {},
+) {
   const dataDir = ownDir ?? (await mkdtemp(path.join(os.tmpdir(), "notebox-bench-")));
   const port = await freePort();
   const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
-  const args = entry ? [entry, ...entryArgs] : [cli, "serve"];
+  const args = [...nodeArgs, ...(entry ? [entry, ...entryArgs] : [cli, "serve"])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", onOutput ? "pipe" : "inherit", "inherit"],
@@ -126,4 +130,49 @@ export function summarizeRuns(list) {
     p99: list.reduce((s, r) => s + r.latency.p99, 0) / list.length,
     errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
   };
+}
+
+/**
+ * Runs two sides in `pairs` pairs, the order flipping every pair (a then b, b then a, ...) so that
+ * neither side always runs first or always in a quieter moment of a shared machine. `runA` and
+ * `runB` get the pair's index; `ratio(a, b)` turns one pair's results into a number. Returns every
+ * result of each side and the per-pair ratios.
+ */
+export async function alternate(pairs, runA, runB, ratio) {
+  const out = { a: [], b: [], ratios: [] };
+  for (let p = 0; p < pairs; p++) {
+    let a;
+    let b;
+    if (p % 2 === 0) {
+      a = await runA(p);
+      b = await runB(p);
+    } else {
+      b = await runB(p);
+      a = await runA(p);
+    }
+    out.a.push(a);
+    out.b.push(b);
+    out.ratios.push(ratio(a, b));
+  }
+  return out;
+}
+
+/** The median of `values` (the mean of the two middle ones for an even count) and their range. */
+export function spread(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const m = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median: m, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+/** `62% (pairs: 55–70%)`: a median ratio as a percentage with its per-pair range. */
+export function percentSpread(values, digits = 0) {
+  const { median: m, min, max } = spread(values);
+  return `${fmt(m * 100, digits)}% (pairs: ${fmt(min * 100, digits)}–${fmt(max * 100, digits)}%)`;
+}
+
+/** `1.42x (pairs: 1.10–1.85x)`: a median ratio with its per-pair range. */
+export function timesSpread(values, digits = 2) {
+  const { median: m, min, max } = spread(values);
+  return `${fmt(m, digits)}x (pairs: ${fmt(min, digits)}–${fmt(max, digits)}x)`;
 }
