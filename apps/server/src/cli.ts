@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `notebox` command: serve, migrate, create-admin, import-legacy.
+import cluster from "node:cluster";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "@notebox/config";
@@ -16,12 +17,13 @@ import {
 import { createStorage } from "@notebox/storage";
 import type { Logger } from "pino";
 import { createLogger, createRuntime, type Runtime } from "./runtime";
-import { startServer } from "./server";
+import { startServing } from "./server";
 
 const usage = `Usage: notebox <command>
 
 Commands:
-  serve                       start the web app and API (default)
+  serve                       start the web app and API (default); WORKERS sets how
+                              many processes serve the port
   migrate                     apply database migrations
   create-admin --email E --username U (--password-stdin | --password P)
                               create the first administrator, or promote an account
@@ -49,9 +51,18 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case "serve": {
-      const server = await startServer(config, { logger });
-      logger.info({ url: config.publicUrl, port: server.port }, `Notebox is listening on ${config.publicUrl}`);
-      if (server.metricsUrl) logger.info({ url: server.metricsUrl }, `Metrics are served on ${server.metricsUrl}`);
+      const server = await startServing(config, { logger });
+      // A cluster's workers (this program again) leave announcing it to their primary.
+      if (!cluster.isWorker) {
+        const processes = config.workers > 1 ? ` with ${config.workers} workers` : "";
+        logger.info(
+          { url: config.publicUrl, port: server.port, workers: config.workers },
+          `Notebox is listening on ${config.publicUrl}${processes}`,
+        );
+        if (server.metricsUrl) logger.info({ url: server.metricsUrl }, `Metrics are served on ${server.metricsUrl}`);
+      }
+      // In a cluster, the primary forwards SIGTERM and SIGINT to its workers and exits once they
+      // have drained; a worker also stops on its own when it gets one (Ctrl-C signals them all).
       const stop = (signal: string) => {
         logger.info({ signal }, "shutting down: draining in-flight requests");
         server.close().then(

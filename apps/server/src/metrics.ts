@@ -2,12 +2,26 @@
 // moved through the file routes, cache hits and misses, and the process defaults (memory, event loop lag, GC).
 // Every label value comes from a set the server defines, never from the request, and the
 // exposition is not public: a listener of its own (METRICS_PORT) or a bearer token (METRICS_TOKEN).
+// With WORKERS > 1 every scrape answers for the whole cluster: the primary aggregates its workers'
+// registries (prom-client's AggregatorRegistry), counters and histograms by sum.
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { appRouter } from "@notebox/api";
-import type { Config } from "@notebox/config";
+import { ConfigError, type Config } from "@notebox/config";
 import type { CoreDeps } from "@notebox/core";
 import { Hono, type Handler, type MiddlewareHandler } from "hono";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  prometheusContentType,
+  Registry,
+  type Aggregator,
+} from "prom-client";
 
 export interface Metrics {
   registry: Registry;
@@ -61,9 +75,21 @@ function routeLabel(routePath: string): string {
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
-export function createMetrics(deps: CoreDeps): Metrics {
+export interface MetricsOptions {
+  /**
+   * Set in a cluster's worker: its registry then goes into the primary's aggregation, and the
+   * main port's /metrics answers with `aggregate()` (every worker's figures) rather than its own.
+   */
+  cluster?: { aggregate(): Promise<string> };
+}
+
+export function createMetrics(deps: CoreDeps, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "notebox_" });
+  // Summed over workers, the descriptors each process may still open would look plentiful:
+  // aggregate to the busiest worker's count against the lowest limit instead.
+  aggregateAs(registry, "notebox_process_open_fds", "max");
+  aggregateAs(registry, "notebox_process_max_fds", "min");
 
   const duration = new Histogram({
     name: "notebox_http_request_duration_seconds",
@@ -124,8 +150,22 @@ export function createMetrics(deps: CoreDeps): Metrics {
     for (const route of routes) duration.observe({ method, route, status }, seconds);
   };
 
-  const expectedToken = deps.config.metricsToken === undefined ? null : sha256(deps.config.metricsToken);
-  const handler: Handler = async (c) => {
+  const { cluster } = options;
+  if (cluster) {
+    AggregatorRegistry.setRegistries([registry]);
+    // Constructing one is what makes a worker answer the primary's requests for its registry
+    // (prometheus/client_js#747); the instance itself is not needed.
+    new AggregatorRegistry();
+  }
+  const handler = metricsHandler(deps.config, cluster ? () => cluster.aggregate() : () => registry.metrics());
+
+  return { registry, middleware, handler, bytesUploaded, bytesDownloaded };
+}
+
+/** `GET /metrics`: the text `exposition` gives, behind the bearer token when METRICS_TOKEN is set. */
+function metricsHandler(config: Config, exposition: () => Promise<string>): Handler {
+  const expectedToken = config.metricsToken === undefined ? null : sha256(config.metricsToken);
+  return async (c) => {
     if (expectedToken) {
       const presented = /^Bearer +(\S+) *$/i.exec(c.req.header("authorization") ?? "")?.[1];
       // Digests of equal length, so the comparison takes the same time whatever was presented.
@@ -134,16 +174,86 @@ export function createMetrics(deps: CoreDeps): Metrics {
         return c.json({ error: { code: "UNAUTHORIZED", message: "Send the metrics token as a bearer token." } }, 401);
       }
     }
-    c.header("Content-Type", registry.contentType);
-    return c.body(await registry.metrics());
+    let text: string;
+    try {
+      text = await exposition();
+    } catch {
+      // In a cluster: a worker did not answer within the aggregation's 5 s (one just forked, say).
+      return c.json({ error: { code: "UNAVAILABLE", message: "The metrics could not be collected." } }, 503);
+    }
+    c.header("Content-Type", prometheusContentType);
+    return c.body(text);
   };
-
-  return { registry, middleware, handler, bytesUploaded, bytesDownloaded };
 }
 
-/** The whole of the METRICS_PORT listener: `GET /metrics`, and 404 for anything else. */
-export function metricsApp(metrics: Metrics): Hono {
+/** How a default metric combines across workers, where the sum prom-client assumes is wrong. */
+function aggregateAs(registry: Registry, name: string, aggregator: Aggregator) {
+  const metric = registry.getSingleMetric(name) as { aggregator?: Aggregator } | undefined;
+  if (metric) metric.aggregator = aggregator;
+}
+
+/** The primary's metrics: its workers' registries aggregated, plus the cluster's own figures. */
+export interface ClusterMetrics {
+  /** `GET /metrics` for the METRICS_PORT listener. */
+  handler: Handler;
+  /** The text itself: also what a worker asks for when the main port serves /metrics. */
+  scrape(): Promise<string>;
+  workers: Gauge;
+  restarts: Counter;
+}
+
+export function createClusterMetrics(config: Config): ClusterMetrics {
+  const aggregator = new AggregatorRegistry();
+  const own = new Registry();
+  const workers = new Gauge({
+    name: "notebox_workers",
+    help: "Worker processes serving the main port",
+    registers: [own],
+  });
+  const restarts = new Counter({
+    name: "notebox_worker_restarts_total",
+    help: "Workers started again after one exited unexpectedly",
+    registers: [own],
+  });
+  const scrape = async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`;
+  return { handler: metricsHandler(config, scrape), scrape, workers, restarts };
+}
+
+export interface MetricsListener {
+  /** Where it serves `/metrics`. */
+  url: string;
+  /** Stops it; open scrapes are cut, as they hold no work worth waiting for. */
+  close(): Promise<void>;
+}
+
+/**
+ * The METRICS_PORT listener on METRICS_HOST: `GET /metrics` answered by `handler`, and 404 for
+ * anything else. An address it cannot have (in use, unknown) is a configuration error.
+ */
+export async function startMetricsListener(config: Config, handler: Handler): Promise<MetricsListener> {
   const app = new Hono();
-  app.get("/metrics", metrics.handler);
-  return app;
+  app.get("/metrics", handler);
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.metricsPort, hostname: config.metricsHost }, () => {
+        s.off("error", reject);
+        resolve(s as Server);
+      });
+      s.once("error", reject);
+    });
+  } catch (error) {
+    throw new ConfigError([
+      `METRICS_PORT: cannot listen on ${config.metricsHost}:${config.metricsPort} (${(error as Error).message})`,
+    ]);
+  }
+  const host = config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost;
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}/metrics`,
+    close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      return closed;
+    },
+  };
 }

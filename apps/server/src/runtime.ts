@@ -19,6 +19,12 @@ export interface RuntimeOptions {
   cache?: { disabled?: boolean; listTtlMs?: number; sessionTtlMs?: number };
   /** Off only for the benchmark that compares edits with and without their history. */
   revisions?: boolean;
+  /**
+   * This process is a worker of `notebox serve`'s cluster (cluster.ts): its primary applied the
+   * migrations before forking it, keeps the rate-limit counts of all workers and relays their
+   * cache changes.
+   */
+  clusterWorker?: boolean;
 }
 
 export interface Runtime {
@@ -58,21 +64,22 @@ export function createLogger(config: Pick<Config, "logLevel">, destination?: Des
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config);
-  let lastWarning = 0;
-  /** Redis trouble is logged at most once a minute: requests carry on without it. */
-  const warnRedis = (error: unknown) => {
-    if (Date.now() - lastWarning > 60_000) {
-      lastWarning = Date.now();
-      logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        "redis unavailable; reading uncached and limiting in process",
-      );
-    }
+  const clusterWorker = options.clusterWorker ?? false;
+  /** Trouble with a store requests carry on without is logged at most once a minute. */
+  const warnAtMostEveryMinute = (message: string) => {
+    let lastWarning = 0;
+    return (error: unknown) => {
+      if (Date.now() - lastWarning > 60_000) {
+        lastWarning = Date.now();
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, message);
+      }
+    };
   };
+  const warnRedis = warnAtMostEveryMinute("redis unavailable; reading uncached and limiting in process");
   if (config.databaseUrl.startsWith("sqlite:")) {
     mkdirSync(path.dirname(path.resolve(config.databaseUrl.slice("sqlite:".length))), { recursive: true });
   }
-  const db = await openDatabase({ url: config.databaseUrl });
+  const db = await openDatabase({ url: config.databaseUrl, migrate: !clusterWorker });
 
   let redis: Redis | undefined;
   if (config.redisUrl) {
@@ -99,9 +106,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rules: options.limitRules,
     redis,
     prefix: options.redisPrefix ?? "nb",
-    onStoreError: warnRedis,
+    onStoreError: redis
+      ? warnRedis
+      : warnAtMostEveryMinute("rate-limit counts unavailable from the cluster's primary; letting attempts through"),
+    clusterWorker,
   });
-  const cache = createCache({ redis, prefix: options.redisPrefix ?? "nb", ...options.cache, onError: warnRedis });
+  const cache = createCache({
+    redis,
+    prefix: options.redisPrefix ?? "nb",
+    ...options.cache,
+    onError: warnRedis,
+    clusterWorker,
+  });
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,

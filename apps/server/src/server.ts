@@ -1,12 +1,15 @@
 // Starts Notebox on a port (and /metrics on a port of its own when METRICS_PORT is set) and stops
-// it gracefully: stop accepting, finish in-flight requests, close pools.
+// it gracefully: stop accepting, finish in-flight requests, close pools. Started in a worker of
+// `notebox serve`'s cluster, it leaves to the primary what the primary does for all workers.
+import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { ConfigError, type Config } from "@notebox/config";
+import type { Config } from "@notebox/config";
 import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage, thinRevisions } from "@notebox/core";
 import { createApp, type AppOptions } from "./app";
-import { createMetrics, metricsApp } from "./metrics";
+import { joinCluster, startPrimary, type RunningPrimary } from "./cluster";
+import { createMetrics, startMetricsListener, type MetricsListener } from "./metrics";
 import { pullStream } from "./routes/streams";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
@@ -27,20 +30,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface StartOptions extends RuntimeOptions {
+interface StartOptions extends Omit<RuntimeOptions, "clusterWorker"> {
   webRoot?: string;
   host?: string;
   extendApp?: AppOptions["extendApp"];
 }
 
+/**
+ * What `notebox serve` runs: with WORKERS = 1 the server, in this process; with more, the
+ * cluster's primary (cluster.ts), which forks workers that run the same program again and so come
+ * back here, where they start the server (sharing its port through node:cluster).
+ */
+export function startServing(config: Config, options: StartOptions = {}): Promise<RunningServer | RunningPrimary> {
+  return config.workers > 1 && cluster.isPrimary ? startPrimary(config, options) : startServer(config, options);
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const runtime = await createRuntime(config, options);
+  const primary = cluster.isWorker ? joinCluster() : null;
+  const runtime = await createRuntime(config, { ...options, clusterWorker: primary !== null });
   const { deps, redis } = runtime;
   let draining = false;
   const web = loadWebApp(options.webRoot);
   if (!web) deps.logger.warn("web app not built: serving the API only (run `npm run build`)");
 
-  const metrics = createMetrics(deps);
+  const metrics = createMetrics(deps, primary ? { cluster: primary } : {});
   const app = createApp({
     deps,
     metrics,
@@ -77,20 +90,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
   };
 
-  // One listener per process: `notebox serve` has no cluster mode, so a process is an instance and
-  // each instance is scraped on its own. Were workers added, only the primary should listen here,
-  // answering with prom-client's AggregatorRegistry over its workers: through a port shared by
-  // cluster each scrape would reach one random worker, and every counter would jump between
-  // workers' values.
-  let metricsServer: Server | undefined;
-  if (config.metricsPort !== undefined) {
+  // In a cluster only the primary listens here, answering for all workers (cluster.ts): through
+  // a port its workers shared, each scrape would reach one of them, and every counter would jump
+  // between workers' values.
+  let metricsListener: MetricsListener | undefined;
+  if (config.metricsPort !== undefined && !primary) {
     try {
-      metricsServer = await listen(metricsApp(metrics).fetch, config.metricsPort, config.metricsHost);
+      metricsListener = await startMetricsListener(config, metrics.handler);
     } catch (error) {
       await runtime.close();
-      throw new ConfigError([
-        `METRICS_PORT: cannot listen on ${config.metricsHost}:${config.metricsPort} (${(error as Error).message})`,
-      ]);
+      throw error;
     }
   }
 
@@ -100,11 +109,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
-  const metricsUrl =
-    metricsServer &&
-    `http://${hostForUrl(config.metricsHost)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
 
-  // Every instance sweeps; the deletes are idempotent, so several instances do no harm.
+  // Every instance sweeps; the deletes are idempotent, so several instances do no harm. Within a
+  // cluster, one worker at a time sweeps for all: the one the primary names.
   const sweep = () =>
     Promise.all([
       purgeExpired({ deps }),
@@ -117,14 +124,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts, revisions }, "expired rows purged"),
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
-  let sweeping = sweep();
-  const sweeper = setInterval(
-    () => {
-      sweeping = sweep();
-    },
-    60 * 60 * 1000,
-  );
-  sweeper.unref();
+  let sweeping: Promise<void> = Promise.resolve();
+  let sweeper: NodeJS.Timeout | undefined;
+  const startSweeping = () => {
+    if (draining || sweeper) return;
+    sweeping = sweep();
+    sweeper = setInterval(
+      () => {
+        sweeping = sweep();
+      },
+      60 * 60 * 1000,
+    );
+    sweeper.unref();
+  };
+  if (primary) primary.onSweepDuty(startSweeping);
+  else startSweeping();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -143,35 +157,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       server.closeAllConnections();
       // Kept until the requests have drained, so a scrape can still see the shutdown.
-      if (metricsServer) await closeNow(metricsServer);
+      await metricsListener?.close();
       await sweeping;
       await runtime.close();
     })());
 
-  return { url, port, metricsUrl, runtime, close };
+  return { url, port, metricsUrl: metricsListener?.url, runtime, close };
 }
-
-/** Listens on `port` of `hostname`, rejecting when the address cannot be had (in use, unknown). */
-function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
-  port: number,
-  hostname: string,
-): Promise<Server> {
-  return new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch, port, hostname }, () => {
-      s.off("error", reject);
-      resolve(s as Server);
-    });
-    s.once("error", reject);
-  });
-}
-
-/** Stops a listener that holds no work worth waiting for: open scrapes are cut. */
-function closeNow(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  return closed;
-}
-
-/** A host as it goes in a URL: IPv6 addresses in brackets. */
-const hostForUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);

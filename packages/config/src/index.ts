@@ -1,6 +1,7 @@
 // Environment parsing: the only module in Notebox that reads process.env.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -39,6 +40,11 @@ const port = z.coerce
   .min(0, { error: "expected a port number between 0 and 65535" })
   .max(65535, { error: "expected a port number between 0 and 65535" });
 
+const workerCount = z
+  .string()
+  .regex(/^([1-9]\d*|auto)$/i, { error: "expected a number of server processes (1 or more) or auto" })
+  .transform((v): number | "auto" => (v.toLowerCase() === "auto" ? "auto" : Number(v)));
+
 const url = (protocols: string[], example: string) =>
   z.string().refine(
     (v) => {
@@ -63,6 +69,7 @@ const envSchema = z.object({
     })
     .optional(),
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").optional(),
+  WORKERS: workerCount.default("auto"),
   STORAGE_URL: z
     .string()
     .regex(/^(file:.+|s3:\/\/.+)$/, { error: "expected file:PATH or s3://bucket?endpoint=..." })
@@ -103,6 +110,11 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   redisUrl: string | undefined;
+  /**
+   * Server processes `notebox serve` runs on PORT: 1 serves in the process itself; more makes it
+   * the primary of that many workers (node:cluster). Always 1 with SQLite.
+   */
+  workers: number;
   storageUrl: string;
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -156,6 +168,15 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError([`METRICS_PORT: must differ from PORT (${e.PORT})`]);
   }
   const dataDir = path.resolve(e.DATA_DIR);
+  const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "notebox.db")}`;
+  // SQLite's one writing connection lives in one process (packages/db/src/sqlite): a second
+  // process would be a second writer, fighting the first for the file's lock.
+  const sqlite = databaseUrl.startsWith("sqlite:");
+  if (sqlite && e.WORKERS !== "auto" && e.WORKERS > 1) {
+    throw new ConfigError([
+      `WORKERS: SQLite is served by one process (its single writer lives there); set WORKERS=1, or use MySQL/MariaDB (DATABASE_URL=mysql://...) for ${e.WORKERS} processes`,
+    ]);
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
 
   if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) throw new ConfigError(["OIDC_CLIENT_ID: required with OIDC_ISSUER"]);
@@ -176,8 +197,9 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     secureCookies: publicUrl.startsWith("https:"),
     dataDir,
-    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "notebox.db")}`,
+    databaseUrl,
     redisUrl: e.REDIS_URL,
+    workers: e.WORKERS !== "auto" ? e.WORKERS : sqlite ? 1 : availableParallelism(),
     storageUrl: e.STORAGE_URL ?? `file:${path.join(dataDir, "files")}`,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -10,6 +10,15 @@
 // Redis is only a cache: when it fails, reads go to the database, and a version bump that could
 // not be sent is retried until it is. After an outage, entries stored before it are not trusted
 // until they have all expired, since writes and revocations made meanwhile could not reach them.
+//
+// Without Redis, each worker of a cluster (WORKERS > 1) keeps its own entries, so every version
+// bump and tombstone is applied here and then sent through the primary to the other workers,
+// which apply it too, by the same rules. The write is answered once they all have: a request sent
+// after that answer finds no worker serving the old list or session. The residual window is one
+// IPC hop that is not confirmed: a worker that has not applied a change within PEER_TIMEOUT_MS
+// (its event loop held up that long) lets the write be answered anyway, and serves what it cached
+// before until the message reaches it. A worker that starts later starts empty.
+import cluster, { type Worker } from "node:cluster";
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
@@ -47,6 +56,11 @@ export interface CacheOptions {
   /** How long a session validation is trusted before the database is asked again. */
   sessionTtlMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * This process is a node:cluster worker. Without Redis, its changes are then applied by the
+   * other workers as well (through the primary, which runs `relayCacheChanges`).
+   */
+  clusterWorker?: boolean;
 }
 
 const LIST_TTL_MS = 60_000;
@@ -90,7 +104,7 @@ function noCache(): Cache {
   };
 }
 
-function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }: CacheOptions): Cache {
+function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS, clusterWorker }: CacheOptions): Cache {
   const { stats, onEvent } = counters();
   const versions = new Map<string, number>();
   /** Each person's entries, so a write frees them at once instead of leaving them to expire. */
@@ -103,6 +117,31 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
   });
   const sessions = new LRUCache<string, { userId: string; value: string }>({ max: 50_000, ttl: sessionTtlMs });
   const tombstones = new LRUCache<string, true>({ max: 100_000, ttl: TOMBSTONE_TTL_MS });
+
+  const apply = (change: CacheChange) => {
+    switch (change.kind) {
+      case "invalidate":
+        versions.set(change.owner, (versions.get(change.owner) ?? 0) + 1);
+        for (const key of entryKeys.get(change.owner) ?? []) entries.delete(key);
+        entryKeys.delete(change.owner);
+        break;
+      case "forgetSessions":
+        for (const id of change.sessionIds) {
+          tombstones.set(`s:${id}`, true);
+          sessions.delete(id);
+        }
+        break;
+      case "forgetUser":
+        tombstones.set(`u:${change.userId}`, true);
+        break;
+    }
+  };
+  const peers = clusterWorker ? joinPeers(apply) : null;
+  /** Applies a change here at once, then on every other worker before the write is answered. */
+  const change = (c: CacheChange) => {
+    apply(c);
+    return peers ? peers.announce(c) : done;
+  };
 
   return {
     async remember(scope, ownerId, key, load) {
@@ -121,13 +160,7 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
       keys.add(entryKey);
       return value;
     },
-    invalidate(scope, ownerId) {
-      const owner = `${scope}:${ownerId}`;
-      versions.set(owner, (versions.get(owner) ?? 0) + 1);
-      for (const key of entryKeys.get(owner) ?? []) entries.delete(key);
-      entryKeys.delete(owner);
-      return done;
-    },
+    invalidate: (scope, ownerId) => change({ kind: "invalidate", owner: `${scope}:${ownerId}` }),
     readSession(sessionId) {
       const entry = sessions.get(sessionId);
       const live = entry && !tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${entry.userId}`);
@@ -139,19 +172,114 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS }:
         sessions.set(sessionId, { userId, value });
       return done;
     },
-    forgetSessions(sessionIds) {
-      for (const id of sessionIds) {
-        tombstones.set(`s:${id}`, true);
-        sessions.delete(id);
-      }
-      return done;
-    },
-    forgetUser(userId) {
-      tombstones.set(`u:${userId}`, true);
-      return done;
-    },
+    forgetSessions: (sessionIds) => (sessionIds.length ? change({ kind: "forgetSessions", sessionIds }) : done),
+    forgetUser: (userId) => change({ kind: "forgetUser", userId }),
     stats: () => stats,
   };
+}
+
+/** What one worker's in-process cache tells the others: the three ways entries go out of date. */
+type CacheChange =
+  | { kind: "invalidate"; owner: string }
+  | { kind: "forgetSessions"; sessionIds: string[] }
+  | { kind: "forgetUser"; userId: string };
+
+/**
+ * The messages of the cluster protocol, all on one channel: `join` (worker to primary: send me
+ * changes), `change` (a worker's change to the primary, then the primary's copy of it to each
+ * other worker, with the primary's own id) and `applied` (a worker's receipt to the primary, then
+ * the primary's to the change's sender once every other worker has sent one).
+ */
+type PeerMessage =
+  | { channel: typeof CACHE_CHANNEL; type: "join" }
+  | { channel: typeof CACHE_CHANNEL; type: "change"; id: number; change: CacheChange }
+  | { channel: typeof CACHE_CHANNEL; type: "applied"; id: number };
+
+const CACHE_CHANNEL = "notebox:cache";
+/** How long a write waits for the other workers to apply its change before it is answered anyway. */
+const PEER_TIMEOUT_MS = 1_000;
+
+const isPeerMessage = (message: unknown): message is PeerMessage =>
+  typeof message === "object" && message !== null && (message as PeerMessage).channel === CACHE_CHANNEL;
+
+/** The worker's side: applies the others' changes, and announces its own until all have applied them. */
+function joinPeers(apply: (change: CacheChange) => void) {
+  const send = (message: PeerMessage, sent?: (error: Error | null) => void) =>
+    process.send?.(message, undefined, undefined, sent);
+  const receipts = new Map<number, () => void>();
+  let lastId = 0;
+  process.on("message", (message: unknown) => {
+    if (!isPeerMessage(message)) return;
+    if (message.type === "change") {
+      apply(message.change);
+      send({ channel: CACHE_CHANNEL, type: "applied", id: message.id });
+    } else if (message.type === "applied") receipts.get(message.id)?.();
+  });
+  send({ channel: CACHE_CHANNEL, type: "join" });
+  return {
+    announce(change: CacheChange): Promise<void> {
+      const id = ++lastId;
+      return new Promise<void>((resolve) => {
+        const settle = () => {
+          clearTimeout(timer);
+          receipts.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(settle, PEER_TIMEOUT_MS);
+        receipts.set(id, settle);
+        // Not sent (the primary is gone, and this worker with it): nobody is left to tell.
+        send({ channel: CACHE_CHANNEL, type: "change", id, change }, (error) => error && settle());
+      });
+    },
+  };
+}
+
+/**
+ * The primary's side of the workers' in-process caches: passes each change on to every other
+ * worker that joined, and tells the sender once they have all applied it (or exited meanwhile).
+ */
+export function relayCacheChanges(): void {
+  const joined = new Set<number>();
+  let lastId = 0;
+  /** Relayed changes by the primary's id: who sent it, under which id, and who has yet to apply it. */
+  const relayed = new Map<number, { from: Worker; id: number; pending: Set<number>; expiry: NodeJS.Timeout }>();
+  const settleIf = (relayId: number) => {
+    const relay = relayed.get(relayId);
+    if (!relay || relay.pending.size > 0) return;
+    clearTimeout(relay.expiry);
+    relayed.delete(relayId);
+    if (relay.from.isConnected()) relay.from.send({ channel: CACHE_CHANNEL, type: "applied", id: relay.id });
+  };
+
+  cluster.on("message", (worker, message: unknown) => {
+    if (!isPeerMessage(message)) return;
+    if (message.type === "join") joined.add(worker.id);
+    else if (message.type === "change") {
+      const relayId = ++lastId;
+      const others = [...joined].filter((id) => id !== worker.id);
+      // By then the sender has stopped waiting: a worker that never answers leaves nothing behind.
+      const expiry = setTimeout(() => relayed.delete(relayId), 2 * PEER_TIMEOUT_MS).unref();
+      relayed.set(relayId, { from: worker, id: message.id, pending: new Set(others), expiry });
+      for (const id of others) {
+        cluster.workers?.[id]?.send({ channel: CACHE_CHANNEL, type: "change", id: relayId, change: message.change });
+      }
+      settleIf(relayId);
+    } else if (message.type === "applied") {
+      relayed.get(message.id)?.pending.delete(worker.id);
+      settleIf(message.id);
+    }
+  });
+  cluster.on("exit", (worker) => {
+    joined.delete(worker.id);
+    for (const [relayId, relay] of relayed) {
+      relay.pending.delete(worker.id);
+      if (relay.from !== worker) settleIf(relayId);
+      else {
+        clearTimeout(relay.expiry);
+        relayed.delete(relayId);
+      }
+    }
+  });
 }
 
 // One round trip each. A session entry is "userId|value", so the read can check the user's

@@ -1,8 +1,8 @@
 export type { CoreDeps, RequestMeta } from "./deps";
 export { canonicalIp, ipRateKey, requestMeta } from "./client-address";
 export { AppError, expectedError, httpStatusOf, type AppErrorCode } from "./errors";
-export { createCache, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
-export { createLimits, defaultLimitRules, type LimitRules, type Limits } from "./limits";
+export { createCache, relayCacheChanges, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";
+export { createLimits, defaultLimitRules, serveClusterLimits, type LimitRules, type Limits } from "./limits";
 export { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN, type HashCaller, type PasswordHasher } from "./passwords";
 export {
   checkUsername,

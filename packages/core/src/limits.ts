@@ -1,7 +1,16 @@
 // Rate limits on rate-limiter-flexible: in-process by default, shared through Redis when
-// REDIS_URL is set (with an in-memory insurance limiter so a Redis outage never blocks sign-in).
+// REDIS_URL is set (with an in-process insurance limiter so a Redis outage never blocks sign-in).
+// In a cluster's worker (WORKERS > 1) "in-process" means the primary's memory, which every worker
+// asks over IPC (RateLimiterCluster), so a limit holds across the workers instead of per worker.
 import type { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterCluster,
+  RateLimiterClusterMaster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import { AppError } from "./errors";
 
 export interface LimitRule {
@@ -73,14 +82,27 @@ export interface LimitsOptions {
   /** Key namespace, so tests and several deployments can share one Redis. */
   prefix?: string;
   onStoreError?: (error: unknown) => void;
+  /** This process is a node:cluster worker: counts live in the primary, which runs `serveClusterLimits`. */
+  clusterWorker?: boolean;
 }
 
-export function createLimits({ rules = {}, redis, prefix = "nb", onStoreError }: LimitsOptions = {}): Limits {
+/** How long a worker waits for the primary's count; past it the attempt goes through (see consume). */
+const CLUSTER_TIMEOUT_MS = 2_000;
+
+export function createLimits({
+  rules = {},
+  redis,
+  prefix = "nb",
+  onStoreError,
+  clusterWorker = false,
+}: LimitsOptions = {}): Limits {
   const merged: LimitRules = { ...defaultLimitRules, ...rules };
   const limiters = new Map<LimitName, RateLimiterAbstract>();
   for (const [name, rule] of Object.entries(merged) as [LimitName, LimitRule][]) {
     const keyPrefix = `${prefix}:rl:${name}`;
-    const memory = new RateLimiterMemory({ ...rule, keyPrefix });
+    const local = clusterWorker
+      ? new RateLimiterCluster({ ...rule, keyPrefix, timeoutMs: CLUSTER_TIMEOUT_MS })
+      : new RateLimiterMemory({ ...rule, keyPrefix });
     limiters.set(
       name,
       redis
@@ -88,10 +110,10 @@ export function createLimits({ rules = {}, redis, prefix = "nb", onStoreError }:
             ...rule,
             keyPrefix,
             storeClient: redis,
-            insuranceLimiter: memory,
+            insuranceLimiter: local,
             rejectIfRedisNotReady: true,
           })
-        : memory,
+        : local,
     );
   }
   const limiter = (name: LimitName) => limiters.get(name)!;
@@ -162,4 +184,13 @@ export function createLimits({ rules = {}, redis, prefix = "nb", onStoreError }:
       };
     },
   };
+}
+
+/**
+ * The primary's side of the workers' limits: one in-memory counter per rule, created when the
+ * first worker asks for it (with that worker's rules), and kept while workers come and go.
+ */
+export function serveClusterLimits(): void {
+  // The constructor subscribes to the workers' messages; the instance is a process-wide singleton.
+  new RateLimiterClusterMaster();
 }
