@@ -1,6 +1,6 @@
 // A person's notes as a download (.xlsx, .csv or .json), streamed: rows are read in keyset batches
 // and written as they arrive, so memory stays flat however many notes there are.
-import { BULK_NOTES_MAX, Op, tagNamesOf, type NoteRow, type WhereOptions } from "@notebox/db";
+import { BULK_NOTES_MAX, Op, rowDate, tagNamesOf, type NoteRow, type WhereOptions } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { AppError } from "../errors";
 import { attachmentsOf } from "../files/attachments";
@@ -123,8 +123,8 @@ async function* noteBatches(
       id: row.id,
       title: row.title,
       description: row.description,
-      createdAt: toDate(row.createdAt),
-      updatedAt: toDate(row.updatedAt),
+      createdAt: rowDate(row.createdAt),
+      updatedAt: rowDate(row.updatedAt),
       tags: tagNamesOf(row),
       ...(attachments ? { attachments: attachments.get(row.id) ?? [] } : {}),
     }));
@@ -137,17 +137,6 @@ async function* noteBatches(
     if (next) void next.catch(() => undefined);
     if (rows.length) yield rows;
   }
-}
-
-/** SQLite hands raw rows' dates back as text ("2026-11-23 10:00:00.000 +00:00"), MySQL as Dates. */
-function toDate(value: Date | string): Date {
-  if (value instanceof Date) return value;
-  // "YYYY-MM-DD HH:MM:SS.mmm +00:00", read by position: the export parses 200,000 of them.
-  const n = (from: number, to: number) => Number(value.slice(from, to));
-  if (value.length === 30 && value.endsWith(" +00:00")) {
-    return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23)));
-  }
-  return new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
 }
 
 /** Starts `source` now (its first step runs before this resolves) and replays that step. */

@@ -2,7 +2,7 @@
 // (query.ts), found by the database's own full-text engine (@notebox/db's search, beside the
 // migrations that build its indexes). Trash is excluded. Highlights and snippets are made here,
 // on plain text, the same for both databases.
-import { foldText, markdownText, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
+import { foldText, markdownText, rowDate, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
 import { highlight, searchTerms, snippet, type Segment } from "./highlight";
@@ -27,8 +27,7 @@ type OffsetCursor = { o: number };
 const isOffsetCursor = (x: unknown): x is OffsetCursor =>
   typeof x === "object" && x !== null && Number.isInteger((x as OffsetCursor).o) && (x as OffsetCursor).o >= 0;
 
-const iso = (value: string | Date) =>
-  new Date(value instanceof Date ? value : value.replace(" ", "T").replace(" +00:00", "Z")).toISOString();
+const iso = (value: string | Date) => rowDate(value).toISOString();
 
 /**
  * A note longer than this is cut to this much around its first hit before it is parsed for its
