@@ -138,8 +138,13 @@ export async function trashFile({
   ownerId: string;
   id: string;
 }): Promise<FileRecord> {
-  const file = await findOwnFile(deps, ownerId, id);
-  await file.update({ deletedAt: new Date() }, { silent: true });
+  // The row held while it is written: a note trashed in the same instant either takes the file
+  // with it (and this answers 404) or finds it already in the trash with its own time.
+  const file = await deps.db.transaction(async (transaction) => {
+    const file = await findOwnFile(deps, ownerId, id, { transaction });
+    await file.update({ deletedAt: new Date() }, { silent: true, transaction });
+    return file;
+  });
   await deps.cache.invalidate("files", ownerId);
   return toFileRecord(file);
 }
