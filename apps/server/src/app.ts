@@ -1,16 +1,27 @@
-// The composition root's HTTP side, in reading order: request id and logging, security headers,
-// origin check, body limits, health, tRPC, the web app, and the error handler.
+// The composition root's HTTP side, in reading order: request id and security headers, logging,
+// origin check, body limits, health, tRPC, the web app, and the error handler; and the listener
+// that sends tRPC's JSON calls to the lean endpoint instead (trpc-endpoint.ts).
 import { trpcServer } from "@hono/trpc-server";
 import { appRouter, createContext, HOME_PAGE_SIZE, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
 import { AppError, type CoreDeps } from "@notebox/core";
+import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { clientIp } from "./client-ip";
 import { compressAnswers } from "./compression";
 import { errorResponse } from "./http-errors";
+import {
+  API_CACHE_CONTROL,
+  CROSS_SITE_REFUSAL,
+  crossSiteRefused,
+  logProcedureError,
+  logRequest,
+  requestIdFrom,
+  securityHeaders,
+  TRPC_ENDPOINT,
+} from "./http-rules";
+import { trpcEndpoint, type Handler } from "./trpc-endpoint";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
 import { requestScope } from "./runtime";
@@ -35,77 +46,61 @@ export interface AppOptions {
 
 export type Env = { Variables: { requestId: string } };
 
-export function createApp({
+/**
+ * The request listener of the main port: tRPC's JSON calls go straight to the lean endpoint
+ * (trpc-endpoint.ts), everything else (and what only tRPC's own adapter serves) to the Hono app.
+ */
+export async function createHandler(options: AppOptions): Promise<Handler> {
+  const security = await securityHeaders(options.deps.config, options.web);
+  const metrics = options.metrics ?? createMetrics(options.deps);
+  const hono = getRequestListener(createApp({ ...options, metrics, security }).fetch);
+  return trpcEndpoint({ deps: options.deps, metrics, security, fallback: hono });
+}
+
+function createApp({
   deps,
   web,
   isReady = () => true,
   extraReadinessChecks = {},
   advisoryChecks = {},
   extendApp,
-  metrics = createMetrics(deps),
-}: AppOptions) {
+  metrics,
+  security,
+}: AppOptions & { metrics: Metrics; security: [string, string][] }) {
   const { config, logger } = deps;
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();
 
-  app.use(requestId({ limitLength: 64 }));
   // Everything logged while serving a request (core, mail, errors) carries its id, and so does
-  // the response (the tRPC adapter's own Response would otherwise drop the header).
+  // the response (a handler's own Response would otherwise drop the header). The security headers
+  // go on last: `c.header` makes a new Response, and headers set on the one before would be lost.
   app.use(async (c, next) => {
-    await requestScope.run(c.var.requestId, next);
-    c.header("X-Request-Id", c.var.requestId);
+    const id = requestIdFrom(c.req.header("X-Request-Id"));
+    c.set("requestId", id);
+    await requestScope.run(id, next);
+    c.header("X-Request-Id", id);
+    const headers = c.res.headers;
+    for (const [name, value] of security) if (!headers.has(name)) headers.set(name, value);
   });
   app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
-    if (c.res.status >= 500) logger.error(line, "request failed");
-    else logger.info(line, "request");
+    logRequest(logger, started, { method: c.req.method, path: c.req.path, status: c.res.status });
   });
-
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", ...(web?.scriptHashes ?? [])],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", "data:", "blob:"],
-        mediaSrc: ["'self'", "blob:"],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-      referrerPolicy: "strict-origin-when-cross-origin",
-      xFrameOptions: "DENY",
-      crossOriginEmbedderPolicy: false,
-      strictTransportSecurity: config.secureCookies ? "max-age=31536000; includeSubDomains" : false,
-      // A download sets its own sandbox CSP; keep it.
-      overwrite: false,
-    }),
-  );
 
   app.use("/api/*", async (c, next) => {
     await next();
-    c.header("Cache-Control", "no-store");
+    c.header("Cache-Control", API_CACHE_CONTROL);
   });
 
-  // Cookies ride along on cross-site requests; a state-changing request carrying ours must come
-  // from our own origin. Bearer-token callers carry no cookie and are not affected.
   app.use(async (c, next) => {
-    const method = c.req.method;
-    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
-    if (getCookie(c, SESSION_COOKIE) === undefined) return next();
-    if (c.req.header("origin") === publicOrigin) return next();
-    return c.json(
-      { error: { code: "FORBIDDEN", message: "This request did not come from the Notebox web app." } },
-      403,
-    );
+    const refused = crossSiteRefused(c.req.method, {
+      hasSessionCookie: getCookie(c, SESSION_COOKIE) !== undefined,
+      origin: c.req.header("origin"),
+      publicOrigin,
+    });
+    return refused ? c.json(CROSS_SITE_REFUSAL, 403) : next();
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
@@ -120,35 +115,32 @@ export function createApp({
   });
 
   app.use(
-    "/api/v1/trpc/*",
+    `${TRPC_ENDPOINT}/*`,
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      // The rest of the body is never read: close the connection rather than reuse it mid-stream.
       onError: (c) => errorResponse(c, new AppError("PAYLOAD_TOO_LARGE", "The request is too large."), logger),
     }),
   );
-  app.use("/api/v1/trpc/*", compressAnswers());
+  app.use(`${TRPC_ENDPOINT}/*`, compressAnswers());
   app.use(
-    "/api/v1/trpc/*",
+    `${TRPC_ENDPOINT}/*`,
     trpcServer({
-      endpoint: "/api/v1/trpc",
+      endpoint: TRPC_ENDPOINT,
       router: appRouter,
       // The adapter types its context as a plain record; the router itself is typed by Context.
       createContext: async (opts, c) =>
         (await createContext({
           deps,
-          req: opts.req,
+          authorization: opts.req.headers.get("authorization"),
+          userAgent: opts.req.headers.get("user-agent"),
+          input: opts.req.method === "GET" ? new URL(opts.req.url).searchParams.get("input") : await c.req.text(),
           cookies: getCookie(c),
           resHeaders: opts.resHeaders,
           ip: clientIp(c, config.trustProxy),
           requestId: (c as Context<Env>).var.requestId,
           calls: opts.info.calls.length,
         })) as unknown as Record<string, unknown>,
-      onError: ({ error, path }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") {
-          logger.error({ err: error.cause ?? error, path }, "unexpected error in procedure");
-        }
-      },
+      onError: (failure) => logProcedureError(logger, failure),
     }),
   );
 
@@ -177,7 +169,9 @@ async function firstPaint(c: Context<Env>, { deps, trustProxy }: { deps: CoreDep
     const resHeaders = new Headers();
     const ctx = await createContext({
       deps,
-      req: c.req.raw,
+      authorization: c.req.header("authorization") ?? null,
+      userAgent: c.req.header("user-agent") ?? null,
+      input: null,
       cookies: getCookie(c),
       resHeaders,
       ip: clientIp(c, trustProxy),

@@ -26,29 +26,42 @@ export function chosenEncoding(acceptEncoding: string | undefined): "br" | "gzip
 }
 
 /**
- * Compresses JSON answers of at least COMPRESS_MIN_BYTES. tRPC answers are whole JSON documents
- * bounded by the API's limits, so they are read, then compressed (brotli at a fast level).
+ * A JSON answer as sent: compressed (brotli at a fast level, else gzip) when it is at least
+ * COMPRESS_MIN_BYTES and the request accepts it, else as it is.
+ */
+export async function compressedJson(
+  body: Buffer,
+  acceptEncoding: string | undefined,
+): Promise<{ body: Buffer; encoding: "br" | "gzip" | null }> {
+  const encoding = body.length >= COMPRESS_MIN_BYTES ? chosenEncoding(acceptEncoding) : null;
+  if (encoding === "br") {
+    const params = { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: body.length };
+    return { body: await brotli(body, { params }), encoding };
+  }
+  if (encoding === "gzip") return { body: await gzipAsync(body, { level: 6 }), encoding };
+  return { body, encoding: null };
+}
+
+/** The Vary header of an answer that may be compressed. */
+export const varyWithEncoding = (current: string | null | undefined) =>
+  current ? `${current}, Accept-Encoding` : "Accept-Encoding";
+
+/**
+ * Compresses the JSON answers of the Hono app (compressedJson). tRPC answers are whole JSON
+ * documents bounded by the API's limits, so they are read, then compressed; streamed ones are not.
  */
 export function compressAnswers(): MiddlewareHandler<Env> {
   return async (c, next) => {
     await next();
     const res = c.res;
-    if (!res.body || res.headers.has("Content-Encoding") || !/json/.test(res.headers.get("Content-Type") ?? "")) return;
-    const current = res.headers.get("Vary");
-    const vary = current ? `${current}, Accept-Encoding` : "Accept-Encoding";
-    const body = Buffer.from(await res.arrayBuffer());
-    const encoding = body.length >= COMPRESS_MIN_BYTES ? chosenEncoding(c.req.header("Accept-Encoding")) : null;
-    const sent =
-      encoding === "br"
-        ? await brotli(body, {
-            params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
-          })
-        : encoding === "gzip"
-          ? await gzipAsync(body, { level: 6 })
-          : body;
-    c.res = new Response(sent, res);
+    // A streamed answer (tRPC's JSON Lines, chunked) is left to stream: reading it whole would hold it.
+    if (!res.body || res.headers.has("Content-Encoding") || res.headers.has("Transfer-Encoding")) return;
+    if (!/json/.test(res.headers.get("Content-Type") ?? "")) return;
+    const vary = varyWithEncoding(res.headers.get("Vary"));
+    const sent = await compressedJson(Buffer.from(await res.arrayBuffer()), c.req.header("Accept-Encoding"));
+    c.res = new Response(sent.body, res);
     c.res.headers.set("Vary", vary);
-    c.res.headers.set("Content-Length", String(sent.length));
-    if (encoding) c.res.headers.set("Content-Encoding", encoding);
+    c.res.headers.set("Content-Length", String(sent.body.length));
+    if (sent.encoding) c.res.headers.set("Content-Encoding", sent.encoding);
   };
 }

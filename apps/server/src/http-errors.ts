@@ -10,22 +10,34 @@ function errorBody(code: string, message: string, extra: Record<string, unknown>
   return { error: { code, message, ...extra } };
 }
 
-export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
+/** A failure as the status, headers and JSON body it is answered with. */
+export function errorAnswer(
+  error: unknown,
+  logger: Logger,
+): { status: ContentfulStatusCode; headers: Record<string, string>; body: ReturnType<typeof errorBody> } {
   const expected = expectedError(error);
   if (!expected) {
     logger.error({ err: error }, "unexpected error");
-    return c.json(errorBody("INTERNAL_SERVER_ERROR", "Something went wrong on our side."), 500);
+    return { status: 500, headers: {}, body: errorBody("INTERNAL_SERVER_ERROR", "Something went wrong on our side.") };
   }
   if (expected.code === "SERVICE_UNAVAILABLE") logger.warn({ err: error }, "database unavailable");
-  if (expected.retryAfterSeconds) c.header("Retry-After", String(expected.retryAfterSeconds));
+  const headers: Record<string, string> = {};
+  if (expected.retryAfterSeconds) headers["Retry-After"] = String(expected.retryAfterSeconds);
   // The rest of the body is never read: close the connection rather than reuse it mid-stream.
-  if (expected.code === "PAYLOAD_TOO_LARGE") c.header("Connection", "close");
-  return c.json(
-    errorBody(expected.code, expected.message, {
+  if (expected.code === "PAYLOAD_TOO_LARGE") headers["Connection"] = "close";
+  return {
+    status: httpStatusOf[expected.code] as ContentfulStatusCode,
+    headers,
+    body: errorBody(expected.code, expected.message, {
       reason: expected.reason ?? null,
       fieldErrors: expected.fieldErrors ?? null,
       retryAfterSeconds: expected.retryAfterSeconds ?? null,
     }),
-    httpStatusOf[expected.code] as ContentfulStatusCode,
-  );
+  };
+}
+
+export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
+  const { status, headers, body } = errorAnswer(error, logger);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json(body, status);
 }

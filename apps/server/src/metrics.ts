@@ -11,6 +11,7 @@ import { serve } from "@hono/node-server";
 import { appRouter } from "@notebox/api";
 import { ConfigError, type Config } from "@notebox/config";
 import type { CoreDeps } from "@notebox/core";
+import { TRPC_ENDPOINT } from "./http-rules";
 import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import {
   AggregatorRegistry,
@@ -26,6 +27,8 @@ import {
 export interface Metrics {
   registry: Registry;
   middleware: MiddlewareHandler;
+  /** Records a request served outside the Hono app: its duration since `started`, under each route label. */
+  observe(method: string, routes: string[], status: number, started: number): void;
   /** `GET /metrics`: the Prometheus text, behind the bearer token when METRICS_TOKEN is set. */
   handler: Handler;
   bytesUploaded: Counter;
@@ -40,7 +43,7 @@ export function metricsOnMainPort(config: Config): boolean {
   return config.metricsToken !== undefined && config.metricsPort === undefined;
 }
 
-const TRPC_PREFIX = "/api/v1/trpc/";
+const TRPC_PREFIX = `${TRPC_ENDPOINT}/`;
 /** Every procedure the router serves, keyed as in URLs ("auth.login", "notes.trash.list"). */
 const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
 const UNKNOWN_PROCEDURE = "trpc:unknown";
@@ -52,12 +55,10 @@ const UNKNOWN_PROCEDURE = "trpc:unknown";
  * (the web app batches) still see per-procedure latency, and a request adds at most one
  * observation per procedure, so no combination of names becomes a series of its own.
  */
-function procedureLabels(url: string): string[] {
-  const { pathname, searchParams } = new URL(url);
-  const batch = searchParams.get("batch") === "1";
+export function procedureLabels(encodedPath: string, batch: boolean): string[] {
   let path: string;
   try {
-    path = decodeURIComponent(pathname.slice(TRPC_PREFIX.length));
+    path = decodeURIComponent(encodedPath);
   } catch {
     return [UNKNOWN_PROCEDURE]; // tRPC itself refuses it as BAD_REQUEST
   }
@@ -140,14 +141,19 @@ export function createMetrics(deps: CoreDeps, options: MetricsOptions = {}): Met
     },
   });
 
+  // `method` comes from the fixed list of methods Node's HTTP parser accepts.
+  const observe = (method: string, routes: string[], status: number, started: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    for (const route of routes) duration.observe({ method, route, status: String(status) }, seconds);
+  };
   const middleware: MiddlewareHandler = async (c, next) => {
     const started = performance.now();
     await next();
-    const seconds = (performance.now() - started) / 1000;
-    const method = c.req.method; // from the fixed list of methods Node's HTTP parser accepts
-    const status = String(c.res.status);
-    const routes = c.req.path.startsWith(TRPC_PREFIX) ? procedureLabels(c.req.url) : [routeLabel(c.req.routePath)];
-    for (const route of routes) duration.observe({ method, route, status }, seconds);
+    const { pathname, searchParams } = new URL(c.req.url);
+    const routes = pathname.startsWith(TRPC_PREFIX)
+      ? procedureLabels(pathname.slice(TRPC_PREFIX.length), searchParams.get("batch") === "1")
+      : [routeLabel(c.req.routePath)];
+    observe(c.req.method, routes, c.res.status, started);
   };
 
   const { cluster } = options;
@@ -159,7 +165,7 @@ export function createMetrics(deps: CoreDeps, options: MetricsOptions = {}): Met
   }
   const handler = metricsHandler(deps.config, cluster ? () => cluster.aggregate() : () => registry.metrics());
 
-  return { registry, middleware, handler, bytesUploaded, bytesDownloaded };
+  return { registry, middleware, observe, handler, bytesUploaded, bytesDownloaded };
 }
 
 /** `GET /metrics`: the text `exposition` gives, behind the bearer token when METRICS_TOKEN is set. */

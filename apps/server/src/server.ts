@@ -3,19 +3,14 @@
 // `notebox serve`'s cluster, it leaves to the primary what the primary does for all workers.
 import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Config } from "@notebox/config";
 import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage, thinRevisions } from "@notebox/core";
-import { createApp, type AppOptions } from "./app";
+import { createHandler, type AppOptions } from "./app";
 import { joinCluster, startPrimary, type RunningPrimary } from "./cluster";
 import { createMetrics, startMetricsListener, type MetricsListener } from "./metrics";
-import { pullStream } from "./routes/streams";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime";
 import { loadWebApp } from "./web";
-
-/** Responses whose bodies are streamed for a long time: file downloads and note exports. */
-const STREAMED_ROUTES = /^\/api\/v1\/(files\/[^/]+\/content|notes\/export)$/;
 
 /** How long SIGTERM waits for in-flight requests (Kubernetes allows 30 s by default). */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -54,7 +49,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!web) deps.logger.warn("web app not built: serving the API only (run `npm run build`)");
 
   const metrics = createMetrics(deps, primary ? { cluster: primary } : {});
-  const app = createApp({
+  const handle = await createHandler({
     deps,
     metrics,
     web,
@@ -66,28 +61,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     extendApp: options.extendApp,
   });
 
-  // Handlers still running, including ones whose client has gone: shutdown waits for them
-  // before closing the pools they use.
+  // Requests in flight: until the handler has returned (it may still be using the database after
+  // its client has gone) and the answer's last byte is sent (a download or an export is in flight
+  // until then, long after its handler returned). Shutdown waits for both before closing the pools.
   let inFlight = 0;
   let settled: (() => void) | null = null;
-  const finished = () => {
-    if (--inFlight === 0) settled?.();
-  };
-  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    let streaming = false;
-    try {
-      const response = await app.fetch(request, env);
-      if (draining) response.headers.set("Connection", "close");
-      // A download or an export is in flight until its last byte is sent, not when the handler returns.
-      if (response.body && STREAMED_ROUTES.test(new URL(request.url).pathname)) {
-        streaming = true;
-        return new Response(pullStream(response.body, { onEnd: finished }), response);
-      }
-      return response;
-    } finally {
-      if (!streaming) finished();
-    }
+    let pending = 2;
+    const finished = () => {
+      if (--pending === 0 && --inFlight === 0) settled?.();
+    };
+    res.once("close", finished);
+    if (draining) res.setHeader("Connection", "close");
+    Promise.resolve()
+      .then(() => handle(req, res))
+      .catch((error: unknown) => {
+        deps.logger.error({ err: error }, "request handler failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end();
+      })
+      .finally(finished);
   };
 
   // In a cluster only the primary listens here, answering for all workers (cluster.ts): through
@@ -103,9 +97,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
   }
 
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch, port: config.port, hostname: options.host }, () => resolve(s as Server));
-  });
+  const server = createServer(listener);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, options.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await metricsListener?.close();
+    await runtime.close();
+    throw error;
+  }
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;

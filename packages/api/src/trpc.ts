@@ -46,7 +46,11 @@ export interface Context {
 
 export interface CreateContextOptions {
   deps: CoreDeps;
-  req: Request;
+  /** The request's Authorization header, if any (a bearer JWT or API key). */
+  authorization: string | null;
+  userAgent: string | null;
+  /** The request's input as sent, before any parsing: a GET's `input` parameter or a POST's body. */
+  input: string | null;
   /** The request's cookies by name, as the HTTP layer parsed them. */
   cookies: Record<string, string>;
   resHeaders: Headers;
@@ -58,7 +62,9 @@ export interface CreateContextOptions {
 
 async function buildContext({
   deps,
-  req,
+  authorization,
+  userAgent,
+  input,
   cookies,
   resHeaders,
   ip,
@@ -66,7 +72,7 @@ async function buildContext({
   calls,
 }: CreateContextOptions): Promise<Context> {
   // Before anything else reads the input or spends a database query on the caller.
-  await assertInputBounded({ req, calls });
+  assertInputBounded({ input, calls });
   const secure = deps.config.secureCookies;
   const setSessionCookie = (token: string) => resHeaders.append("set-cookie", serializeSessionCookie(token, secure));
   const clearSessionCookie = () => resHeaders.append("set-cookie", serializeClearedCookie(secure));
@@ -75,14 +81,14 @@ async function buildContext({
   const token = cookies[SESSION_COOKIE] ?? null;
   const authentication = await authenticate({
     deps,
-    authorization: req.headers.get("authorization"),
+    authorization,
     sessionToken: token,
   });
   const cookie = sessionCookieUpdate(authentication.cookie, token, secure);
   if (cookie) resHeaders.append("set-cookie", cookie);
   return {
     deps,
-    meta: requestMeta({ ip, userAgent: req.headers.get("user-agent") }),
+    meta: requestMeta({ ip, userAgent }),
     auth: authentication.caller,
     authentication,
     requestId,
@@ -152,18 +158,6 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-/**
- * Turns a domain AppError into the tRPC error with the same code, and sets Retry-After. A lost
- * database connection is answered as the AppError it stands for.
- */
-const appErrors = t.middleware(async ({ ctx, next }) => {
-  const result = await next();
-  if (result.ok) return result;
-  const answer = expectedTRPCError(result.error.cause, ctx.resHeaders);
-  if (!answer) return result;
-  throw answer;
-});
-
 export const router = t.router;
 
 /**
@@ -194,36 +188,52 @@ function nulPath(value: unknown): string[] | null {
   return null;
 }
 
-/**
- * NUL is refused before any schema runs: no text field accepts it, and some drivers (SQLite
- * through Sequelize) would cut the statement at it instead of treating it as data.
- */
-const noNul = t.middleware(async ({ getRawInput, next }) => {
-  const path = nulPath(await getRawInput());
-  if (path) {
-    const field = path.length ? path.join(".") : "_form";
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: "Text cannot contain NUL characters.",
-      cause: new AppError("BAD_REQUEST", "Text cannot contain NUL characters.", {
-        fieldErrors: { [field]: ["Text cannot contain NUL characters."] },
-      }),
-    });
-  }
-  return next();
+/** A NUL anywhere in the input, refused before any schema runs (see `guard`). */
+function refuseNul(input: unknown): void {
+  const path = nulPath(input);
+  if (!path) return;
+  const field = path.length ? path.join(".") : "_form";
+  throw new TRPCError({
+    code: "BAD_REQUEST",
+    message: "Text cannot contain NUL characters.",
+    cause: new AppError("BAD_REQUEST", "Text cannot contain NUL characters.", {
+      fieldErrors: { [field]: ["Text cannot contain NUL characters."] },
+    }),
+  });
+}
+
+/** A domain AppError a procedure failed with (a refusal, a lost database connection) as the tRPC error with its code. */
+function settled<R extends { ok: true } | { ok: false; error: TRPCError }>(result: R, resHeaders: Headers): R {
+  if (result.ok) return result;
+  const answer = expectedTRPCError(result.error.cause, resHeaders);
+  if (!answer) return result;
+  throw answer;
+}
+
+// Each procedure has one middleware, not a chain: every link of tRPC's chain copies the call's
+// options, and the hottest procedures are cheap enough for that to show. In it, in this order:
+// NUL is refused before any schema runs (no text field accepts it, and some drivers, SQLite
+// through Sequelize, would cut the statement at it instead of treating it as data); a signed-in
+// procedure checks the caller against its policy (core's requireCaller, which the file and export
+// routes use too); and a domain AppError the procedure failed with is answered with its code.
+
+export const publicProcedure = t.procedure.use(async ({ ctx, getRawInput, next }) => {
+  refuseNul(await getRawInput());
+  return settled(await next(), ctx.resHeaders);
 });
 
-export const publicProcedure = t.procedure.use(noNul).use(appErrors);
-
-/**
- * Signed in, as `policy` allows (core's requireCaller, which the file and export routes use too);
- * its refusals are AppErrors, which appErrors answers with their codes.
- */
+/** Signed in, as `policy` allows; `ctx.auth` is then the caller. */
 const signedIn = (policy: CallerPolicy) =>
-  publicProcedure.use(({ ctx, next }) => {
-    const caller = requireCaller(ctx.authentication, policy);
+  t.procedure.use(async ({ ctx, getRawInput, next }) => {
+    refuseNul(await getRawInput());
+    let caller: Caller | null;
+    try {
+      caller = requireCaller(ctx.authentication, policy);
+    } catch (error) {
+      throw expectedTRPCError(error, ctx.resHeaders) ?? error;
+    }
     if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-    return next({ ctx: { ...ctx, auth: caller } });
+    return settled(await next({ ctx: { ...ctx, auth: caller } }), ctx.resHeaders);
   });
 
 /** Signed in by any means, API key included: only auth.issueToken is built on this. */

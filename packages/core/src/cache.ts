@@ -34,7 +34,8 @@ export interface Cache {
   /** A validated session as stored by `storeSession`, or null (absent, expired or revoked). */
   readSession(sessionId: string): Promise<string | null>;
   /** Stores a validation result unless the session or its user changed since it was read. */
-  storeSession(sessionId: string, userId: string, value: string): Promise<void>;
+  /** `value` is asked for only when it is stored (a disabled cache never asks). */
+  storeSession(sessionId: string, userId: string, value: () => string): Promise<void>;
   /** Revokes cached validations of these sessions, at once and on every instance. */
   forgetSessions(sessionIds: string[]): Promise<void>;
   /** Revokes cached validations of every session of this user (role, status or password changed). */
@@ -169,7 +170,7 @@ function memoryCache({ listTtlMs = LIST_TTL_MS, sessionTtlMs = SESSION_TTL_MS, c
     },
     storeSession(sessionId, userId, value) {
       if (!tombstones.has(`s:${sessionId}`) && !tombstones.has(`u:${userId}`))
-        sessions.set(sessionId, { userId, value });
+        sessions.set(sessionId, { userId, value: value() });
       return done;
     },
     forgetSessions: (sessionIds) => (sessionIds.length ? change({ kind: "forgetSessions", sessionIds }) : done),
@@ -425,7 +426,7 @@ function redisCache(
           "notebox_store_session",
           sessionKey(sessionId),
           userPrefix + userId,
-          `${userId}|${value}`,
+          `${userId}|${value()}`,
           sessionTtlMs,
         );
       } catch (error) {

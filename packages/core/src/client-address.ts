@@ -20,7 +20,17 @@ export function ipRateKey(ip: string): string {
   return `${network.join(":")}::/64`;
 }
 
+/** The canonical forms of the addresses seen lately: parsing one costs more than the query of a list. */
+const seen = new Map<string, { ip: string; ipKey: string }>();
+const SEEN_MAX = 4096;
+
 export function requestMeta({ ip, userAgent }: { ip: string; userAgent: string | null }): RequestMeta {
-  const canonical = canonicalIp(ip);
-  return { ip: canonical, ipKey: ipRateKey(canonical), userAgent };
+  let forms = seen.get(ip);
+  if (!forms) {
+    const canonical = canonicalIp(ip);
+    forms = { ip: canonical, ipKey: ipRateKey(canonical) };
+    if (seen.size >= SEEN_MAX) seen.clear();
+    seen.set(ip, forms);
+  }
+  return { ...forms, userAgent };
 }

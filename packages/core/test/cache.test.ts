@@ -58,9 +58,9 @@ describe.each(stores)("cache (%s)", (_name, make) => {
 
   it("serves a validated session until it or its user is revoked, then never again", async () => {
     const cache = make();
-    await cache.storeSession("s1", "u1", "session one");
-    await cache.storeSession("s2", "u1", "session two");
-    await cache.storeSession("s3", "u2", "session three");
+    await cache.storeSession("s1", "u1", () => "session one");
+    await cache.storeSession("s2", "u1", () => "session two");
+    await cache.storeSession("s3", "u2", () => "session three");
     expect(await cache.readSession("s1")).toBe("session one");
 
     await cache.forgetSessions(["s1"]);
@@ -73,10 +73,10 @@ describe.each(stores)("cache (%s)", (_name, make) => {
   it("refuses to store a validation that read the database before a revocation", async () => {
     const cache = make();
     await cache.forgetSessions(["s1"]);
-    await cache.storeSession("s1", "u1", "read before the revocation");
+    await cache.storeSession("s1", "u1", () => "read before the revocation");
     expect(await cache.readSession("s1")).toBeNull();
     await cache.forgetUser("u2");
-    await cache.storeSession("s2", "u2", "read before the user changed");
+    await cache.storeSession("s2", "u2", () => "read before the user changed");
     expect(await cache.readSession("s2")).toBeNull();
   });
 });
@@ -97,7 +97,7 @@ describe("cache on a Redis that is down", () => {
     expect(await cache.remember("notes", "u1", "k", () => Promise.resolve(++loads))).toBe(1);
     expect(await cache.remember("notes", "u1", "k", () => Promise.resolve(++loads))).toBe(2);
     await cache.invalidate("notes", "u1");
-    await cache.storeSession("s1", "u1", "v");
+    await cache.storeSession("s1", "u1", () => "v");
     expect(await cache.readSession("s1")).toBeNull();
     await cache.forgetSessions(["s1"]);
     await cache.forgetUser("u1");

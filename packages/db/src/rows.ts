@@ -152,14 +152,33 @@ export async function runStatement(
  * a query: dates and booleans converted as the model's types say, as a query's row would be.
  */
 export function instanceFromRow<M extends Model>(model: ModelStatic<M>, values: Record<string, unknown>): M {
-  for (const [name, attribute] of Object.entries(model.getAttributes())) {
+  const { dates, booleans } = typedAttributes(model);
+  for (const name of dates) {
     const value = values[name];
-    if (value === null || value === undefined) continue;
-    const type = (attribute.type as { key?: string }).key;
-    if (type === "DATE" && typeof value === "string") values[name] = rowDate(value);
-    else if (type === "BOOLEAN" && typeof value !== "boolean") values[name] = Boolean(Number(value));
+    if (typeof value === "string") values[name] = rowDate(value);
+  }
+  for (const name of booleans) {
+    const value = values[name];
+    if (value !== null && value !== undefined && typeof value !== "boolean") values[name] = Boolean(Number(value));
   }
   return model.build(values as M["_creationAttributes"], { isNewRecord: false, raw: true });
+}
+
+const attributeTypes = new WeakMap<ModelStatic<Model>, { dates: string[]; booleans: string[] }>();
+
+/** The model's DATE and BOOLEAN attributes, read from its definition once. */
+function typedAttributes(model: ModelStatic<Model>): { dates: string[]; booleans: string[] } {
+  let types = attributeTypes.get(model);
+  if (!types) {
+    types = { dates: [], booleans: [] };
+    for (const [name, attribute] of Object.entries(model.getAttributes())) {
+      const key = (attribute.type as { key?: string }).key;
+      if (key === "DATE") types.dates.push(name);
+      else if (key === "BOOLEAN") types.booleans.push(name);
+    }
+    attributeTypes.set(model, types);
+  }
+  return types;
 }
 
 /**

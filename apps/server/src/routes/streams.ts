@@ -31,47 +31,25 @@ function webSource(stream: ReadableStream<Uint8Array>): ChunkSource {
   };
 }
 
-interface PullStreamOptions {
-  /**
-   * Called once when the stream has ended, failed or been cancelled: the server counts a
-   * streamed response in flight until then, so a SIGTERM drain waits for its last byte.
-   */
-  onEnd?: () => void;
-}
-
 /**
  * A web stream that reads the next chunk only when the HTTP layer asks for one
  * (highWaterMark 0): with the node-server adapter waiting for 'drain', a slow client holds the
  * read back, so memory stays flat whatever the size. (Readable.toWeb on Node 20 reads ahead.)
  */
-export function pullStream(
-  source: Readable | ReadableStream<Uint8Array>,
-  { onEnd }: PullStreamOptions = {},
-): ReadableStream<Uint8Array> {
+export function pullStream(source: Readable | ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const chunks = source instanceof ReadableStream ? webSource(source) : nodeSource(source);
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    onEnd?.();
-  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           const chunk = await chunks.read();
           if (chunk !== null) controller.enqueue(chunk);
-          else {
-            controller.close();
-            end();
-          }
+          else controller.close();
         } catch (error) {
           controller.error(error);
-          end();
         }
       },
       async cancel(reason) {
-        end();
         await chunks.cancel(reason);
       },
     },

@@ -132,9 +132,7 @@ export async function validateSessionToken({
       if (renewed) changes.expiresAt = new Date(now + SESSION_TTL_MS);
       await session.update(changes);
     }
-    await deps.cache.storeSession(
-      id,
-      user.id,
+    await deps.cache.storeSession(id, user.id, () =>
       JSON.stringify({ session: session.get({ plain: true }), user: user.get({ plain: true }) }),
     );
   }
