@@ -161,7 +161,12 @@ export function instanceFromRow<M extends Model>(model: ModelStatic<M>, values: 
     const value = values[name];
     if (value !== null && value !== undefined && typeof value !== "boolean") values[name] = Boolean(Number(value));
   }
-  return model.build(values as M["_creationAttributes"], { isNewRecord: false, raw: true });
+  // What Sequelize's own raw `set` does for a model without date or boolean attributes (every
+  // value is already converted), without its per-attribute `set` for the others.
+  const instance = model.build({} as M["_creationAttributes"], { isNewRecord: false, raw: true });
+  instance.dataValues = values;
+  (instance as unknown as { _previousDataValues: Record<string, unknown> })._previousDataValues = { ...values };
+  return instance;
 }
 
 const attributeTypes = new WeakMap<ModelStatic<Model>, { dates: string[]; booleans: string[] }>();
