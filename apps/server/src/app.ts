@@ -10,7 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { clientIp } from "./client-ip";
 import { compressAnswers } from "./compression";
-import { errorResponse } from "./http-errors";
+import { errorResponse, requestTooLarge } from "./http-errors";
 import {
   API_CACHE_CONTROL,
   CROSS_SITE_REFUSAL,
@@ -118,7 +118,7 @@ function createApp({
     `${TRPC_ENDPOINT}/*`,
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => errorResponse(c, new AppError("PAYLOAD_TOO_LARGE", "The request is too large."), logger),
+      onError: (c) => errorResponse(c, requestTooLarge(), logger),
     }),
   );
   app.use(`${TRPC_ENDPOINT}/*`, compressAnswers());

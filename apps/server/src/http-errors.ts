@@ -1,10 +1,13 @@
 // The one place a failure becomes an HTTP answer outside tRPC (the file and export routes, the
 // body limit, anything unexpected): an expected failure keeps its status, reason, field errors and
 // Retry-After; a bug is logged and answered 500 without a stack.
-import { expectedError, httpStatusOf } from "@notebox/core";
+import { AppError, expectedError, httpStatusOf } from "@notebox/core";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
+
+/** A request body over MAX_BODY_BYTES, on either way in. */
+export const requestTooLarge = () => new AppError("PAYLOAD_TOO_LARGE", "The request is too large.");
 
 function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { error: { code, message, ...extra } };

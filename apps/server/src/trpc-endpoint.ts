@@ -7,7 +7,7 @@
 // bodies), with the rules of http-rules.ts that every request is held to.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE, type Context } from "@notebox/api";
-import { AppError, type CoreDeps } from "@notebox/core";
+import type { CoreDeps } from "@notebox/core";
 import { TRPCError } from "@trpc/server";
 // The pieces tRPC's own adapters are built of: this endpoint is one more adapter, for the
 // non-streaming JSON calls only, and follows resolveResponse (the version is pinned by the lockfile).
@@ -22,7 +22,7 @@ import {
 import { parse as parseCookies } from "hono/utils/cookie";
 import { clientIpFrom } from "./client-ip";
 import { compressedJson, varyWithEncoding } from "./compression";
-import { errorAnswer } from "./http-errors";
+import { errorAnswer, requestTooLarge } from "./http-errors";
 import {
   API_CACHE_CONTROL,
   CROSS_SITE_REFUSAL,
@@ -65,8 +65,7 @@ function isLeanCall(req: IncomingMessage): boolean {
 
 /** The body, refused as too large before MAX_BODY_BYTES are held; null when the client went away. */
 function readBody(req: IncomingMessage): Promise<string | null> {
-  const tooLarge = () => new AppError("PAYLOAD_TOO_LARGE", "The request is too large.");
-  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.reject(requestTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -75,7 +74,7 @@ function readBody(req: IncomingMessage): Promise<string | null> {
       if (size > MAX_BODY_BYTES) {
         req.removeAllListeners("data");
         req.pause();
-        reject(tooLarge());
+        reject(requestTooLarge());
       } else chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks, size).toString("utf8")));

@@ -233,7 +233,10 @@ const signedIn = (policy: CallerPolicy) =>
       throw expectedTRPCError(error, ctx.resHeaders) ?? error;
     }
     if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-    return settled(await next({ ctx: { ...ctx, auth: caller } }), ctx.resHeaders);
+    // requireCaller answers the request's own caller, which ctx.auth already is: only its type
+    // narrows, so the context goes on as it is (tRPC would copy it, key by key, for each call).
+    const narrowed = next as unknown as () => ReturnType<typeof next<{ auth: Caller }>>;
+    return settled(await narrowed(), ctx.resHeaders);
   });
 
 /** Signed in by any means, API key included: only auth.issueToken is built on this. */

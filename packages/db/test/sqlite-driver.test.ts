@@ -79,6 +79,30 @@ describe("the SQLite driver", () => {
     expect(await count()).toBe(1);
   });
 
+  it("answers a query that starts with WITH on a reader too, and still writes a WITH ... INSERT", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const transaction = db.transaction(async (t) => {
+      await insert("uncommitted", { transaction: t });
+      await held;
+    });
+    await sleep(50);
+    // With the writer held by the transaction, only a reader can answer this at once.
+    const started = performance.now();
+    const [row] = await db.sequelize.query<{ n: number }>(
+      "WITH page AS (SELECT id FROM scratch) SELECT COUNT(*) AS n FROM page",
+      { type: QueryTypes.SELECT },
+    );
+    expect(row!.n).toBe(0);
+    expect(performance.now() - started).toBeLessThan(500);
+    release();
+    await transaction;
+    await db.sequelize.query("WITH v(x) AS (SELECT 'from a CTE') INSERT INTO scratch (v) SELECT x FROM v", {
+      type: QueryTypes.SELECT,
+    });
+    expect(await count("v = 'from a CTE'")).toBe(1);
+  });
+
   it("holds a write that comes while a transaction is open until the transaction ends", async () => {
     const order: string[] = [];
     let begun!: () => void;

@@ -32,8 +32,42 @@ function wordCharBefore(folded: string, at: number): boolean {
   return WORD_CHAR.test(String.fromCodePoint(folded.codePointAt(start)!));
 }
 
-/** Code-point ranges of `text` where a word starts with one of `terms` (both compared folded). */
-function matchRanges(chars: string[], terms: string[]): boolean[] {
+const ASCII = /^[^\u0080-\uffff]*$/;
+const ASCII_WORD_CHAR = /[a-z0-9]/;
+
+/**
+ * A text as code points: ASCII text (most of any text) is its own string, one unit per point;
+ * any other is split into its characters.
+ */
+interface Points {
+  text: string;
+  /** The characters, when the text is not ASCII. */
+  chars: string[] | null;
+  length: number;
+}
+
+function pointsOf(text: string): Points {
+  if (ASCII.test(text)) return { text, chars: null, length: text.length };
+  const chars = [...text];
+  return { text, chars, length: chars.length };
+}
+
+/**
+ * Which code points of the text are in a word that starts with one of `terms` (both compared
+ * folded). ASCII text is folded by lowercasing, without the per-character walk.
+ */
+function matchRanges({ text, chars, length }: Points, terms: string[]): boolean[] {
+  const marked = new Array<boolean>(length).fill(false);
+  if (!chars) {
+    const folded = text.toLowerCase();
+    for (const term of terms) {
+      for (let at = folded.indexOf(term); at !== -1; at = folded.indexOf(term, at + 1)) {
+        if (at > 0 && ASCII_WORD_CHAR.test(folded[at - 1]!)) continue;
+        marked.fill(true, at, at + term.length);
+      }
+    }
+    return marked;
+  }
   // The folded text, and for each of its UTF-16 units the character it came from.
   let folded = "";
   const origin: number[] = [];
@@ -42,7 +76,6 @@ function matchRanges(chars: string[], terms: string[]): boolean[] {
     folded += f;
     for (let k = 0; k < f.length; k++) origin.push(i);
   });
-  const marked = new Array<boolean>(chars.length).fill(false);
   for (const term of terms) {
     for (let at = folded.indexOf(term); at !== -1; at = folded.indexOf(term, at + 1)) {
       if (wordCharBefore(folded, at)) continue;
@@ -57,31 +90,33 @@ function matchRanges(chars: string[], terms: string[]): boolean[] {
   return marked;
 }
 
-function toSegments(chars: string[], marked: boolean[], from: number, to: number): Segment[] {
+/** The code points from `from` to `to` as runs, highlighted or not. */
+function toSegments({ text, chars }: Points, marked: boolean[], from: number, to: number): Segment[] {
   const segments: Segment[] = [];
-  for (let i = from; i < to; i++) {
-    const last = segments[segments.length - 1];
-    if (last && last.highlight === marked[i]) last.text += chars[i];
-    else segments.push({ text: chars[i]!, highlight: marked[i]! });
+  for (let start = from, i = from + 1; i <= to; i++) {
+    if (i < to && marked[i] === marked[start]) continue;
+    const part = chars ? chars.slice(start, i).join("") : text.slice(start, i);
+    segments.push({ text: part, highlight: marked[start]! });
+    start = i;
   }
   return segments;
 }
 
 export function highlight(text: string, terms: string[]): Segment[] {
-  const chars = [...text];
-  return toSegments(chars, matchRanges(chars, terms), 0, chars.length);
+  const points = pointsOf(text);
+  return toSegments(points, matchRanges(points, terms), 0, points.length);
 }
 
 /** About `width` characters of `text` around its first match, with ellipses where it was cut. */
 export function snippet(text: string, terms: string[], width = 180): Segment[] {
-  const chars = [...text.replace(/\s+/g, " ").trim()];
-  const marked = matchRanges(chars, terms);
+  const points = pointsOf(text.replace(/\s+/g, " ").trim());
+  const marked = matchRanges(points, terms);
   const first = Math.max(0, marked.indexOf(true));
   let from = Math.max(0, first - Math.floor(width / 3));
-  const to = Math.min(chars.length, from + width);
+  const to = Math.min(points.length, from + width);
   from = Math.max(0, Math.min(from, to - width));
-  const segments = toSegments(chars, marked, from, to);
+  const segments = toSegments(points, marked, from, to);
   if (from > 0) segments.unshift({ text: "…", highlight: false });
-  if (to < chars.length) segments.push({ text: "…", highlight: false });
+  if (to < points.length) segments.push({ text: "…", highlight: false });
   return segments;
 }

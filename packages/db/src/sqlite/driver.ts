@@ -22,8 +22,12 @@ import { Worker } from "node:worker_threads";
 
 const requireHere = createRequire(import.meta.url);
 
-/** Statements the readers may answer; anything else, or a reader's SQLITE_READONLY, goes to the writer. */
-const READ = /^\s*(?:SELECT|PRAGMA\s+(?:table_info|index_list|index_info|foreign_key_list)\b)/i;
+/**
+ * Statements the readers may answer: SELECTs, including those that start with a common table
+ * expression (notes.search's `WITH page AS (...)`); anything else, or a reader's SQLITE_READONLY
+ * (a `WITH ... INSERT`, refused by the reader's query_only), goes to the writer.
+ */
+const READ = /^\s*(?:SELECT|WITH|PRAGMA\s+(?:table_info|index_list|index_info|foreign_key_list)\b)/i;
 const READERS = 2;
 const BUSY_TIMEOUT_MS = 10_000;
 
