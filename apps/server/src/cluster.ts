@@ -74,8 +74,13 @@ export async function startPrimary(
     startedAt.set(worker.id, Date.now());
   };
   const giveSweepTo = (worker: Worker) => {
+    // While stopping, or to a worker already on its way out (its channel closed), there is nobody
+    // to hand the duty to; a worker that goes just after hands it on again from its exit.
+    if (stopping || !worker.isConnected()) return;
     sweeper = worker;
-    worker.send({ channel: CHANNEL, type: "sweep" } satisfies ClusterMessage);
+    worker.send({ channel: CHANNEL, type: "sweep" } satisfies ClusterMessage, (error: Error | null) => {
+      if (error) logger.debug({ err: error, worker: worker.id }, "sweep duty not delivered");
+    });
   };
 
   let port = 0;
