@@ -59,7 +59,8 @@ export function compressAnswers(): MiddlewareHandler<Env> {
     if (!/json/.test(res.headers.get("Content-Type") ?? "")) return;
     const vary = varyWithEncoding(res.headers.get("Vary"));
     const sent = await compressedJson(Buffer.from(await res.arrayBuffer()), c.req.header("Accept-Encoding"));
-    c.res = new Response(sent.body, res);
+    // Copied into a buffer of its own: the fetch types take no view of a shared one.
+    c.res = new Response(new Uint8Array(sent.body), res);
     c.res.headers.set("Vary", vary);
     c.res.headers.set("Content-Length", String(sent.body.length));
     if (sent.encoding) c.res.headers.set("Content-Encoding", sent.encoding);

@@ -235,7 +235,7 @@ const signedIn = (policy: CallerPolicy) =>
     if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
     // requireCaller answers the request's own caller, which ctx.auth already is: only its type
     // narrows, so the context goes on as it is (tRPC would copy it, key by key, for each call).
-    const narrowed = next as unknown as () => ReturnType<typeof next<{ auth: Caller }>>;
+    const narrowed: () => ReturnType<typeof next<{ auth: Caller }>> = next;
     return settled(await narrowed(), ctx.resHeaders);
   });
 

@@ -35,6 +35,18 @@ const count = async (where = "1 = 1") =>
 const insert = (v: string, options: object = {}) =>
   db.sequelize.query("INSERT INTO scratch (v) VALUES (?)", { replacements: [v], ...options });
 
+/** A transaction that has written one row and stays open until `release` is called. */
+async function holdTransaction() {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const transaction = db.transaction(async (t) => {
+    await insert("uncommitted", { transaction: t });
+    await held;
+  });
+  await sleep(50);
+  return { release, transaction };
+}
+
 describe("the SQLite driver", () => {
   it("keeps the event loop free while another process holds the write lock, then writes everything", async () => {
     const other = new BetterSqlite3(file);
@@ -64,13 +76,7 @@ describe("the SQLite driver", () => {
   });
 
   it("answers reads outside a transaction while the transaction is open, without its uncommitted rows", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const transaction = db.transaction(async (t) => {
-      await insert("uncommitted", { transaction: t });
-      await held;
-    });
-    await sleep(50);
+    const { release, transaction } = await holdTransaction();
     const started = performance.now();
     expect(await count()).toBe(0);
     expect(performance.now() - started).toBeLessThan(500);
@@ -80,13 +86,7 @@ describe("the SQLite driver", () => {
   });
 
   it("answers a query that starts with WITH on a reader too, and still writes a WITH ... INSERT", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const transaction = db.transaction(async (t) => {
-      await insert("uncommitted", { transaction: t });
-      await held;
-    });
-    await sleep(50);
+    const { release, transaction } = await holdTransaction();
     // With the writer held by the transaction, only a reader can answer this at once.
     const started = performance.now();
     const [row] = await db.sequelize.query<{ n: number }>(

@@ -13,6 +13,14 @@ afterAll(() => t.close());
 
 type Shaped = { result?: { data: unknown }; error?: { message: string; data: { code: string; httpStatus: number } } };
 
+function post(procedure: string, body: string, contentType = "application/json") {
+  return t.client().fetch(`/api/v1/trpc/${procedure}`, {
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  });
+}
+
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await t.client().fetch(`/api/v1/trpc/${path}`, { headers });
   return { res, text: await res.text() };
@@ -36,11 +44,7 @@ describe("tRPC's JSON calls", () => {
   });
 
   it("refuse a query sent as POST and a mutation sent as GET with 405 and Allow", async () => {
-    const query = await t.client().fetch("/api/v1/trpc/auth.me", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{}",
-    });
+    const query = await post("auth.me", "{}");
     expect(query.status).toBe(405);
     expect(query.headers.get("allow")).toBe("GET");
     const mutation = await get("auth.logout");
@@ -61,11 +65,7 @@ describe("tRPC's JSON calls", () => {
       expect([400, 401, 404], path).toContain(res.status);
       expect(text, path).not.toMatch(/(?:\n|\\n)\s*at\s|node_modules|\.ts:\d+/);
     }
-    const bad = await t.client().fetch("/api/v1/trpc/auth.register", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{not json",
-    });
+    const bad = await post("auth.register", "{not json");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Shaped).error?.data.code).toBe("BAD_REQUEST");
   });
@@ -102,11 +102,7 @@ describe("what only tRPC's fetch adapter serves", () => {
   it("answers HEAD with 204 and a body that is not JSON with 415", async () => {
     const head = await t.client().fetch("/api/v1/trpc/auth.me", { method: "HEAD" });
     expect(head.status).toBe(204);
-    const form = await t.client().fetch("/api/v1/trpc/auth.logout", {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: "hello",
-    });
+    const form = await post("auth.logout", "hello", "text/plain");
     expect(form.status).toBe(415);
     expect(form.headers.get("x-frame-options")).toBe("DENY");
   });
