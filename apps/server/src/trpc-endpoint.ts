@@ -58,8 +58,7 @@ function isLeanCall(req: IncomingMessage): boolean {
     if (type !== undefined && !json) return false;
   } else if (req.method !== "POST" || !json) return false;
   // A streamed (JSON Lines) answer is the adapter's.
-  const trpcAccept = req.headers["trpc-accept"];
-  if (trpcAccept !== undefined) return false;
+  if (req.headers["trpc-accept"] !== undefined) return false;
   return !req.headers.accept?.split(",").some((t) => t.trim() === "application/jsonl");
 }
 
@@ -207,12 +206,12 @@ export function trpcEndpoint({
         return { error: getErrorShape({ config, ctx, error, input: call.result(), path: call.path, type }) };
       });
       const json = info.isBatchCall ? results : results[0]!;
-      const errors = outcomes.map(([error]) => error);
-      return {
-        status: getHTTPStatusCode(json, errors),
-        headers: withContextHeaders(headers, resHeaders),
-        body: JSON.stringify(transformTRPCResponse(config, json)),
-      };
+      return rpcAnswer(
+        json,
+        outcomes.map(([error]) => error),
+        headers,
+        resHeaders,
+      );
     } catch (cause) {
       // The request itself could not be read (bad path, bad JSON, a batch that is not an object).
       const error = getTRPCErrorFromUnknown(cause);
@@ -220,11 +219,7 @@ export function trpcEndpoint({
       const json = {
         error: getErrorShape({ config, ctx, error, input: undefined, path: undefined, type: info?.type ?? "unknown" }),
       };
-      return {
-        status: getHTTPStatusCode(json, [error]),
-        headers: withContextHeaders(headers, resHeaders),
-        body: JSON.stringify(transformTRPCResponse(config, json)),
-      };
+      return rpcAnswer(json, [error], headers, resHeaders);
     }
   }
 
@@ -295,10 +290,22 @@ export function trpcEndpoint({
   };
 }
 
-/** The answer's headers with those the procedures set (cookies, Retry-After). */
-function withContextHeaders(headers: Answer["headers"], resHeaders: Headers): Answer["headers"] {
+/**
+ * tRPC's answer to a request's calls (one result, a batch's, or the request's own failure): its
+ * status as tRPC derives it, with the headers the procedures set (cookies, Retry-After).
+ */
+function rpcAnswer(
+  json: RpcResult | RpcResult[],
+  errors: (TRPCError | undefined)[],
+  headers: Answer["headers"],
+  resHeaders: Headers,
+): Answer {
   const cookies = resHeaders.getSetCookie();
   if (cookies.length) headers["set-cookie"] = cookies;
   for (const [name, value] of resHeaders) if (name !== "set-cookie") headers[name] = value;
-  return headers;
+  return {
+    status: getHTTPStatusCode(json, errors),
+    headers,
+    body: JSON.stringify(transformTRPCResponse(config, json)),
+  };
 }
