@@ -191,11 +191,23 @@ async function openDryRunDatabase(url: string): Promise<Database> {
   return openDatabase({ url, migrate: false });
 }
 
+// Every command ends by process.exit with its code. Should the event loop ever empty before the
+// command has settled (work left waiting on something that will not come), Node would end the
+// process with 0, as if it had succeeded: it ends with 1 and says so instead.
+let settled = false;
+process.once("beforeExit", () => {
+  if (settled) return;
+  process.stderr.write("The command stopped before it finished.\n");
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
+    settled = true;
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(78);

@@ -29,13 +29,14 @@ export function chosenEncoding(acceptEncoding: string | undefined): "br" | "gzip
  * A JSON answer as sent: compressed (brotli at a fast level, else gzip) when it is at least
  * COMPRESS_MIN_BYTES and the request accepts it, else as it is.
  */
-export async function compressedJson(
-  body: Buffer,
+export async function compressedJson<Body extends Buffer | string>(
+  body: Body,
   acceptEncoding: string | undefined,
-): Promise<{ body: Buffer; encoding: "br" | "gzip" | null }> {
-  const encoding = body.length >= COMPRESS_MIN_BYTES ? chosenEncoding(acceptEncoding) : null;
+): Promise<{ body: Body | Buffer; encoding: "br" | "gzip" | null }> {
+  const size = Buffer.byteLength(body);
+  const encoding = size >= COMPRESS_MIN_BYTES ? chosenEncoding(acceptEncoding) : null;
   if (encoding === "br") {
-    const params = { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: body.length };
+    const params = { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: size };
     return { body: await brotli(body, { params }), encoding };
   }
   if (encoding === "gzip") return { body: await gzipAsync(body, { level: 6 }), encoding };

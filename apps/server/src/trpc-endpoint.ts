@@ -225,7 +225,7 @@ export function trpcEndpoint({
 
   async function send(req: IncomingMessage, res: ServerResponse, id: string, answer: Answer, compress: boolean) {
     const headers = answer.headers;
-    let payload: Buffer = Buffer.from(answer.body);
+    let payload: Buffer | string = answer.body;
     if (compress) {
       const sent = await compressedJson(payload, header(req, "accept-encoding") ?? undefined);
       payload = sent.body;
@@ -235,7 +235,7 @@ export function trpcEndpoint({
     for (const [name, value] of security) if (!(name in headers)) headers[name] = value;
     headers["cache-control"] = API_CACHE_CONTROL;
     headers["x-request-id"] = id;
-    headers["content-length"] = String(payload.length);
+    headers["content-length"] = String(Buffer.byteLength(payload));
     if (res.destroyed) return;
     res.writeHead(answer.status, headers);
     res.end(payload);

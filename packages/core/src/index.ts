@@ -65,6 +65,8 @@ export {
   SESSION_TTL_MS,
   SESSION_RENEW_UNDER_MS,
   type SessionSummary,
+  type CallerSession,
+  type CallerUser,
   type ValidSession,
 } from "./sessions/sessions";
 export { DEVICE_TTL_MS } from "./sessions/devices";

@@ -211,7 +211,7 @@ export async function issueToken({
   source,
 }: {
   deps: CoreDeps;
-  user: UserRow;
+  user: { id: string };
   source: { sessionId: string } | { apiKeyId: string };
 }): Promise<{ token: string; expiresAt: string }> {
   const now = Date.now();

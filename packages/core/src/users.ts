@@ -13,7 +13,7 @@ export interface PublicUser {
   createdAt: string;
 }
 
-export function toPublicUser(user: UserRow): PublicUser {
+export function toPublicUser(user: Pick<UserRow, keyof PublicUser | "createdAt">): PublicUser {
   return {
     id: user.id,
     username: user.username,

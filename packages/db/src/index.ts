@@ -54,17 +54,7 @@ export {
   type LegacyUser,
 } from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
-export {
-  aliasedColumns,
-  instanceFromRow,
-  rowDate,
-  rowDateOrNull,
-  runStatement,
-  selectBounded,
-  selectRows,
-  type RowParam,
-  type RowSource,
-} from "./rows";
+export { rowDate, rowDateOrNull, runStatement, selectBounded, selectRows, type RowParam, type RowSource } from "./rows";
 export { v7 as newId } from "uuid";
 export {
   col,

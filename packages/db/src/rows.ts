@@ -6,7 +6,7 @@
 // SQL is written with `?` placeholders. On SQLite they become bind parameters ($1, $2…), so the
 // reader and writer threads reuse their prepared statements; on MySQL/MariaDB they are escaped
 // into the text (mysql2's text protocol, cheaper here than a server-side prepare per call).
-import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from "sequelize";
+import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import type { Dialect } from "./connection";
 import type { HotReader } from "./sqlite/hot-reader";
 
@@ -145,54 +145,4 @@ export async function runStatement(
     return;
   }
   await db.sequelize.query(sql, { replacements: params.map(mysqlParam), type: QueryTypes.RAW, transaction });
-}
-
-/**
- * A model instance from plain values (a hand-written query's row, or a cached one's JSON), without
- * a query: dates and booleans converted as the model's types say, as a query's row would be.
- */
-export function instanceFromRow<M extends Model>(model: ModelStatic<M>, values: Record<string, unknown>): M {
-  const { dates, booleans } = typedAttributes(model);
-  for (const name of dates) {
-    const value = values[name];
-    if (typeof value === "string") values[name] = rowDate(value);
-  }
-  for (const name of booleans) {
-    const value = values[name];
-    if (value !== null && value !== undefined && typeof value !== "boolean") values[name] = Boolean(Number(value));
-  }
-  // What Sequelize's own raw `set` does for a model without date or boolean attributes (every
-  // value is already converted), without its per-attribute `set` for the others.
-  const instance = model.build({} as M["_creationAttributes"], { isNewRecord: false, raw: true });
-  instance.dataValues = values;
-  (instance as unknown as { _previousDataValues: Record<string, unknown> })._previousDataValues = { ...values };
-  return instance;
-}
-
-const attributeTypes = new WeakMap<ModelStatic<Model>, { dates: string[]; booleans: string[] }>();
-
-/** The model's DATE and BOOLEAN attributes, read from its definition once. */
-function typedAttributes(model: ModelStatic<Model>): { dates: string[]; booleans: string[] } {
-  let types = attributeTypes.get(model);
-  if (!types) {
-    types = { dates: [], booleans: [] };
-    for (const [name, attribute] of Object.entries(model.getAttributes())) {
-      const key = (attribute.type as { key?: string }).key;
-      if (key === "DATE") types.dates.push(name);
-      else if (key === "BOOLEAN") types.booleans.push(name);
-    }
-    attributeTypes.set(model, types);
-  }
-  return types;
-}
-
-/**
- * `SELECT` list naming every attribute of `model` as `<prefix><attribute>`, read from table alias
- * `alias`: the columns of two joined tables, told apart, in one row.
- */
-export function aliasedColumns(db: RowSource, model: ModelStatic<Model>, alias: string, prefix: string): string {
-  const quote = (name: string) => db.sequelize.getQueryInterface().quoteIdentifier(name);
-  return Object.entries(model.getAttributes())
-    .map(([name, attribute]) => `${alias}.${quote(attribute.field ?? name)} AS ${quote(prefix + name)}`)
-    .join(", ");
 }

@@ -1,6 +1,5 @@
 import { SESSION_COOKIE, sessionCookieUpdate } from "@notebox/api";
-import { AppError, authenticate, requireCaller, type CoreDeps } from "@notebox/core";
-import type { UserRow } from "@notebox/db";
+import { AppError, authenticate, requireCaller, type CallerUser, type CoreDeps } from "@notebox/core";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 
@@ -11,7 +10,7 @@ import { getCookie } from "hono/cookie";
  * is no longer valid. Without a credential, or with a cookie that is not valid, the answer is 401
  * with `signInTo` ("Sign in to upload files.").
  */
-export async function requestUser(c: Context, deps: CoreDeps, signInTo: string): Promise<UserRow> {
+export async function requestUser(c: Context, deps: CoreDeps, signInTo: string): Promise<CallerUser> {
   const token = getCookie(c, SESSION_COOKIE) ?? null;
   const authentication = await authenticate({
     deps,

@@ -421,9 +421,14 @@ describe("pages of results", () => {
     );
     const first = (await search(client, "al")).items.map((h) => h.title);
     expect(first).toEqual(Array.from({ length: 20 }, (_, k) => `Alpaca ${128 - 2 * k}`));
+    // Pages of 30 cross from the title hits to the others mid-page (the third) and then start
+    // past them (the fourth and fifth): every page continues exactly where the last one stopped.
     const all = (await walkPages<SearchHit>(client, "notes.search", { q: "al", limit: 30 })).flat().map((h) => h.title);
-    expect(all).toHaveLength(130);
-    expect(new Set(all).size).toBe(130);
+    const newestFirst = (odd: number, name: string) =>
+      Array.from({ length: 65 }, (_, k) => `${name} ${128 + odd - 2 * k}`);
+    expect(all).toEqual([...newestFirst(0, "Alpaca"), ...newestFirst(1, "Note")]);
+    const titled = (await walkPages<SearchHit>(client, "notes.search", { q: "in:title al", limit: 30 })).flat();
+    expect(titled.map((h) => h.title)).toEqual(newestFirst(0, "Alpaca"));
   });
 
   it("refuses a forged cursor with a field error", async () => {

@@ -1,18 +1,17 @@
 // Who is calling: the one reading of a request's credentials, shared by tRPC and the plain HTTP
 // routes (file transfer, notes export), so both accept, renew and refuse them alike.
-import type { UserRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { currentSettings, secondFactorSetupRequired } from "../admin/settings";
 import { AppError } from "../errors";
 import { API_KEY_PREFIX, validateApiKey, verifyBearerToken } from "../tokens";
 import { passwordChangeRequired } from "../users";
-import { validateSessionToken } from "./sessions";
+import { validateSessionToken, type CallerUser } from "./sessions";
 
 /** How the caller proved who they are: the browser's session cookie, a JWT, or an API key. */
 export type Caller =
-  | { kind: "session"; user: UserRow; sessionId: string; apiKeyId: null }
-  | { kind: "jwt"; user: UserRow; sessionId: null; apiKeyId: null }
-  | { kind: "apiKey"; user: UserRow; sessionId: null; apiKeyId: string };
+  | { kind: "session"; user: CallerUser; sessionId: string; apiKeyId: null }
+  | { kind: "jwt"; user: CallerUser; sessionId: null; apiKeyId: null }
+  | { kind: "apiKey"; user: CallerUser; sessionId: null; apiKeyId: string };
 
 /**
  * What the request's credentials amount to. `cookie` says what the response must do with the

@@ -1,13 +1,14 @@
 // Sessions in the Lucia design: the client holds a random token, the database only its sha256;
 // 30-day sliding expiry, renewed when under 15 days remain.
 import {
-  aliasedColumns,
-  instanceFromRow,
   Op,
+  rowDate,
+  rowDateOrNull,
+  runStatement,
   selectBounded,
+  type Role,
   type SessionRow,
   type Transaction,
-  type UserRow,
 } from "@notebox/db";
 import { generateToken, hashToken } from "../crypto";
 import type { CoreDeps, RequestMeta } from "../deps";
@@ -18,13 +19,6 @@ export const SESSION_TTL_MS = 30 * DAY;
 export const SESSION_RENEW_UNDER_MS = 15 * DAY;
 /** lastUsedAt is a hint for the session list: refresh it at most this often to spare writes. */
 const LAST_USED_RESOLUTION_MS = 5 * 60 * 1000;
-
-export interface ValidSession {
-  session: SessionRow;
-  user: UserRow;
-  /** The expiry moved: the cookie must be sent again with the new date. */
-  renewed: boolean;
-}
 
 export async function createSession({
   deps,
@@ -54,40 +48,110 @@ export async function createSession({
   return { token, session };
 }
 
+/**
+ * The account of a signed-in caller, as plain values: what the credential checks, the procedures
+ * and the API's answers read of it. A session check builds it from one row; a JWT or an API key
+ * check passes the account's model instance, which has every one of these.
+ */
+export interface CallerUser {
+  id: string;
+  username: string;
+  email: string;
+  role: Role;
+  emailVerifiedAt: Date | null;
+  disabledAt: Date | null;
+  tokensValidAfter: Date;
+  mustChangePassword: boolean;
+  totpEnabledAt: Date | null;
+  passkeyCount: number;
+  hasPassword: boolean;
+  createdAt: Date;
+}
+
+/** A session as its check reads it. */
+export interface CallerSession {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+}
+
+export interface ValidSession {
+  session: CallerSession;
+  user: CallerUser;
+  /** The expiry moved: the cookie must be sent again with the new date. */
+  renewed: boolean;
+}
+
 /** Whether a user may act at all: verified, not disabled, and the credential is not older than the user's cut-off. */
-export function userAcceptsCredential(user: UserRow, issuedAt: Date): boolean {
+export function userAcceptsCredential(user: CallerUser, issuedAt: Date): boolean {
   return (
     user.emailVerifiedAt !== null && user.disabledAt === null && issuedAt.getTime() >= user.tokensValidAfter.getTime()
   );
 }
 
-/** The session with its user in one round trip, one hand-written query (the hottest read of all). */
-const sessionQueries = new WeakMap<object, string>();
-function sessionWithUserSql(deps: CoreDeps): string {
-  let sql = sessionQueries.get(deps.db.sequelize);
-  if (!sql) {
-    const { Session, User } = deps.db.models;
-    sql = `SELECT ${aliasedColumns(deps.db, Session, "s", "s_")}, ${aliasedColumns(deps.db, User, "u", "u_")}
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
-    sessionQueries.set(deps.db.sequelize, sql);
-  }
-  return sql;
+/**
+ * The session with its user in one round trip, one hand-written query (the hottest read of all),
+ * naming only the columns of CallerSession and CallerUser. A cached validation keeps the same row
+ * (as JSON), so both are read back by `validatedFromRow`.
+ */
+const SESSION_WITH_USER_SQL = `SELECT s.user_id, s.created_at AS session_created_at, s.last_used_at, s.expires_at,
+    u.username, u.email, u.role, u.email_verified_at, u.disabled_at, u.tokens_valid_after,
+    u.must_change_password, u.totp_enabled_at, u.passkey_count, u.has_password, u.created_at
+  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
+
+interface SessionWithUserRow {
+  user_id: string;
+  session_created_at: Date | string;
+  last_used_at: Date | string;
+  expires_at: Date | string;
+  username: string;
+  email: string;
+  role: Role;
+  email_verified_at: Date | string | null;
+  disabled_at: Date | string | null;
+  tokens_valid_after: Date | string;
+  must_change_password: number | boolean;
+  totp_enabled_at: Date | string | null;
+  passkey_count: number;
+  has_password: number | boolean;
+  created_at: Date | string;
 }
 
-async function readSessionWithUser(deps: CoreDeps, id: string): Promise<{ session: SessionRow; user: UserRow } | null> {
-  const [row] = await selectBounded<Record<string, unknown>>(deps.db, sessionWithUserSql(deps), [id]);
-  if (!row) return null;
-  const session: Record<string, unknown> = {};
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith("s_")) session[key.slice(2)] = value;
-    else if (key.startsWith("u_")) user[key.slice(2)] = value;
-  }
+/** A row of SESSION_WITH_USER_SQL, from the database or from its JSON in the cache (dates as ISO text). */
+function validatedFromRow(id: string, row: SessionWithUserRow): { session: CallerSession; user: CallerUser } {
   return {
-    session: instanceFromRow(deps.db.models.Session, session),
-    user: instanceFromRow(deps.db.models.User, user),
+    session: {
+      id,
+      userId: row.user_id,
+      createdAt: rowDate(row.session_created_at),
+      lastUsedAt: rowDate(row.last_used_at),
+      expiresAt: rowDate(row.expires_at),
+    },
+    user: {
+      id: row.user_id,
+      username: row.username,
+      email: row.email,
+      role: row.role,
+      emailVerifiedAt: rowDateOrNull(row.email_verified_at),
+      disabledAt: rowDateOrNull(row.disabled_at),
+      tokensValidAfter: rowDate(row.tokens_valid_after),
+      mustChangePassword: Boolean(Number(row.must_change_password)),
+      totpEnabledAt: rowDateOrNull(row.totp_enabled_at),
+      passkeyCount: Number(row.passkey_count),
+      hasPassword: Boolean(Number(row.has_password)),
+      createdAt: rowDate(row.created_at),
+    },
   };
 }
+
+async function readSessionWithUser(deps: CoreDeps, id: string): Promise<SessionWithUserRow | null> {
+  const [row] = await selectBounded<SessionWithUserRow>(deps.db, SESSION_WITH_USER_SQL, [id]);
+  return row ?? null;
+}
+
+const deleteSession = (deps: CoreDeps, id: string) => runStatement(deps.db, "DELETE FROM sessions WHERE id = ?", [id]);
 
 export async function validateSessionToken({
   deps,
@@ -97,44 +161,43 @@ export async function validateSessionToken({
   token: string;
 }): Promise<ValidSession | null> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
-  const { Session, User } = deps.db.models;
   const id = hashToken(token);
-  let session: SessionRow | null;
-  let user: UserRow;
-  let fromCache = false;
+  let row: SessionWithUserRow | null;
   const cached = await deps.cache.readSession(id);
-  if (cached) {
-    const values = JSON.parse(cached) as { session: Record<string, unknown>; user: Record<string, unknown> };
-    session = instanceFromRow(Session, values.session);
-    user = instanceFromRow(User, values.user);
-    fromCache = true;
-  } else {
-    const found = await readSessionWithUser(deps, id);
-    if (!found) return null;
-    ({ session, user } = found);
+  const fromCache = cached !== null;
+  if (cached !== null) row = JSON.parse(cached) as SessionWithUserRow;
+  else {
+    row = await readSessionWithUser(deps, id);
+    if (!row) return null;
   }
+  const { session, user } = validatedFromRow(id, row);
   const now = Date.now();
   if (session.expiresAt.getTime() <= now) {
-    await session.destroy();
+    await deleteSession(deps, id);
     await deps.cache.forgetSessions([id]);
     return null;
   }
   if (!userAcceptsCredential(user, session.createdAt)) {
     if (fromCache) return validateUncached(deps, id);
-    if (user.disabledAt === null && user.emailVerifiedAt !== null) await session.destroy();
+    if (user.disabledAt === null && user.emailVerifiedAt !== null) await deleteSession(deps, id);
     return null;
   }
   const renewed = session.expiresAt.getTime() - now < SESSION_RENEW_UNDER_MS;
   const stale = now - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS;
   if (renewed || stale || !fromCache) {
     if (renewed || stale) {
-      const changes: Partial<SessionRow> = { lastUsedAt: new Date(now) };
-      if (renewed) changes.expiresAt = new Date(now + SESSION_TTL_MS);
-      await session.update(changes);
+      session.lastUsedAt = new Date(now);
+      if (renewed) session.expiresAt = new Date(now + SESSION_TTL_MS);
+      await runStatement(deps.db, "UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?", [
+        session.lastUsedAt,
+        session.expiresAt,
+        id,
+      ]);
+      row.last_used_at = session.lastUsedAt;
+      row.expires_at = session.expiresAt;
     }
-    await deps.cache.storeSession(id, user.id, () =>
-      JSON.stringify({ session: session.get({ plain: true }), user: user.get({ plain: true }) }),
-    );
+    const stored = row;
+    await deps.cache.storeSession(id, user.id, () => JSON.stringify(stored));
   }
   return { session, user, renewed };
 }
@@ -142,11 +205,10 @@ export async function validateSessionToken({
 /** A cached entry said no: ask the database, which has the last word. */
 async function validateUncached(deps: CoreDeps, id: string): Promise<ValidSession | null> {
   await deps.cache.forgetSessions([id]);
-  const session = await deps.db.models.Session.findByPk(id);
-  if (!session) return null;
-  const user = await deps.db.models.User.findByPk(session.userId);
-  if (!user || !userAcceptsCredential(user, session.createdAt) || session.expiresAt.getTime() <= Date.now())
-    return null;
+  const row = await readSessionWithUser(deps, id);
+  if (!row) return null;
+  const { session, user } = validatedFromRow(id, row);
+  if (!userAcceptsCredential(user, session.createdAt) || session.expiresAt.getTime() <= Date.now()) return null;
   return { session, user, renewed: false };
 }
 
