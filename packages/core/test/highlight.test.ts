@@ -50,6 +50,32 @@ describe("snippet", () => {
     expect(segments.map((s) => s.text).join("").length).toBe(62);
   });
 
+  it("is the same for a long text whether its hit is found in the folded text or character by character", () => {
+    // The first text folds one unit per character (the hit is found in it and only around it is
+    // walked); the second ends with a combining accent, so it is walked whole, character by
+    // character. Their snippets, made far from that accent, must be the same.
+    const body = `${"café lorem ".repeat(60)}téte ${"thé ipsum ".repeat(3)}Théâtre tea${"x".repeat(30)} ${"ipsum ".repeat(80)}`;
+    const precomposed = snippet(`${body}e`, ["the", "tea"]);
+    expect(precomposed).toEqual(snippet(`${body}e\u0301`, ["the", "tea"]));
+    expect(marked(precomposed)).toEqual(["thé", "thé", "thé", "Thé", "tea"]);
+    expect(precomposed[0]).toEqual({ text: "…", highlight: false });
+    expect(precomposed[precomposed.length - 1]).toEqual({ text: "…", highlight: false });
+  });
+
+  it("shows a hit near the end of a long text with the full width before it, and a word cut at the end still marked", () => {
+    const text = `${"lorem ".repeat(200)}needle end`;
+    const segments = snippet(text, ["needle"], 60);
+    expect(segments.map((s) => s.text).join("")).toBe(`…${text.slice(-60)}`);
+    const cut = snippet(
+      `${"lorem ".repeat(100)}needle ${"a".repeat(30)} needles ${"ipsum ".repeat(100)}`,
+      ["needle"],
+      60,
+    );
+    expect(marked(cut)).toEqual(["needle", "ne"]);
+    const atEdge = snippet(`needle ${"a".repeat(51)} needles ${"ipsum ".repeat(100)}`, ["needle"], 60);
+    expect(marked(atEdge)).toEqual(["needle", "n"]);
+  });
+
   it("starts at the beginning when nothing matches", () => {
     const segments = snippet("short text", ["zzz"]);
     expect(segments).toEqual([{ text: "short text", highlight: false }]);

@@ -2,8 +2,14 @@
 // the highlighting), tag names. One definition, so a word found is a word highlighted. No imports:
 // the web app takes tagKey from here too (through @notebox/api/limits).
 
+const ASCII = /^[^\u0080-\uffff]*$/;
+
+/** Whether `text` is all ASCII (most text is), which folds by lower-casing alone. */
+export const isAscii = (text: string) => ASCII.test(text);
+
 /** Lower-cased, accents removed. */
 export function foldText(text: string): string {
+  if (isAscii(text)) return text.toLowerCase();
   return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
 }
 

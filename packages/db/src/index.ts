@@ -26,7 +26,7 @@ export { insertNote, tagNamesOf, type NoteRevisionRow, type NoteRow, type Revisi
 export type { NoteTagRow, TagRow } from "./models/tags";
 export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
-export { foldedWords, foldText, tagKey, termsStartingWords } from "./fold";
+export { foldedWords, foldText, isAscii, tagKey, termsStartingWords } from "./fold";
 export { LIKE_ESCAPE, likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
 export {
@@ -54,7 +54,16 @@ export {
   type LegacyUser,
 } from "./legacy-source";
 export { isDatabaseUnavailable } from "./errors";
-export { rowDate, rowDateOrNull, runStatement, selectBounded, selectRows, type RowParam, type RowSource } from "./rows";
+export {
+  rowDate,
+  rowDateOrNull,
+  rowIso,
+  runStatement,
+  selectBounded,
+  selectRows,
+  type RowParam,
+  type RowSource,
+} from "./rows";
 export { v7 as newId } from "uuid";
 export {
   col,

@@ -128,6 +128,14 @@ export function rowDate(value: Date | string): Date {
   return new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
 }
 
+/** A date column of a plain row as ISO 8601 text: SQLite's text is rewritten, not parsed. */
+export function rowIso(value: Date | string): string {
+  if (typeof value === "string" && value.length === 30 && value.endsWith(" +00:00")) {
+    return `${value.slice(0, 10)}T${value.slice(11, 23)}Z`;
+  }
+  return rowDate(value).toISOString();
+}
+
 /** A nullable date column of a plain row. */
 export function rowDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : rowDate(value);

@@ -1,6 +1,6 @@
 // Highlighting done in one place for both databases, as segments rather than HTML: the web app
 // renders them as text, so a note can never inject markup through its search results.
-import { foldedWords, foldText } from "@notebox/db";
+import { foldedWords, foldText, isAscii } from "@notebox/db";
 
 export { termsStartingWords } from "@notebox/db";
 
@@ -32,42 +32,63 @@ function wordCharBefore(folded: string, at: number): boolean {
   return WORD_CHAR.test(String.fromCodePoint(folded.codePointAt(start)!));
 }
 
-const ASCII = /^[^\u0080-\uffff]*$/;
 const ASCII_WORD_CHAR = /[a-z0-9]/;
+const SURROGATE = /[\ud800-\udfff]/;
+const COMBINING_MARK = /\p{M}/u;
 
 /**
- * A text as code points: ASCII text (most of any text) is its own string, one unit per point;
- * any other is split into its characters.
+ * A text as code points. Without characters outside the Basic Multilingual Plane (nearly every
+ * text) it is its own string, one unit per code point; any other is split into its characters.
  */
 interface Points {
   text: string;
-  /** The characters, when the text is not ASCII. */
+  ascii: boolean;
+  /** The characters, when some take two UTF-16 units. */
   chars: string[] | null;
   length: number;
 }
 
 function pointsOf(text: string): Points {
-  if (ASCII.test(text)) return { text, chars: null, length: text.length };
+  if (isAscii(text)) return { text, ascii: true, chars: null, length: text.length };
+  if (!SURROGATE.test(text)) return { text, ascii: false, chars: null, length: text.length };
   const chars = [...text];
-  return { text, chars, length: chars.length };
+  return { text, ascii: false, chars, length: chars.length };
 }
 
 /**
  * Which code points of the text are in a word that starts with one of `terms` (both compared
- * folded). ASCII text is folded by lowercasing, without the per-character walk.
+ * folded). Text whose every character folds to one unit (ASCII, Latin with precomposed accents)
+ * is folded whole; any other character by character.
  */
-function matchRanges({ text, chars, length }: Points, terms: string[]): boolean[] {
+function matchRanges({ text, ascii, chars, length }: Points, terms: string[]): boolean[] {
   const marked = new Array<boolean>(length).fill(false);
-  if (!chars) {
-    const folded = text.toLowerCase();
-    for (const term of terms) {
-      for (let at = folded.indexOf(term); at !== -1; at = folded.indexOf(term, at + 1)) {
-        if (at > 0 && ASCII_WORD_CHAR.test(folded[at - 1]!)) continue;
-        marked.fill(true, at, at + term.length);
-      }
+  const folded = ascii ? text.toLowerCase() : chars ? null : foldedOnePerUnit(text);
+  if (folded === null) return matchRangesByChar(chars ?? [...text], terms, marked);
+  const wordChar = ascii ? ASCII_WORD_CHAR : WORD_CHAR;
+  for (const term of terms) {
+    for (let at = folded.indexOf(term); at !== -1; at = folded.indexOf(term, at + 1)) {
+      if (at > 0 && wordChar.test(folded[at - 1]!)) continue;
+      marked.fill(true, at, at + term.length);
     }
-    return marked;
   }
+  return marked;
+}
+
+/**
+ * The folded text when each UTF-16 unit of `text` (a text without surrogates) folds to exactly
+ * one unit, so positions in it are the text's own; else null. That holds when the text has no
+ * combining marks (which fold to nothing) and folds to its own length (a character that folds to
+ * more units cannot be made up for), and no capital sigma (lower-cased as a whole, a final one
+ * becomes ς; character by character, σ).
+ */
+function foldedOnePerUnit(text: string): string | null {
+  if (COMBINING_MARK.test(text) || text.includes("\u03a3")) return null;
+  const folded = foldText(text);
+  return folded.length === text.length ? folded : null;
+}
+
+/** matchRanges for any text: each character folded on its own, matches mapped back through them. */
+function matchRangesByChar(chars: string[], terms: string[], marked: boolean[]): boolean[] {
   // The folded text, and for each of its UTF-16 units the character it came from.
   let folded = "";
   const origin: number[] = [];
@@ -107,16 +128,50 @@ export function highlight(text: string, terms: string[]): Segment[] {
   return toSegments(points, matchRanges(points, terms), 0, points.length);
 }
 
+/**
+ * The part of a long `text` that holds its snippet: from `width` characters before the first word
+ * a term starts (or a word boundary a little after that) to `width` past it. The hit is looked for
+ * in the folded text when its positions are the text's own (foldedOnePerUnit); otherwise, or
+ * without a word boundary near, the snippet is made from the whole text, as it always was.
+ */
+function aroundFirstHit(text: string, terms: string[], width: number): [number, number] {
+  // Without surrogates, a UTF-16 index is a code point's, as the snippet's width counts them.
+  if (text.length <= 2 * width || SURROGATE.test(text)) return [0, text.length];
+  const folded = foldedOnePerUnit(text);
+  if (folded === null) return [0, text.length];
+  const wordCharAt = (at: number) => WORD_CHAR.test(folded[at]!);
+  let first = -1;
+  for (const term of terms) {
+    for (let at = folded.indexOf(term); at !== -1 && (first === -1 || at < first); at = folded.indexOf(term, at + 1)) {
+      if (at > 0 && wordCharAt(at - 1)) continue;
+      first = at;
+      break;
+    }
+  }
+  if (first === -1) return [0, width];
+  // Up to `width` before the hit: a hit near the end is shown with that much before it.
+  let start = Math.max(0, first - width);
+  const latest = Math.max(start, first - Math.floor(width / 3));
+  while (start > 0 && start < latest && wordCharAt(start - 1)) start++;
+  if (start > 0 && (wordCharAt(start - 1) || (start > first - width && text.length - first < width))) {
+    return [0, text.length];
+  }
+  // Past the snippet's end by the longest term, so that a word the snippet cuts is still matched.
+  return [start, Math.min(text.length, first + width + Math.max(...terms.map((t) => t.length)))];
+}
+
 /** About `width` characters of `text` around its first match, with ellipses where it was cut. */
 export function snippet(text: string, terms: string[], width = 180): Segment[] {
-  const points = pointsOf(text.replace(/\s+/g, " ").trim());
+  const whole = text.replace(/\s+/g, " ").trim();
+  const [start, end] = aroundFirstHit(whole, terms, width);
+  const points = pointsOf(start === 0 && end === whole.length ? whole : whole.slice(start, end));
   const marked = matchRanges(points, terms);
   const first = Math.max(0, marked.indexOf(true));
   let from = Math.max(0, first - Math.floor(width / 3));
   const to = Math.min(points.length, from + width);
   from = Math.max(0, Math.min(from, to - width));
   const segments = toSegments(points, marked, from, to);
-  if (from > 0) segments.unshift({ text: "…", highlight: false });
-  if (to < points.length) segments.push({ text: "…", highlight: false });
+  if (start > 0 || from > 0) segments.unshift({ text: "…", highlight: false });
+  if (end < whole.length || to < points.length) segments.push({ text: "…", highlight: false });
   return segments;
 }

@@ -2,7 +2,7 @@
 // (query.ts), found by the database's own full-text engine (@notebox/db's search, beside the
 // migrations that build its indexes). Trash is excluded. Highlights and snippets are made here,
 // on plain text, the same for both databases.
-import { foldText, markdownText, rowDate, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
+import { foldText, markdownText, rowIso, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
 import { highlight, searchTerms, snippet, type Segment } from "./highlight";
@@ -27,14 +27,12 @@ type OffsetCursor = { o: number };
 const isOffsetCursor = (x: unknown): x is OffsetCursor =>
   typeof x === "object" && x !== null && Number.isInteger((x as OffsetCursor).o) && (x as OffsetCursor).o >= 0;
 
-const iso = (value: string | Date) => rowDate(value).toISOString();
-
 /**
  * A note longer than this is cut to this much around its first hit before it is parsed for its
- * text: the snippet shows 180 characters of it, and parsing and highlighting cost by the length
- * (at 1,500 they cost more than the search query itself; bench/search).
+ * text: the snippet shows 180 characters of it, 60 before the hit, and parsing and highlighting
+ * cost by the length (at 1,500 they cost more than the search query itself; bench/search).
  */
-const WHOLE_TEXT = 600;
+const WHOLE_TEXT = 400;
 
 /** Where in `text` (about) the first of `terms` is, compared folded; 0 when none is. */
 function firstHitAt(text: string, terms: string[]): number {
@@ -67,8 +65,8 @@ function toHit(row: SearchRow, terms: string[]): SearchHit {
     tags: tagNamesOf(row),
     pinned: Boolean(row.pinned),
     version: Number(row.version),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: rowIso(row.created_at),
+    updatedAt: rowIso(row.updated_at),
   };
 }
 

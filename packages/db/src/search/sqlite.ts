@@ -14,9 +14,6 @@ function sqliteBucket(ownerId: string): number {
 }
 const NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
 
-/** Terms of up to this many characters have a prefix index (the migration's `prefix='1 2 3 4 5 6'`). */
-const PREFIX_INDEXED = 6;
-
 /** What every query of a search shares: its parameters, and the owner's notes whose FTS rowid `match` finds. */
 function searchParts(search: NoteSearch) {
   const replacements: Record<string, unknown> = {
@@ -43,16 +40,17 @@ const inTitle = (term: string) => `title : "${term}"*`;
  * row read unless a filter needs one) and kept when in the match set; only the page's rows are read.
  *
  * One word (the as-you-type case): title hits, then the rest, each tier one FTS5 query read newest
- * first until the page is full, so a common prefix ("t", "in"), which matches most of a person's
- * notes, costs the page and not every hit (about half the time over bench/search's typical words).
- * Several words: one query, the tier counting the terms found in the title (one title-only match
- * per term); their tiers as FTS5 queries of their own (every mix of title and text hits) cost
- * several times more.
+ * first until the page is full. A common prefix ("t", "in") matches most of a person's notes:
+ * ranking every hit at once cost 2.7 times as much over bench/search's one-word queries (3.2 ms
+ * against 1.2 ms), and a word longer than the prefix indexes, which FTS5 looks up in the whole
+ * table, is looked up once per tier instead of once per tier and once for the match (the slowest,
+ * "meeting", 11.4 ms against 4.5 ms). Several words: one query, the tier counting the terms found
+ * in the title (one title-only match per term); their tiers as FTS5 queries of their own (every
+ * mix of title and text hits) cost several times more.
  */
 export function searchSqlite(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const [term] = search.terms;
-  if (search.terms.length === 1 && [...term!].length <= PREFIX_INDEXED) return searchByTier(db, search, term!);
-  return searchRanked(db, search);
+  const [term, ...others] = search.terms;
+  return term !== undefined && others.length === 0 ? searchByTier(db, search, term) : searchRanked(db, search);
 }
 
 async function searchByTier(db: SearchContext, search: NoteSearch, term: string): Promise<SearchRow[]> {
