@@ -3,6 +3,7 @@
 // typed, resolves tag names and shapes the answer; this finds the page of rows.
 import { QueryTypes, type Sequelize } from "sequelize";
 import type { Dialect } from "../connection";
+import { rowDate } from "../rows";
 import { filteredMysql, searchMysql } from "./mysql";
 import { searchSqlite } from "./sqlite";
 
@@ -49,6 +50,42 @@ export const SEARCH_ROW_COLUMNS = "id, title, description, version, pinned, tags
 export interface SearchContext {
   sequelize: Sequelize;
   dialect: Dialect;
+}
+
+/** A hit as ranked in code (a title read, the tier counted from it). */
+export interface Candidate {
+  id: string;
+  title: string;
+  updated_at: string | Date;
+}
+
+export interface Ranked extends Candidate {
+  tier: number;
+  at: number;
+}
+
+/** A database date as a time: a Date from mysql2, MySQL's text through a subquery, SQLite's text. */
+export const timeOf = (value: string | Date) =>
+  value instanceof Date || value.endsWith(" +00:00")
+    ? rowDate(value).getTime()
+    : new Date(value.replace(" ", "T") + "Z").getTime();
+
+export const ranked = (rows: Candidate[], tier: (row: Candidate) => number): Ranked[] =>
+  rows.map((r) => ({ ...r, tier: tier(r), at: timeOf(r.updated_at) }));
+
+/** The search order: more of the words in the title first, then the most recently edited. */
+export const byRank = (a: Ranked, b: Ranked) =>
+  b.tier - a.tier || b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** Rows by id, in the order of `ids`. */
+export async function rowsInOrder(db: SearchContext, ownerId: string, ids: string[]): Promise<SearchRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.sequelize.query<SearchRow>(
+    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
+    { replacements: { ids, ownerId }, type: QueryTypes.SELECT },
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 /** The escape clause that goes with `likePattern`: `column LIKE <pattern> ESCAPE '!'`. */

@@ -3,17 +3,19 @@
 import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
 import {
+  byRank,
   filterSql,
+  ranked,
+  rowsInOrder,
   SEARCH_ROW_COLUMNS,
+  timeOf,
+  type Candidate,
+  type Ranked,
   type NoteFilter,
   type NoteSearch,
   type SearchContext,
   type SearchRow,
 } from "./index";
-
-/** A database date as a time: mysql2 gives Date objects, text when read through a subquery. */
-const timeOf = (value: string | Date) =>
-  (value instanceof Date ? value : new Date(value.replace(" ", "T") + "Z")).getTime();
 
 /** The owner's bucket, as in the generated columns: RIGHT(owner_id, 5). */
 const mysqlBucket = (ownerId: string) => ownerId.slice(-5);
@@ -38,19 +40,6 @@ const TEXT_BATCH = 100;
 /** Block size of the ranking of several words past MATCH_CAP hits or dense in the recent notes. */
 const WINDOW = 50;
 
-interface Candidate {
-  id: string;
-  title: string;
-  updated_at: string | Date;
-}
-
-interface Ranked extends Candidate {
-  tier: number;
-  at: number;
-}
-
-const byRank = (a: Ranked, b: Ranked) => b.tier - a.tier || b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-
 /**
  * filterSql for MariaDB/MySQL: the same conditions, but a tag is tested by a scalar subquery, one
  * primary-key probe of note_tags (note, tag) per note reached. MariaDB turns filterSql's EXISTS
@@ -72,17 +61,6 @@ function mysqlFilterSql(filter: NoteFilter, inTitle: boolean, n: string, replace
     );
   }
   return rest + tags.join("");
-}
-
-/** Rows by id, in the order of `ids`. */
-async function rowsInOrder(db: SearchContext, ownerId: string, ids: string[]): Promise<SearchRow[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.sequelize.query<SearchRow>(
-    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
-    { replacements: { ids, ownerId }, type: QueryTypes.SELECT },
-  );
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 /**
@@ -167,8 +145,6 @@ interface MysqlSearch {
   allColumns: string;
 }
 
-const ranked = (rows: Candidate[], tier: (row: Candidate) => number): Ranked[] =>
-  rows.map((r) => ({ ...r, tier: tier(r), at: timeOf(r.updated_at) }));
 const titleWords = (q: MysqlSearch) => (row: Candidate) => termsStartingWords(row.title, q.terms);
 
 /** Every hit, through the full-text index of both columns; null when there are more than MATCH_CAP. */

@@ -1,7 +1,18 @@
 // SQLite FTS5 search, on the index of the 2026-11-24T00-00-notes-search migration (with the tags
 // column of 2026-12-04T00-00-tags-pins).
 import { QueryTypes } from "sequelize";
-import { filterSql, SEARCH_ROW_COLUMNS, type NoteSearch, type SearchContext, type SearchRow } from "./index";
+import { termsStartingWords } from "../fold";
+import {
+  byRank,
+  filterSql,
+  ranked,
+  rowsInOrder,
+  SEARCH_ROW_COLUMNS,
+  type Candidate,
+  type NoteSearch,
+  type SearchContext,
+  type SearchRow,
+} from "./index";
 
 /**
  * The owner's bucket as the migration computes it: 5 bits from each of the owner id's last five
@@ -20,14 +31,16 @@ function searchParts(search: NoteSearch) {
     bucket: sqliteBucket(search.ownerId),
     ownerId: search.ownerId,
   };
-  const matching = (match: string) =>
-    `((:bucket << 36) | o.rowid) IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ${match}
-       AND rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${NOTE_ROWID_MASK})`;
+  /** The FTS rowids of the owner's notes that `match` finds (`rowid` and `match` as FTS5 reads them). */
+  const hits = (match: string) =>
+    `SELECT rowid FROM notes_fts WHERE notes_fts MATCH ${match}
+       AND rowid BETWEEN (:bucket << 36) AND (:bucket << 36) + ${NOTE_ROWID_MASK}`;
+  const matching = (match: string) => `((:bucket << 36) | o.rowid) IN (${hits(match)})`;
   const filters = filterSql(search.filter, search.inTitle, "o", replacements);
   const owned = (match: string) =>
     `FROM notes o INDEXED BY notes_by_updated
       WHERE o.owner_id = :ownerId AND o.deleted_at IS NULL AND ${matching(match)}${filters}`;
-  return { replacements, matching, owned };
+  return { replacements, hits, matching, filters, owned };
 }
 
 /** Every term as a quoted prefix (nothing typed is FTS5 syntax), in the title alone or anywhere. */
@@ -44,17 +57,21 @@ const inTitle = (term: string) => `title : "${term}"*`;
  * ranking every hit at once cost 2.7 times as much over bench/search's one-word queries (3.2 ms
  * against 1.2 ms), and a word longer than the prefix indexes, which FTS5 looks up in the whole
  * table, is looked up once per tier instead of once per tier and once for the match (the slowest,
- * "meeting", 11.4 ms against 4.5 ms). Several words: one query, the tier counting the terms found
- * in the title (one title-only match per term); their tiers as FTS5 queries of their own (every
- * mix of title and text hits) cost several times more.
+ * "meeting", 11.4 ms against 4.5 ms). `in:title`: one tier. Several words anywhere: see
+ * searchRanked (their tiers as FTS5 queries of their own, every mix of title and text hits, cost
+ * several times more).
  */
 export function searchSqlite(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const [term, ...others] = search.terms;
-  return term !== undefined && others.length === 0 ? searchByTier(db, search, term) : searchRanked(db, search);
+  const { terms } = search;
+  // Words looked for in titles alone: every hit is of one tier.
+  if (search.inTitle) return searchByTier(db, search, [terms.map(inTitle).join(" AND ")]);
+  const [term] = terms;
+  if (terms.length === 1) return searchByTier(db, search, [inTitle(term!), `${anywhere(term!)} NOT ${inTitle(term!)}`]);
+  return searchRanked(db, search);
 }
 
-async function searchByTier(db: SearchContext, search: NoteSearch, term: string): Promise<SearchRow[]> {
-  const tiers = search.inTitle ? [inTitle(term)] : [inTitle(term), `${anywhere(term)} NOT ${inTitle(term)}`];
+/** The hits of each tier (an FTS5 query), the first tier's first, each newest first. */
+async function searchByTier(db: SearchContext, search: NoteSearch, tiers: string[]): Promise<SearchRow[]> {
   const { replacements, owned } = searchParts(search);
   const rows: SearchRow[] = [];
   // The page starts `skip` hits into this tier: past the tiers above it, counted when skipped whole.
@@ -86,11 +103,49 @@ async function searchByTier(db: SearchContext, search: NoteSearch, term: string)
   return rows;
 }
 
-/** All the hits ranked at once: notes with more of the words in the title first, then the most recently edited. */
-function searchRanked(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
+/**
+ * Several words that find at most this many notes are ranked in code from their titles (the words
+ * starting a word of the title, as on MariaDB/MySQL), each hit's row read through FTS5's match
+ * list. More are ranked by the database, which then needs each word's title hits from FTS5 too:
+ * for a word longer than the prefix indexes that is one more lookup in the whole table (over
+ * bench/search's queries of several words, 6.7 ms against 3.8 ms with the few ranked in code).
+ */
+const FEW_HITS = 100;
+
+/** Notes with more of the words in the title first, then the most recently edited. */
+async function searchRanked(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
+  const few = await fewHits(db, search);
+  if (!few) return rankedInSql(db, search);
+  const page = ranked(few, (row) => termsStartingWords(row.title, search.terms))
+    .sort(byRank)
+    .slice(search.offset, search.offset + search.limit);
+  return rowsInOrder(
+    db,
+    search.ownerId,
+    page.map((row) => row.id),
+  );
+}
+
+/** Every hit, read from FTS5's match list, when there are at most FEW_HITS; else null. */
+async function fewHits(db: SearchContext, search: NoteSearch): Promise<Candidate[] | null> {
+  const { replacements, hits, filters } = searchParts(search);
+  replacements.all = search.terms.map(anywhere).join(" AND ");
+  const rows = await db.sequelize.query<Candidate>(
+    `SELECT o.id, o.title, o.updated_at
+       FROM (SELECT rowid & ${NOTE_ROWID_MASK} AS note FROM (${hits(":all")})) found
+       CROSS JOIN notes o ON o.rowid = found.note
+      WHERE o.owner_id = :ownerId AND o.deleted_at IS NULL${filters}
+      LIMIT ${FEW_HITS + 1}`,
+    { replacements, type: QueryTypes.SELECT },
+  );
+  return rows.length > FEW_HITS ? null : rows;
+}
+
+/** All the hits ranked at once by the database, the tier counting the words found in the title. */
+function rankedInSql(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
   const { terms } = search;
   const { replacements, matching, owned } = searchParts(search);
-  replacements.all = terms.map(search.inTitle ? inTitle : anywhere).join(" AND ");
+  replacements.all = terms.map(anywhere).join(" AND ");
   replacements.limit = search.limit;
   replacements.offset = search.offset;
   const tier = terms
