@@ -7,7 +7,6 @@ import {
   filterSql,
   ranked,
   rowsInOrder,
-  SEARCH_ROW_COLUMNS,
   timeOf,
   type Candidate,
   type Ranked,
