@@ -60,9 +60,13 @@ function pointsOf(text: string): Points {
  * folded). Text whose every character folds to one unit (ASCII, Latin with precomposed accents)
  * is folded whole; any other character by character.
  */
-function matchRanges({ text, ascii, chars, length }: Points, terms: string[]): boolean[] {
+function matchRanges(
+  { text, ascii, chars, length }: Points,
+  terms: string[],
+  knownFolded: string | null = null,
+): boolean[] {
   const marked = new Array<boolean>(length).fill(false);
-  const folded = ascii ? text.toLowerCase() : chars ? null : foldedOnePerUnit(text);
+  const folded = knownFolded ?? (ascii ? text.toLowerCase() : chars ? null : foldedOnePerUnit(text));
   if (folded === null) return matchRangesByChar(chars ?? [...text], terms, marked);
   const wordChar = ascii ? ASCII_WORD_CHAR : WORD_CHAR;
   for (const term of terms) {
@@ -134,11 +138,16 @@ export function highlight(text: string, terms: string[]): Segment[] {
  * in the folded text when its positions are the text's own (foldedOnePerUnit); otherwise, or
  * without a word boundary near, the snippet is made from the whole text, as it always was.
  */
-function aroundFirstHit(text: string, terms: string[], width: number): [number, number] {
+function aroundFirstHit(
+  text: string,
+  terms: string[],
+  width: number,
+): { start: number; end: number; folded: string | null } {
+  const whole = { start: 0, end: text.length, folded: null };
   // Without surrogates, a UTF-16 index is a code point's, as the snippet's width counts them.
-  if (text.length <= 2 * width || SURROGATE.test(text)) return [0, text.length];
+  if (text.length <= 2 * width || SURROGATE.test(text)) return whole;
   const folded = foldedOnePerUnit(text);
-  if (folded === null) return [0, text.length];
+  if (folded === null) return whole;
   const wordCharAt = (at: number) => WORD_CHAR.test(folded[at]!);
   let first = -1;
   for (const term of terms) {
@@ -148,24 +157,25 @@ function aroundFirstHit(text: string, terms: string[], width: number): [number, 
       break;
     }
   }
-  if (first === -1) return [0, width];
+  if (first === -1) return { start: 0, end: width, folded };
   // Up to `width` before the hit: a hit near the end is shown with that much before it.
   let start = Math.max(0, first - width);
   const latest = Math.max(start, first - Math.floor(width / 3));
   while (start > 0 && start < latest && wordCharAt(start - 1)) start++;
   if (start > 0 && (wordCharAt(start - 1) || (start > first - width && text.length - first < width))) {
-    return [0, text.length];
+    return { start: 0, end: text.length, folded };
   }
   // Past the snippet's end by the longest term, so that a word the snippet cuts is still matched.
-  return [start, Math.min(text.length, first + width + Math.max(...terms.map((t) => t.length)))];
+  return { start, end: Math.min(text.length, first + width + Math.max(...terms.map((t) => t.length))), folded };
 }
 
 /** About `width` characters of `text` around its first match, with ellipses where it was cut. */
 export function snippet(text: string, terms: string[], width = 180): Segment[] {
   const whole = text.replace(/\s+/g, " ").trim();
-  const [start, end] = aroundFirstHit(whole, terms, width);
+  // The part around the hit, with its folded form when the hit was looked for in it.
+  const { start, end, folded } = aroundFirstHit(whole, terms, width);
   const points = pointsOf(start === 0 && end === whole.length ? whole : whole.slice(start, end));
-  const marked = matchRanges(points, terms);
+  const marked = matchRanges(points, terms, folded?.slice(start, end) ?? null);
   const first = Math.max(0, marked.indexOf(true));
   let from = Math.max(0, first - Math.floor(width / 3));
   const to = Math.min(points.length, from + width);
