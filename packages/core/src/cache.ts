@@ -305,7 +305,12 @@ function redisCache(
 ): Cache {
   const { stats, onEvent } = counters();
   const versionKey = (scope: CacheScope, ownerId: string) => `${prefix}:cv:${scope}:${ownerId}`;
-  const sessionKey = (id: string) => `${prefix}:cs:${id}`;
+  // The entry's format is versioned with its key: "cs2" holds the session check's row (2026-12-06),
+  // "cs" held model instances. An instance of the previous version never reads an entry it cannot
+  // understand, and revocations are written under both keys, so that one still running (a rolling
+  // upgrade) honours them.
+  const sessionKey = (id: string) => `${prefix}:cs2:${id}`;
+  const previousSessionKey = (id: string) => `${prefix}:cs:${id}`;
   const userPrefix = `${prefix}:cu:`;
   // Scripts are sent once and then called by their hash (EVALSHA).
   redis.defineCommand("notebox_read_list", { numberOfKeys: 1, lua: READ_LIST });
@@ -437,7 +442,10 @@ function redisCache(
     async forgetSessions(sessionIds) {
       if (sessionIds.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const id of sessionIds) pipeline.set(sessionKey(id), TOMBSTONE, "PX", TOMBSTONE_TTL_MS);
+      for (const id of sessionIds) {
+        pipeline.set(sessionKey(id), TOMBSTONE, "PX", TOMBSTONE_TTL_MS);
+        pipeline.set(previousSessionKey(id), TOMBSTONE, "PX", TOMBSTONE_TTL_MS);
+      }
       await pipeline.exec().catch(failed);
     },
     async forgetUser(userId) {

@@ -106,3 +106,22 @@ describe("cache on a Redis that is down", () => {
     redis.disconnect();
   });
 });
+
+describe.runIf(redisUrl)("session entries in Redis across versions", () => {
+  it("stores under the current format's key, and writes a revocation under the previous one's too", async () => {
+    const redis = new Redis(redisUrl!, { enableOfflineQueue: true });
+    clients.push(redis);
+    const prefix = `nbtest:${randomBytes(6).toString("hex")}`;
+    const cache = createCache({ redis, prefix });
+    await cache.storeSession("s1", "u1", () => "row");
+    expect(await redis.get(`${prefix}:cs2:s1`)).toBe("u1|row");
+    // An instance of the previous version reads only "cs" keys: it never sees an entry it cannot read.
+    expect(await redis.exists(`${prefix}:cs:s1`)).toBe(0);
+    await redis.set(`${prefix}:cs:s2`, "u1|an entry of the previous format");
+    await cache.forgetSessions(["s1", "s2"]);
+    expect(await cache.readSession("s1")).toBeNull();
+    for (const key of ["cs2:s1", "cs:s1", "cs:s2"])
+      expect(await redis.get(`${prefix}:${key}`)).not.toMatch(/row|format/);
+    expect(await redis.get(`${prefix}:cs:s2`)).toBe(await redis.get(`${prefix}:cs2:s1`));
+  });
+});
