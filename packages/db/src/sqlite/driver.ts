@@ -49,6 +49,8 @@ class Thread {
   private readonly waiting = new Map<number, Done>();
   private nextId = 1;
   private failure: Error | null = null;
+  /** Set by close(): from then on the worker keeps the process alive until it has exited. */
+  private closing = false;
 
   constructor(filename: string, role: "writer" | "reader") {
     this.worker = new Worker(new URL("./sqlite-worker.cjs", import.meta.url), {
@@ -58,7 +60,9 @@ class Thread {
     this.worker.on("message", (reply: Reply) => {
       const done = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) this.worker.unref();
+      // A reply that arrives after close() must not let the process end before the worker's exit
+      // is seen (the CLI then ended with its command unfinished, as if the loop had nothing left).
+      if (this.waiting.size === 0 && !this.closing) this.worker.unref();
       done?.(null, reply);
     });
     this.worker.on("error", (error) => this.fail(error));
@@ -81,6 +85,7 @@ class Thread {
   async close(): Promise<void> {
     if (this.failure) return;
     this.failure = new Error("the SQLite connection is closed");
+    this.closing = true;
     const exited = new Promise((resolve) => this.worker.once("exit", resolve));
     this.worker.ref();
     this.worker.postMessage({ op: "close" });
