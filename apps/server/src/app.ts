@@ -2,9 +2,16 @@
 // origin check, body limits, health, tRPC, the web app, and the error handler; and the listener
 // that sends tRPC's JSON calls to the lean endpoint instead (trpc-endpoint.ts).
 import { trpcServer } from "@hono/trpc-server";
-import { appRouter, createContext, HOME_PAGE_SIZE, MAX_BODY_BYTES, SESSION_COOKIE } from "@notebox/api";
-import { AppError, type CoreDeps } from "@notebox/core";
-import { getRequestListener } from "@hono/node-server";
+import {
+  appRouter,
+  createContext,
+  HOME_PAGE_SIZE,
+  MAX_BODY_BYTES,
+  SESSION_COOKIE,
+  type Context as TrpcContext,
+} from "@notebox/api";
+import { AppError, requestDeps, type CoreDeps } from "@notebox/core";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
@@ -24,7 +31,6 @@ import {
 import { trpcEndpoint, type Handler } from "./trpc-endpoint";
 import { noteExportRoutes } from "./routes/export";
 import { createMetrics, metricsOnMainPort, type Metrics } from "./metrics";
-import { requestScope } from "./runtime";
 import { fileRoutes } from "./routes/files";
 import { ssoRoutes } from "./routes/sso";
 import type { WebApp } from "./web";
@@ -44,7 +50,8 @@ export interface AppOptions {
   metrics?: Metrics;
 }
 
-export type Env = { Variables: { requestId: string } };
+/** What a request carries through the Hono app: its id, and the deps its work uses (core's requestDeps). */
+export type Env = { Bindings: HttpBindings; Variables: { requestId: string; deps: CoreDeps } };
 
 /**
  * The request listener of the main port: tRPC's JSON calls go straight to the lean endpoint
@@ -71,13 +78,15 @@ function createApp({
   const publicOrigin = new URL(config.publicUrl).origin;
   const app = new Hono<Env>();
 
-  // Everything logged while serving a request (core, mail, errors) carries its id, and so does
-  // the response (a handler's own Response would otherwise drop the header). The security headers
-  // go on last: `c.header` makes a new Response, and headers set on the one before would be lost.
+  // Everything logged while serving a request (core, mail, errors) carries its id, through the
+  // deps its handlers use (`c.var.deps`), and so does the response (a handler's own Response would
+  // otherwise drop the header). The security headers go on last: `c.header` makes a new Response,
+  // and headers set on the one before would be lost.
   app.use(async (c, next) => {
     const id = requestIdFrom(c.req.header("X-Request-Id"));
     c.set("requestId", id);
-    await requestScope.run(id, next);
+    c.set("deps", requestDeps(deps, id));
+    await next();
     c.header("X-Request-Id", id);
     const headers = c.res.headers;
     for (const [name, value] of security) if (!headers.has(name)) headers.set(name, value);
@@ -86,7 +95,7 @@ function createApp({
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    logRequest(logger, started, { method: c.req.method, path: c.req.path, status: c.res.status });
+    logRequest(c.var.deps.logger, started, { method: c.req.method, path: c.req.path, status: c.res.status });
   });
 
   app.use("/api/*", async (c, next) => {
@@ -118,7 +127,7 @@ function createApp({
     `${TRPC_ENDPOINT}/*`,
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => errorResponse(c, requestTooLarge(), logger),
+      onError: (c) => errorResponse(c, requestTooLarge(), (c as Context<Env>).var.deps.logger),
     }),
   );
   app.use(`${TRPC_ENDPOINT}/*`, compressAnswers());
@@ -130,7 +139,7 @@ function createApp({
       // The adapter types its context as a plain record; the router itself is typed by Context.
       createContext: async (opts, c) =>
         (await createContext({
-          deps,
+          deps: (c as Context<Env>).var.deps,
           authorization: opts.req.headers.get("authorization"),
           userAgent: opts.req.headers.get("user-agent"),
           input: opts.req.method === "GET" ? new URL(opts.req.url).searchParams.get("input") : await c.req.text(),
@@ -140,21 +149,23 @@ function createApp({
           requestId: (c as Context<Env>).var.requestId,
           calls: opts.info.calls.length,
         })) as unknown as Record<string, unknown>,
-      onError: (failure) => logProcedureError(logger, failure),
+      // Without a context (its creation failed), the line goes out without the request's id.
+      onError: (failure) =>
+        logProcedureError((failure.ctx as Partial<TrpcContext> | undefined)?.deps?.logger ?? logger, failure),
     }),
   );
 
   extendApp?.(app, deps);
 
-  app.route("/api/v1/files", fileRoutes(deps, metrics));
-  app.route("/api/v1/notes", noteExportRoutes(deps));
-  app.route("/api/v1/auth/oidc", ssoRoutes(deps, config.trustProxy));
+  app.route("/api/v1/files", fileRoutes(metrics));
+  app.route("/api/v1/notes", noteExportRoutes());
+  app.route("/api/v1/auth/oidc", ssoRoutes(config));
 
-  app.all("/api/*", (c) => errorResponse(c, new AppError("NOT_FOUND", "No such API route."), logger));
-  web?.mount(app, (c) => firstPaint(c, { deps, trustProxy: config.trustProxy }));
+  app.all("/api/*", (c) => errorResponse(c, new AppError("NOT_FOUND", "No such API route."), c.var.deps.logger));
+  web?.mount(app, (c) => firstPaint(c, config.trustProxy));
 
-  app.notFound((c) => errorResponse(c, new AppError("NOT_FOUND", "Not found."), logger));
-  app.onError((error, c) => errorResponse(c, error, logger));
+  app.notFound((c) => errorResponse(c, new AppError("NOT_FOUND", "Not found."), c.var.deps.logger));
+  app.onError((error, c) => errorResponse(c, error, c.var.deps.logger));
   return app;
 }
 
@@ -163,8 +174,9 @@ function createApp({
  * the home page in its default order, the first page of notes. Null for a visitor, or when it
  * cannot be had (the page then asks as usual).
  */
-async function firstPaint(c: Context<Env>, { deps, trustProxy }: { deps: CoreDeps; trustProxy: boolean }) {
+async function firstPaint(c: Context<Env>, trustProxy: boolean) {
   if (!getCookie(c, SESSION_COOKIE)) return null;
+  const deps = c.var.deps;
   try {
     const resHeaders = new Headers();
     const ctx = await createContext({

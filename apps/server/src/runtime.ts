@@ -1,5 +1,4 @@
 // Builds the long-lived services once per process from the typed configuration.
-import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "@notebox/config";
@@ -33,17 +32,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The id of the request being served, for every log line written on its behalf. */
-export const requestScope = new AsyncLocalStorage<string>();
-
 export function createLogger(config: Pick<Config, "logLevel">, destination?: DestinationStream): Logger {
   return pino(
     {
       level: config.logLevel,
-      mixin: () => {
-        const requestId = requestScope.getStore();
-        return requestId ? { requestId } : {};
-      },
       redact: {
         paths: [
           "password",

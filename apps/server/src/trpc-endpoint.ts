@@ -7,7 +7,7 @@
 // bodies), with the rules of http-rules.ts that every request is held to.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE, type Context } from "@notebox/api";
-import type { CoreDeps } from "@notebox/core";
+import { requestDeps, type CoreDeps } from "@notebox/core";
 import { TRPCError } from "@trpc/server";
 // The pieces tRPC's own adapters are built of: this endpoint is one more adapter, for the
 // non-streaming JSON calls only, and follows resolveResponse (the version is pinned by the lockfile).
@@ -16,6 +16,7 @@ import {
   getHTTPStatusCode,
   getRequestInfo,
   getTRPCErrorFromUnknown,
+  defaultTransformer,
   transformTRPCResponse,
   urlPathToProcedurePath,
 } from "@trpc/server/unstable-core-do-not-import";
@@ -34,7 +35,7 @@ import {
 } from "./http-rules";
 import type { Metrics } from "./metrics";
 import { procedureLabels } from "./metrics";
-import { requestScope } from "./runtime";
+import { callProcedure } from "./procedure-call";
 
 const PREFIX = `${TRPC_ENDPOINT}/`;
 const config = appRouter._def._config;
@@ -108,14 +109,21 @@ export function trpcEndpoint({
   security: [string, string][];
   fallback: Handler;
 }): Handler {
-  const { config: appConfig, logger } = deps;
+  const appConfig = deps.config;
   const publicOrigin = new URL(appConfig.publicUrl).origin;
 
   /** The calls of one request, run and answered as tRPC's resolveResponse answers JSON calls. */
   async function answerCalls(
     req: IncomingMessage,
-    { url, id, cookies, body }: { url: URL; id: string; cookies: Record<string, string>; body: string | null },
+    {
+      url,
+      id,
+      deps,
+      cookies,
+      body,
+    }: { url: URL; id: string; deps: CoreDeps; cookies: Record<string, string>; body: string | null },
   ): Promise<Answer> {
+    const { logger } = deps;
     const method = req.method!;
     const resHeaders = new Headers();
     const headers: Answer["headers"] = { vary: "trpc-accept, accept", "content-type": "application/json" };
@@ -183,7 +191,7 @@ export function trpcEndpoint({
             if (procedure._def.type === "subscription") {
               throw new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: "Subscriptions are not served here." });
             }
-            const data: unknown = await procedure({
+            const data = await callProcedure(procedure, {
               path: call.path,
               getRawInput: call.getRawInput,
               ctx,
@@ -245,7 +253,9 @@ export function trpcEndpoint({
     if (!isLeanCall(req)) return fallback(req, res);
     const started = performance.now();
     const id = requestIdFrom(header(req, "x-request-id") ?? undefined);
-    return requestScope.run(id, async () => {
+    // What the request's work logs carries its id (core's requestDeps).
+    const scoped = requestDeps(deps, id);
+    return (async () => {
       const url = new URL(req.url!, "http://localhost");
       const method = req.method!;
       let answer: Answer;
@@ -267,10 +277,10 @@ export function trpcEndpoint({
         } else {
           const body = method === "POST" ? await readBody(req) : null;
           if (method === "POST" && body === null) return; // the client went away mid-body
-          answer = await answerCalls(req, { url, id, cookies, body });
+          answer = await answerCalls(req, { url, id, deps: scoped, cookies, body });
         }
       } catch (error) {
-        const failure = errorAnswer(error, logger);
+        const failure = errorAnswer(error, scoped.logger);
         answer = {
           status: failure.status,
           headers: { "content-type": "application/json", ...failure.headers },
@@ -285,8 +295,8 @@ export function trpcEndpoint({
         answer.status,
         started,
       );
-      logRequest(logger, started, { method, path: url.pathname, status: answer.status });
-    });
+      logRequest(scoped.logger, started, { method, path: url.pathname, status: answer.status });
+    })();
   };
 }
 
@@ -306,6 +316,7 @@ function rpcAnswer(
   return {
     status: getHTTPStatusCode(json, errors),
     headers,
-    body: JSON.stringify(transformTRPCResponse(config, json)),
+    // Without a transformer (Notebox's answers are plain JSON), tRPC's would copy the answer as it is.
+    body: JSON.stringify(config.transformer === defaultTransformer ? json : transformTRPCResponse(config, json)),
   };
 }

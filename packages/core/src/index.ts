@@ -1,4 +1,4 @@
-export type { CoreDeps, RequestMeta } from "./deps";
+export { requestDeps, type CoreDeps, type RequestMeta } from "./deps";
 export { canonicalIp, ipRateKey, requestMeta } from "./client-address";
 export { AppError, expectedError, httpStatusOf, type AppErrorCode } from "./errors";
 export { createCache, relayCacheChanges, type Cache, type CacheEvent, type CacheScope, type CacheStats } from "./cache";

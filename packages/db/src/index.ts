@@ -8,7 +8,6 @@ import { defineAdminModels } from "./models/admin";
 import { defineLegacyModels } from "./models/legacy";
 import { defineSignInModels } from "./models/sign-in";
 import { migrate } from "./migrate";
-import { transactionScope } from "./sqlite/driver";
 import { HotReader } from "./sqlite/hot-reader";
 
 export type { Dialect } from "./connection";
@@ -133,11 +132,8 @@ export async function openDatabase(options: ConnectionOptions & { migrate?: bool
       for (let attempt = 1; ; attempt++) {
         try {
           if (dialect !== "sqlite") return await sequelize.transaction(work);
-          // The SQLite driver runs one write transaction at a time; the scope lets it refuse a
-          // write the work forgot to put in its transaction instead of waiting for it forever.
-          return await sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) =>
-            transactionScope.run((t as unknown as { connection: unknown }).connection, () => work(t)),
-          );
+          // The SQLite driver runs one write transaction at a time (sqlite/driver.ts).
+          return await sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work);
         } catch (error) {
           if (attempt >= 3 || !isDeadlock(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));

@@ -117,7 +117,10 @@ export function selectBounded<T extends object>(db: RowSource, sql: string, para
   return rows ? Promise.resolve(rows) : selectRows<T>(db, sql, params);
 }
 
-/** A date column of a plain row: a Date from MySQL, Sequelize's text from SQLite. */
+/**
+ * A date column of a plain row: a Date from mysql2, Sequelize's text from SQLite, or MySQL's own
+ * text (a date read through a subquery), which names no zone and is UTC as the connection is.
+ */
 export function rowDate(value: Date | string): Date {
   if (value instanceof Date) return value;
   // "YYYY-MM-DD HH:MM:SS.mmm +00:00", read by position: exports and lists parse thousands of them.
@@ -125,7 +128,8 @@ export function rowDate(value: Date | string): Date {
   if (value.length === 30 && value.endsWith(" +00:00")) {
     return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23)));
   }
-  return new Date(value.replace(" ", "T").replace(" +00:00", "Z"));
+  const iso = value.replace(" ", "T").replace(" +00:00", "Z");
+  return new Date(/(?:Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`);
 }
 
 /** A date column of a plain row as ISO 8601 text: SQLite's text is rewritten, not parsed. */

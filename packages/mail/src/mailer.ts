@@ -25,6 +25,8 @@ export interface Mailer {
   settled(): Promise<void>;
   /** Waits for queued messages, then closes the transport. */
   close(): Promise<void>;
+  /** The same mailer (transport, queue), writing its log lines to `logger`: a request's, say. */
+  withLogger(logger: Logger): Mailer;
 }
 
 export interface MailerOptions {
@@ -36,27 +38,31 @@ export interface MailerOptions {
 
 export function createMailer(options: MailerOptions): Mailer {
   const sender = createSender(options);
-  const { closeTransport } = sender;
-  const send = async (message: MailMessage) => sender.send(message, recipient(message.to));
   const pending = new Set<Promise<void>>();
-  return {
-    send,
-    queue(message) {
-      const sending = send(message)
-        .catch((error: unknown) =>
-          options.logger.error({ err: error, to: message.to, subject: message.subject }, "mail failed"),
-        )
-        .finally(() => pending.delete(sending));
-      pending.add(sending);
-    },
-    async settled() {
-      await Promise.allSettled([...pending]);
-    },
-    async close() {
-      await Promise.allSettled([...pending]);
-      closeTransport();
-    },
+  const settled = async () => {
+    await Promise.allSettled([...pending]);
   };
+  const loggingTo = (logger: Logger): Mailer => {
+    const send = async (message: MailMessage) => sender.send(message, recipient(message.to), logger);
+    return {
+      send,
+      queue(message) {
+        const sending = send(message)
+          .catch((error: unknown) =>
+            logger.error({ err: error, to: message.to, subject: message.subject }, "mail failed"),
+          )
+          .finally(() => pending.delete(sending));
+        pending.add(sending);
+      },
+      settled,
+      async close() {
+        await settled();
+        sender.closeTransport();
+      },
+      withLogger: loggingTo,
+    };
+  };
+  return loggingTo(options.logger);
 }
 
 /**
@@ -79,14 +85,14 @@ function mail(from: string, to: Address, { subject, text, html }: MailMessage) {
   return { from, to, subject, text, html };
 }
 
-function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions): {
-  send: (message: MailMessage, to: Address) => Promise<void>;
+function createSender({ smtpUrl, from, outboxDir }: MailerOptions): {
+  send: (message: MailMessage, to: Address, logger: Logger) => Promise<void>;
   closeTransport: () => void;
 } {
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl, { from });
     return {
-      async send(message, to) {
+      async send(message, to, logger) {
         await transport.sendMail(mail(from, to, message));
         logger.info({ to: message.to, subject: message.subject }, "mail sent");
       },
@@ -97,7 +103,7 @@ function createSender({ smtpUrl, from, outboxDir, logger }: MailerOptions): {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
   let sequence = 0;
   return {
-    async send(message, to) {
+    async send(message, to, logger) {
       const info = await transport.sendMail(mail(from, to, message));
       await mkdir(outboxDir, { recursive: true });
       const safeTo = message.to.replace(/[^a-z0-9@._-]/gi, "_").slice(0, 100);

@@ -1,30 +1,23 @@
 // GET /api/v1/notes/export?format=xlsx|csv|json: the signed-in user's notes as a download,
 // streamed at the pace the client reads; POST with a form (format, and ids: the selected notes,
 // one field each) exports a selection. Failures are answered by the app's error handler.
-import type { HttpBindings } from "@hono/node-server";
-import {
-  AppError,
-  contentDisposition,
-  EXPORT_FORMATS,
-  exportNotes,
-  isExportFormat,
-  type CoreDeps,
-} from "@notebox/core";
+import { AppError, contentDisposition, EXPORT_FORMATS, exportNotes, isExportFormat } from "@notebox/core";
 import { Hono, type Context } from "hono";
 import type { Env } from "../app";
 import { requestUser } from "./session";
 
-export function noteExportRoutes(deps: CoreDeps) {
-  const app = new Hono<Env & { Bindings: HttpBindings }>();
+export function noteExportRoutes() {
+  const app = new Hono<Env>();
 
-  async function download(c: Context<Env & { Bindings: HttpBindings }>, requested: string, ids?: string[]) {
+  async function download(c: Context<Env>, requested: string, ids?: string[]) {
+    const deps = c.var.deps;
     const user = await requestUser(c, deps, "export your notes");
     const format = requested.toLowerCase();
     if (!isExportFormat(format))
       throw new AppError("BAD_REQUEST", `Choose an export format: ${EXPORT_FORMATS.join(", ")}.`);
     const { stream, contentType, fileName } = await exportNotes({
-      // A failure part-way through is logged by core after this handler has returned, still in
-      // the request's async context, so the line carries the request id.
+      // A failure part-way through is logged by core after this handler has returned, through
+      // the request's deps, so the line carries the request id.
       deps,
       ownerId: user.id,
       format,

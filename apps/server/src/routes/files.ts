@@ -1,18 +1,17 @@
 // File bytes over plain HTTP: streamed multipart upload and ranged, streamed download. Failures
 // are answered by the app's error handler (http-errors.ts).
-import type { HttpBindings } from "@hono/node-server";
-import { AppError, contentDisposition, isInlineSafe, openFile, receiveUploads, type CoreDeps } from "@notebox/core";
+import { AppError, contentDisposition, isInlineSafe, openFile, receiveUploads } from "@notebox/core";
 import { Hono } from "hono";
+import type { Env } from "../app";
 import type { Metrics } from "../metrics";
 import { requestUser } from "./session";
 import { pullStream } from "./streams";
 
-type Env = { Bindings: HttpBindings };
-
-export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploaded" | "bytesDownloaded">) {
+export function fileRoutes(metrics?: Pick<Metrics, "bytesUploaded" | "bytesDownloaded">) {
   const app = new Hono<Env>();
 
   app.post("/", async (c) => {
+    const deps = c.var.deps;
     const user = await requestUser(c, deps, "upload files");
     const incoming = c.env.incoming;
     const noteId = c.req.query("noteId");
@@ -24,6 +23,7 @@ export function fileRoutes(deps: CoreDeps, metrics?: Pick<Metrics, "bytesUploade
   });
 
   app.on(["GET", "HEAD"], "/:id/content", async (c) => {
+    const deps = c.var.deps;
     const user = await requestUser(c, deps, "download files");
     const head = c.req.method === "HEAD";
     const etagOnly = c.req.header("if-none-match");

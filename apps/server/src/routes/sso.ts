@@ -11,8 +11,8 @@ import {
   requireCaller,
   SSO_FLOW_TTL_MS,
   startSso,
-  type CoreDeps,
 } from "@notebox/core";
+import type { Config } from "@notebox/config";
 import {
   DEVICE_COOKIE,
   SESSION_COOKIE,
@@ -40,11 +40,11 @@ function landing(next: string | undefined): string {
   return url.origin === LANDING_BASE ? `${url.pathname}${url.search}${url.hash}` : "/";
 }
 
-export function ssoRoutes(deps: CoreDeps, trustProxy: boolean) {
+export function ssoRoutes(config: Pick<Config, "secureCookies" | "trustProxy">) {
   const app = new Hono<Env>();
-  const secure = deps.config.secureCookies;
+  const secure = config.secureCookies;
   const meta = (c: Context<Env>) =>
-    requestMeta({ ip: clientIp(c, trustProxy), userAgent: c.req.header("user-agent") ?? null });
+    requestMeta({ ip: clientIp(c, config.trustProxy), userAgent: c.req.header("user-agent") ?? null });
   const failed = (c: Context<Env>, reason: string) => {
     c.header("Set-Cookie", serializeSsoCookie(SSO_FLOW_COOKIE, null, secure, 0), { append: true });
     return c.redirect(`/sign-in?sso_error=${encodeURIComponent(reason)}`, 302);
@@ -57,7 +57,11 @@ export function ssoRoutes(deps: CoreDeps, trustProxy: boolean) {
 
   app.get("/start", async (c) => {
     try {
-      const { location, flowCookie } = await startSso({ deps, next: landing(c.req.query("next")), meta: meta(c) });
+      const { location, flowCookie } = await startSso({
+        deps: c.var.deps,
+        next: landing(c.req.query("next")),
+        meta: meta(c),
+      });
       c.header("Set-Cookie", serializeSsoCookie(SSO_FLOW_COOKIE, flowCookie, secure, SSO_FLOW_TTL_MS), {
         append: true,
       });
@@ -72,6 +76,7 @@ export function ssoRoutes(deps: CoreDeps, trustProxy: boolean) {
     // The person said no at the provider, or it refused: nothing to exchange.
     if (url.searchParams.has("error")) return failed(c, "sso_cancelled");
     const sessionToken = getCookie(c, SESSION_COOKIE) ?? null;
+    const deps = c.var.deps;
     try {
       const signedIn = sessionToken
         ? requireCaller(await authenticate({ deps, authorization: null, sessionToken }))

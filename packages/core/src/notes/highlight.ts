@@ -132,6 +132,19 @@ export function highlight(text: string, terms: string[]): Segment[] {
   return toSegments(points, matchRanges(points, terms), 0, points.length);
 }
 
+/** Where in a folded text the first word that one of `terms` starts begins; -1 when there is none. */
+export function firstWordHit(folded: string, terms: string[]): number {
+  let first = -1;
+  for (const term of terms) {
+    for (let at = folded.indexOf(term); at !== -1 && (first === -1 || at < first); at = folded.indexOf(term, at + 1)) {
+      if (at > 0 && WORD_CHAR.test(folded[at - 1]!)) continue;
+      first = at;
+      break;
+    }
+  }
+  return first;
+}
+
 /**
  * The part of a long `text` that holds its snippet: from `width` characters before the first word
  * a term starts (or a word boundary a little after that) to `width` past it. The hit is looked for
@@ -149,14 +162,7 @@ function aroundFirstHit(
   const folded = foldedOnePerUnit(text);
   if (folded === null) return whole;
   const wordCharAt = (at: number) => WORD_CHAR.test(folded[at]!);
-  let first = -1;
-  for (const term of terms) {
-    for (let at = folded.indexOf(term); at !== -1 && (first === -1 || at < first); at = folded.indexOf(term, at + 1)) {
-      if (at > 0 && wordCharAt(at - 1)) continue;
-      first = at;
-      break;
-    }
-  }
+  const first = firstWordHit(folded, terms);
   if (first === -1) return { start: 0, end: width, folded };
   // Up to `width` before the hit: a hit near the end is shown with that much before it.
   let start = Math.max(0, first - width);

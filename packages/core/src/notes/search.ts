@@ -5,7 +5,7 @@
 import { foldText, markdownText, rowIso, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
-import { highlight, searchTerms, snippet, type Segment } from "./highlight";
+import { firstWordHit, highlight, searchTerms, snippet, type Segment } from "./highlight";
 import { hasFilters, parseQuery } from "./query";
 import { tagIdsOf } from "./tags";
 
@@ -34,21 +34,11 @@ const isOffsetCursor = (x: unknown): x is OffsetCursor =>
  */
 const WHOLE_TEXT = 400;
 
-/** Where in `text` (about) the first of `terms` is, compared folded; 0 when none is. */
-function firstHitAt(text: string, terms: string[]): number {
-  const lower = foldText(text);
-  let best = -1;
-  for (const term of terms) {
-    const at = lower.indexOf(term);
-    if (at !== -1 && (best === -1 || at < best)) best = at;
-  }
-  return Math.max(best, 0);
-}
-
 /** The plain text around the first hit, highlighted. Parses at most WHOLE_TEXT characters of a note. */
 function textSnippet(description: string, terms: string[]): Segment[] {
   if (description.length <= WHOLE_TEXT) return snippet(markdownText(description), terms);
-  const at = firstHitAt(description, terms);
+  // About where the first hit is: folding may shorten the text a little before it.
+  const at = Math.max(0, firstWordHit(foldText(description), terms));
   const from = Math.max(0, Math.min(at - WHOLE_TEXT / 3, description.length - WHOLE_TEXT));
   const segments = snippet(markdownText(description.slice(from, from + WHOLE_TEXT)), terms);
   if (from > 0 && segments[0]?.text !== "…") segments.unshift({ text: "…", highlight: false });

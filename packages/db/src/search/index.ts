@@ -64,14 +64,8 @@ export interface Ranked extends Candidate {
   at: number;
 }
 
-/** A database date as a time: a Date from mysql2, MySQL's text through a subquery, SQLite's text. */
-export const timeOf = (value: string | Date) =>
-  value instanceof Date || value.endsWith(" +00:00")
-    ? rowDate(value).getTime()
-    : new Date(value.replace(" ", "T") + "Z").getTime();
-
 export const ranked = (rows: Candidate[], tier: (row: Candidate) => number): Ranked[] =>
-  rows.map((r) => ({ ...r, tier: tier(r), at: timeOf(r.updated_at) }));
+  rows.map((r) => ({ ...r, tier: tier(r), at: rowDate(r.updated_at).getTime() }));
 
 /** The search order: more of the words in the title first, then the most recently edited. */
 export const byRank = (a: Ranked, b: Ranked) =>

@@ -2,12 +2,12 @@
 // 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
 import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
+import { rowDate } from "../rows";
 import {
   byRank,
   filterSql,
   ranked,
   rowsInOrder,
-  timeOf,
   type Candidate,
   type Ranked,
   type NoteFilter,
@@ -257,7 +257,7 @@ async function fromSelectiveFilter(q: MysqlSearch, filter: NoteFilter): Promise<
     notes.flatMap((r) => (r.title === null ? [] : [{ id: r.id, title: r.title, updated_at: r.updated_at }])),
     titleWords(q),
   );
-  const edge = notes.length >= RECENT_NOTES ? timeOf(notes[RECENT_NOTES - 1]!.updated_at) : -Infinity;
+  const edge = notes.length >= RECENT_NOTES ? rowDate(notes[RECENT_NOTES - 1]!.updated_at).getTime() : -Infinity;
   const dense =
     [...q.terms[q.terms.length - 1]!].length <= SHORT_WORD && hits.filter((h) => h.at >= edge).length >= WINDOW;
   if (dense || hits.length > MATCH_CAP) {

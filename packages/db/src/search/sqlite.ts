@@ -114,8 +114,11 @@ const FEW_HITS = 100;
 
 /** Notes with more of the words in the title first, then the most recently edited. */
 async function searchRanked(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const few = await fewHits(db, search);
-  if (!few) return rankedInSql(db, search);
+  // One set of parts for both queries: the match of every word, the filters, the owner.
+  const parts = searchParts(search);
+  parts.replacements.all = search.terms.map(anywhere).join(" AND ");
+  const few = await fewHits(db, parts);
+  if (!few) return rankedInSql(db, search, parts);
   const page = ranked(few, (row) => termsStartingWords(row.title, search.terms))
     .sort(byRank)
     .slice(search.offset, search.offset + search.limit);
@@ -127,9 +130,10 @@ async function searchRanked(db: SearchContext, search: NoteSearch): Promise<Sear
 }
 
 /** Every hit, read from FTS5's match list, when there are at most FEW_HITS; else null. */
-async function fewHits(db: SearchContext, search: NoteSearch): Promise<Candidate[] | null> {
-  const { replacements, hits, filters } = searchParts(search);
-  replacements.all = search.terms.map(anywhere).join(" AND ");
+async function fewHits(
+  db: SearchContext,
+  { replacements, hits, filters }: ReturnType<typeof searchParts>,
+): Promise<Candidate[] | null> {
   const rows = await db.sequelize.query<Candidate>(
     `SELECT o.id, o.title, o.updated_at
        FROM (SELECT rowid & ${NOTE_ROWID_MASK} AS note FROM (${hits(":all")})) found
@@ -142,10 +146,12 @@ async function fewHits(db: SearchContext, search: NoteSearch): Promise<Candidate
 }
 
 /** All the hits ranked at once by the database, the tier counting the words found in the title. */
-function rankedInSql(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
+function rankedInSql(
+  db: SearchContext,
+  search: NoteSearch,
+  { replacements, matching, owned }: ReturnType<typeof searchParts>,
+): Promise<SearchRow[]> {
   const { terms } = search;
-  const { replacements, matching, owned } = searchParts(search);
-  replacements.all = terms.map(anywhere).join(" AND ");
   replacements.limit = search.limit;
   replacements.offset = search.offset;
   const tier = terms

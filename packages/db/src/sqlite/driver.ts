@@ -15,7 +15,6 @@
 //   writer), so a long search does not hold up a save, nor a save a list;
 // - SQLite's busy timeout is left only for other processes on the same file (the CLI), and it
 //   blocks a worker thread, never the event loop.
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -105,7 +104,18 @@ interface Job {
   sql: string;
   params: unknown;
   done: Done;
+  /** When it joined the writer's queue (performance.now()). */
+  queuedAt?: number;
 }
+
+/**
+ * How long a statement waits for a transaction of another connection to end before it fails with
+ * SQLITE_BUSY: SQLite's own rule for a write waiting on another connection's lock (its busy
+ * timeout), kept here where one process queues its writes itself. It is also what ends a write
+ * that forgot its transaction inside `db.transaction(work)`, which would otherwise wait for the
+ * transaction that waits for it. A setting for the tests only.
+ */
+export const lockWait = { ms: BUSY_TIMEOUT_MS };
 
 /**
  * The connections of one database file: a writer and its queue, and the readers. Shared by every
@@ -118,6 +128,8 @@ class Engine {
   private running = false;
   /** The `Database` whose transaction is open on the writer; only its statements run meanwhile. */
   private holder: Database | null = null;
+  /** Set while statements wait behind another connection's transaction: fails those past lockWait. */
+  private lockTimer: NodeJS.Timeout | null = null;
   users = 0;
 
   constructor(filename: string) {
@@ -150,15 +162,43 @@ class Engine {
   }
 
   private write(job: Job, first = false): void {
-    const holder = this.holder;
-    if (holder && job.owner !== holder && job.owner.uuid === undefined && transactionScope.getStore() === holder) {
-      // The transaction that holds the writer is waiting for this statement, which would wait for
-      // the transaction: a statement inside `db.transaction(work)` that forgot its `transaction`.
-      return job.done(new Error("a write inside a transaction must pass { transaction }"));
-    }
+    job.queuedAt = performance.now();
     if (first) this.queue.unshift(job);
     else this.queue.push(job);
     this.pump();
+    this.watchLockWaits();
+  }
+
+  /** Keeps a timer while statements wait behind another connection's transaction, failing those past lockWait. */
+  private watchLockWaits(): void {
+    const holder = this.holder;
+    const waiting = holder ? this.queue.filter((job) => job.owner !== holder) : [];
+    if (waiting.length === 0) {
+      if (this.lockTimer) clearTimeout(this.lockTimer);
+      this.lockTimer = null;
+      return;
+    }
+    if (this.lockTimer) return;
+    const oldest = Math.min(...waiting.map((job) => job.queuedAt!));
+    this.lockTimer = setTimeout(
+      () => {
+        this.lockTimer = null;
+        const now = performance.now();
+        for (const job of [...this.queue]) {
+          if (!this.holder || job.owner === this.holder || now - job.queuedAt! < lockWait.ms) continue;
+          this.queue.splice(this.queue.indexOf(job), 1);
+          job.done(null, {
+            id: 0,
+            error: {
+              message: `database is locked: waited ${lockWait.ms} ms for another connection's transaction`,
+              code: "SQLITE_BUSY",
+            },
+          });
+        }
+        this.watchLockWaits();
+      },
+      Math.max(0, oldest + lockWait.ms - performance.now()),
+    );
   }
 
   private pump(): void {
@@ -172,15 +212,13 @@ class Engine {
       this.holder = reply?.inTransaction ? job.owner : null;
       job.done(error, reply);
       this.pump();
+      this.watchLockWaits();
     });
   }
 }
 
 const engines = new Map<string, Engine>();
 let memoryDatabases = 0;
-
-/** Set by `db.transaction` around its work: the `Database` of the transaction the work runs in. */
-export const transactionScope = new AsyncLocalStorage<unknown>();
 
 function engineFor(filename: string): { key: string; engine: Engine } {
   // Each in-memory database is its own; a file is shared by everything in this process that opens it.
