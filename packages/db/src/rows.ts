@@ -3,9 +3,10 @@
 // instances from rows, which cost several times the query itself (bench/list). The models stay
 // for the schema, the migrations and everything that is not hot.
 //
-// SQL is written with `?` placeholders. On SQLite they become bind parameters ($1, $2…), so the
-// reader and writer threads reuse their prepared statements; on MySQL/MariaDB they are escaped
-// into the text (mysql2's text protocol, cheaper here than a server-side prepare per call).
+// SQL is written with `?` placeholders. On SQLite they are bound (outside a transaction straight
+// through the driver, inside one as $1, $2… through Sequelize), so the reader and writer threads
+// reuse their prepared statements; on MySQL/MariaDB they are escaped into the text (mysql2's text
+// protocol, cheaper here than a server-side prepare per call).
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import type { Dialect } from "./connection";
 import type { HotReader } from "./sqlite/hot-reader";
@@ -55,6 +56,30 @@ function mysqlParam(value: RowParam): RowParam {
 /** "2026-12-05 10:00:00.000" */
 const utcText = (date: Date) => date.toISOString().replace("T", " ").replace("Z", "");
 
+/**
+ * A SELECT on SQLite written with `:name` placeholders (the search queries, built from parts), its
+ * values bound rather than written into the text: a query of one shape then has one text, whose
+ * prepared statement the reader threads keep (preparing each FTS5 query anew was 5% of their time
+ * at 16 clients, bench/search). An array value is bound one element each, for `IN (:name)`.
+ */
+export function sqliteSelect<T extends object>(
+  db: RowSource,
+  sql: string,
+  values: Record<string, RowParam | RowParam[]>,
+): Promise<T[]> {
+  const bind: Record<string, string | number | null> = {};
+  const text = sql.replace(/:(\w+)/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`no value for :${name}`);
+    const value = values[name]!;
+    if (!Array.isArray(value)) {
+      bind[name] = sqliteParam(value);
+      return `$${name}`;
+    }
+    return value.map((element, i) => ((bind[`${name}_${i}`] = sqliteParam(element)), `$${name}_${i}`)).join(", ");
+  });
+  return sqliteAll<T>(db.sequelize, text, bind);
+}
+
 /** The rows of a SELECT, as the driver gives them (see `rowDate` for dates, Number() for BIGINT). */
 export function selectRows<T extends object>(
   db: RowSource,
@@ -63,6 +88,7 @@ export function selectRows<T extends object>(
   transaction?: Transaction,
 ): Promise<T[]> {
   if (db.dialect === "sqlite") {
+    if (!transaction) return sqliteAll<T>(db.sequelize, sql, params.map(sqliteParam));
     return db.sequelize.query<T>(bindForm(sql), {
       bind: params.map(sqliteParam),
       type: QueryTypes.SELECT,
@@ -84,9 +110,33 @@ interface PooledConnection {
   query(options: { sql: string; values: unknown[] }, done: (error: Error | null, rows: unknown) => void): void;
 }
 
-interface ConnectionManager {
-  getConnection(options: { type: string }): Promise<PooledConnection>;
-  releaseConnection(connection: PooledConnection): void;
+/** What Sequelize's SQLite connection (sqlite/driver.ts's `Database`) offers: node-sqlite3's `all`. */
+interface SqliteConnection {
+  all(sql: string, params: unknown, done: (error: Error | null, rows?: unknown[]) => void): void;
+}
+
+interface ConnectionManager<C> {
+  getConnection(options: { type: string }): Promise<C>;
+  releaseConnection(connection: C): void;
+}
+
+const connectionManager = <C>(sequelize: Sequelize) =>
+  (sequelize as unknown as { connectionManager: ConnectionManager<C> }).connectionManager;
+
+/**
+ * A SELECT outside a transaction on Sequelize's own SQLite connection, straight to the driver (a
+ * reader thread): Sequelize's query() around it formats a stack trace for every statement and
+ * copies every row. `?` placeholders with an array, or `$name` with an object.
+ */
+async function sqliteAll<T>(
+  sequelize: Sequelize,
+  sql: string,
+  params: (string | number | null)[] | Record<string, string | number | null>,
+): Promise<T[]> {
+  const connection = await connectionManager<SqliteConnection>(sequelize).getConnection({ type: "SELECT" });
+  return new Promise<T[]>((resolve, reject) =>
+    connection.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
+  );
 }
 
 /**
@@ -96,7 +146,7 @@ interface ConnectionManager {
  * which isDatabaseUnavailable recognizes.
  */
 async function mysqlSelect<T>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
-  const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+  const manager = connectionManager<PooledConnection>(sequelize);
   const connection = await manager.getConnection({ type: "SELECT" });
   try {
     return await new Promise<T[]>((resolve, reject) =>

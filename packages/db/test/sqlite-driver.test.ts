@@ -1,7 +1,8 @@
 // The SQLite driver (src/sqlite/driver.ts): one writer thread, reader threads, and a main thread
 // that never waits on SQLite's lock. These failed with node-sqlite3, whose main thread finalized
 // statements under a connection mutex that a worker held while it sat in the busy handler.
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -195,5 +196,33 @@ describe("the SQLite driver", () => {
     const again = await User.findByPk(user.id);
     expect(again?.emailVerifiedAt?.toISOString()).toBe(now.toISOString());
     expect(again?.disabledAt).toBeNull();
+  });
+
+  it("keeps the process alive through close() while a statement is still running (no silent exit)", async () => {
+    // A reply arriving after close() once unref'd the worker again, and the process ended before
+    // the worker's exit was seen: close()'s callback never ran, and the CLI ended with code 0 and
+    // its command unfinished. In a process of its own, since the point is how that process ends.
+    const script = path.join(dir, "close-race.mts");
+    const driver = path.resolve(import.meta.dirname, "../src/sqlite/driver.ts");
+    await writeFile(
+      script,
+      `import { Database } from ${JSON.stringify(driver)};
+const db = new Database(process.argv[2]);
+db.all("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) AS n FROM c", [],
+  (error, rows) => console.log("statement", error ? error.message : rows[0].n));
+setTimeout(() => db.close(() => console.log("closed")), 20);
+`,
+    );
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", script, file], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (exit) => resolve({ stdout: out, code: exit }));
+    });
+    expect(code).toBe(0);
+    expect(stdout.trim().split("\n")).toEqual(["statement 2000000", "closed"]);
   });
 });

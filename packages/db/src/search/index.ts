@@ -1,9 +1,9 @@
 // The search queries of notes, one module per database, beside the migrations that build their
 // indexes (2026-11-24T00-00-notes-search, 2026-12-04T00-00-tags-pins). Core parses what a person
 // typed, resolves tag names and shapes the answer; this finds the page of rows.
-import { QueryTypes, type Sequelize } from "sequelize";
+import type { Sequelize } from "sequelize";
 import type { Dialect } from "../connection";
-import { rowDate } from "../rows";
+import { rowDate, selectRows, sqliteSelect, type RowParam } from "../rows";
 import { filteredMysql, searchMysql } from "./mysql";
 import { searchSqlite } from "./sqlite";
 
@@ -74,9 +74,10 @@ export const byRank = (a: Ranked, b: Ranked) =>
 /** Rows by id, in the order of `ids`. */
 export async function rowsInOrder(db: SearchContext, ownerId: string, ids: string[]): Promise<SearchRow[]> {
   if (ids.length === 0) return [];
-  const rows = await db.sequelize.query<SearchRow>(
-    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (:ids) AND owner_id = :ownerId`,
-    { replacements: { ids, ownerId }, type: QueryTypes.SELECT },
+  const rows = await selectRows<SearchRow>(
+    db,
+    `SELECT ${SEARCH_ROW_COLUMNS} FROM notes WHERE id IN (${ids.map(() => "?").join(", ")}) AND owner_id = ?`,
+    [...ids, ownerId],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
@@ -98,7 +99,7 @@ export function filterSql(
   filter: NoteFilter,
   inTitle: boolean,
   n: string,
-  replacements: Record<string, unknown>,
+  replacements: Record<string, RowParam | RowParam[]>,
 ): string {
   const parts: string[] = [];
   if (filter.pinned !== undefined) parts.push(`${n}.pinned = ${filter.pinned ? 1 : 0}`);
@@ -129,13 +130,18 @@ export function filterSql(
 
 /** Filters alone (SQLite; MariaDB/MySQL: filteredMysql): the owner's matching notes, most recently edited first. */
 async function filtered(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const replacements: Record<string, unknown> = { ownerId: search.ownerId, limit: search.limit, offset: search.offset };
+  const replacements: Record<string, RowParam | RowParam[]> = {
+    ownerId: search.ownerId,
+    limit: search.limit,
+    offset: search.offset,
+  };
   const conditions = filterSql(search.filter, search.inTitle, "n", replacements);
-  return db.sequelize.query<SearchRow>(
+  return sqliteSelect<SearchRow>(
+    db,
     `SELECT ${SEARCH_ROW_COLUMNS.replace(/(\w+)/g, "n.$1")} FROM notes n
       WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL${conditions}
       ORDER BY n.updated_at DESC, n.id DESC LIMIT :limit OFFSET :offset`,
-    { replacements, type: QueryTypes.SELECT },
+    replacements,
   );
 }
 

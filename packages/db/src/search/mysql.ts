@@ -2,7 +2,7 @@
 // 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
 import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
-import { rowDate } from "../rows";
+import { rowDate, type RowParam } from "../rows";
 import {
   byRank,
   filterSql,
@@ -47,7 +47,12 @@ const WINDOW = 50;
  * LIMIT. A scalar subquery is never so rewritten, so a walk of the owner's notes newest first
  * (notes_by_updated) stays in index order and stops at its LIMIT, without reading a row for the tag.
  */
-function mysqlFilterSql(filter: NoteFilter, inTitle: boolean, n: string, replacements: Record<string, unknown>) {
+function mysqlFilterSql(
+  filter: NoteFilter,
+  inTitle: boolean,
+  n: string,
+  replacements: Record<string, RowParam | RowParam[]>,
+) {
   const rest = filterSql({ ...filter, tagIds: [], notTagIds: [] }, inTitle, n, replacements);
   const tags = filter.tagIds.map((id, i) => {
     replacements[`filterTag${i}`] = id;
@@ -69,7 +74,11 @@ function mysqlFilterSql(filter: NoteFilter, inTitle: boolean, n: string, replace
  * rows are read by id.
  */
 export async function filteredMysql(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const replacements: Record<string, unknown> = { ownerId: search.ownerId, limit: search.limit, offset: search.offset };
+  const replacements: Record<string, RowParam | RowParam[]> = {
+    ownerId: search.ownerId,
+    limit: search.limit,
+    offset: search.offset,
+  };
   const conditions = mysqlFilterSql(search.filter, search.inTitle, "n", replacements);
   const index = search.filter.pinned === undefined ? "notes_by_updated" : "notes_by_pin_updated";
   const ids = await db.sequelize.query<{ id: string }>(
@@ -96,11 +105,13 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
   const { ownerId, terms, offset, limit } = search;
   const bucket = mysqlBucket(ownerId);
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
-  const base: Record<string, unknown> = { ownerId };
+  const base: Record<string, RowParam | RowParam[]> = { ownerId };
   words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
   const filters = mysqlFilterSql(search.filter, search.inTitle, "n", base);
-  const select = <T extends object = Candidate>(sql: string, replacements: Record<string, unknown> = {}) =>
-    db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
+  const select = <T extends object = Candidate>(
+    sql: string,
+    replacements: Record<string, RowParam | RowParam[]> = {},
+  ) => db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
   const inWord = (i: number) =>
     search.inTitle ? `n.search_title LIKE :w${i}` : `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`;
   const q: MysqlSearch = {
@@ -126,7 +137,10 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
 }
 
 interface MysqlSearch {
-  select: <T extends object = Candidate>(sql: string, replacements?: Record<string, unknown>) => Promise<T[]>;
+  select: <T extends object = Candidate>(
+    sql: string,
+    replacements?: Record<string, RowParam | RowParam[]>,
+  ) => Promise<T[]>;
   terms: string[];
   offset: number;
   /** offset + limit: the page is ranked hits [offset, need). */

@@ -1,7 +1,7 @@
 // SQLite FTS5 search, on the index of the 2026-11-24T00-00-notes-search migration (with the tags
 // column of 2026-12-04T00-00-tags-pins).
-import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
+import { sqliteSelect, type RowParam } from "../rows";
 import {
   byRank,
   filterSql,
@@ -27,7 +27,7 @@ const NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
 
 /** What every query of a search shares: its parameters, and the owner's notes whose FTS rowid `match` finds. */
 function searchParts(search: NoteSearch) {
-  const replacements: Record<string, unknown> = {
+  const replacements: Record<string, RowParam | RowParam[]> = {
     bucket: sqliteBucket(search.ownerId),
     ownerId: search.ownerId,
   };
@@ -79,22 +79,23 @@ async function searchByTier(db: SearchContext, search: NoteSearch, tiers: string
   for (const [index, match] of tiers.entries()) {
     const wanted = search.limit - rows.length;
     if (wanted <= 0) break;
-    const found = await db.sequelize.query<SearchRow>(
+    const found = await sqliteSelect<SearchRow>(
+      db,
       `WITH page AS (
          SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id ${owned(":match")}
           ORDER BY edited DESC, id DESC LIMIT :limit OFFSET :offset)
        SELECT ${SEARCH_ROW_COLUMNS.replace(/(\w+)/g, "n.$1")}
          FROM page CROSS JOIN notes n ON n.rowid = page.note
         ORDER BY page.edited DESC, page.id DESC`,
-      { replacements: { ...replacements, match, limit: wanted, offset: skip }, type: QueryTypes.SELECT },
+      { ...replacements, match, limit: wanted, offset: skip },
     );
     rows.push(...found);
     if (skip > 0 && index < tiers.length - 1) {
       if (found.length > 0) skip = 0;
       else {
-        const [counted] = await db.sequelize.query<{ hits: number }>(`SELECT count(*) AS hits ${owned(":match")}`, {
-          replacements: { ...replacements, match },
-          type: QueryTypes.SELECT,
+        const [counted] = await sqliteSelect<{ hits: number }>(db, `SELECT count(*) AS hits ${owned(":match")}`, {
+          ...replacements,
+          match,
         });
         skip -= Number(counted!.hits);
       }
@@ -134,13 +135,14 @@ async function fewHits(
   db: SearchContext,
   { replacements, hits, filters }: ReturnType<typeof searchParts>,
 ): Promise<Candidate[] | null> {
-  const rows = await db.sequelize.query<Candidate>(
+  const rows = await sqliteSelect<Candidate>(
+    db,
     `SELECT o.id, o.title, o.updated_at
        FROM (SELECT rowid & ${NOTE_ROWID_MASK} AS note FROM (${hits(":all")})) found
        CROSS JOIN notes o ON o.rowid = found.note
       WHERE o.owner_id = :ownerId AND o.deleted_at IS NULL${filters}
       LIMIT ${FEW_HITS + 1}`,
-    { replacements, type: QueryTypes.SELECT },
+    replacements,
   );
   return rows.length > FEW_HITS ? null : rows;
 }
@@ -160,7 +162,8 @@ function rankedInSql(
       return `(${matching(`:title${i}`)})`;
     })
     .join(" + ");
-  return db.sequelize.query<SearchRow>(
+  return sqliteSelect<SearchRow>(
+    db,
     `WITH page AS (
        SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id, ${tier} AS tier ${owned(":all")}
         ORDER BY tier DESC, edited DESC, id DESC
@@ -168,6 +171,6 @@ function rankedInSql(
      SELECT ${SEARCH_ROW_COLUMNS.replace(/(\w+)/g, "n.$1")}
        FROM page CROSS JOIN notes n ON n.rowid = page.note
       ORDER BY page.tier DESC, page.edited DESC, page.id DESC`,
-    { replacements, type: QueryTypes.SELECT },
+    replacements,
   );
 }
