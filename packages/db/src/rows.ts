@@ -57,20 +57,34 @@ function mysqlParam(value: RowParam): RowParam {
 const utcText = (date: Date) => date.toISOString().replace("T", " ").replace("Z", "");
 
 /**
- * A SELECT on SQLite written with `:name` placeholders (the search queries, built from parts), its
- * values bound rather than written into the text: a query of one shape then has one text, whose
- * prepared statement the reader threads keep (preparing each FTS5 query anew was 5% of their time
- * at 16 clients, bench/search). An array value is bound one element each, for `IN (:name)`.
+ * A SELECT written with `:name` placeholders (the search queries, built from parts; an array value
+ * stands for a list, for `IN (:name)`), outside a transaction, straight to the driver as
+ * `selectRows` does. On SQLite the values are bound rather than written into the text: a query of
+ * one shape then has one text, whose prepared statement the reader threads keep (preparing each
+ * FTS5 query anew was 5% of their time at 16 clients, bench/search). On MySQL/MariaDB they are
+ * escaped into the text by mysql2, without Sequelize's query wrapper.
  */
-export function sqliteSelect<T extends object>(
+export function selectNamed<T extends object>(
   db: RowSource,
   sql: string,
   values: Record<string, RowParam | RowParam[]>,
 ): Promise<T[]> {
+  const valueOf = (name: string) => {
+    if (!(name in values)) throw new Error(`no value for :${name}`);
+    return values[name]!;
+  };
+  if (db.dialect !== "sqlite") {
+    const positional: unknown[] = [];
+    const text = sql.replace(/:(\w+)/g, (_, name: string) => {
+      const value = valueOf(name);
+      positional.push(Array.isArray(value) ? value.map(mysqlParam) : mysqlParam(value));
+      return "?";
+    });
+    return mysqlSelect<T>(db.sequelize, text, positional);
+  }
   const bind: Record<string, string | number | null> = {};
   const text = sql.replace(/:(\w+)/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`no value for :${name}`);
-    const value = values[name]!;
+    const value = valueOf(name);
     if (!Array.isArray(value)) {
       bind[name] = sqliteParam(value);
       return `$${name}`;

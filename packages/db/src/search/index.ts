@@ -3,7 +3,7 @@
 // typed, resolves tag names and shapes the answer; this finds the page of rows.
 import type { Sequelize } from "sequelize";
 import type { Dialect } from "../connection";
-import { rowDate, selectRows, sqliteSelect, type RowParam } from "../rows";
+import { rowDate, selectRows, selectNamed, type RowParam } from "../rows";
 import { filteredMysql, searchMysql } from "./mysql";
 import { searchSqlite } from "./sqlite";
 
@@ -136,7 +136,7 @@ async function filtered(db: SearchContext, search: NoteSearch): Promise<SearchRo
     offset: search.offset,
   };
   const conditions = filterSql(search.filter, search.inTitle, "n", replacements);
-  return sqliteSelect<SearchRow>(
+  return selectNamed<SearchRow>(
     db,
     `SELECT ${SEARCH_ROW_COLUMNS.replace(/(\w+)/g, "n.$1")} FROM notes n
       WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL${conditions}

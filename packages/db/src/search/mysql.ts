@@ -1,8 +1,7 @@
 // MySQL/MariaDB InnoDB FULLTEXT search, on the bucket-prefixed columns of the
 // 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
-import { QueryTypes } from "sequelize";
 import { termsStartingWords } from "../fold";
-import { rowDate, type RowParam } from "../rows";
+import { rowDate, selectNamed, type RowParam } from "../rows";
 import {
   byRank,
   filterSql,
@@ -81,11 +80,12 @@ export async function filteredMysql(db: SearchContext, search: NoteSearch): Prom
   };
   const conditions = mysqlFilterSql(search.filter, search.inTitle, "n", replacements);
   const index = search.filter.pinned === undefined ? "notes_by_updated" : "notes_by_pin_updated";
-  const ids = await db.sequelize.query<{ id: string }>(
+  const ids = await selectNamed<{ id: string }>(
+    db,
     `SELECT n.id FROM notes n FORCE INDEX (${index})
       WHERE n.owner_id = :ownerId AND n.deleted_at IS NULL${conditions}
       ORDER BY n.updated_at DESC, n.id DESC LIMIT :limit OFFSET :offset`,
-    { replacements, type: QueryTypes.SELECT },
+    replacements,
   );
   return rowsInOrder(
     db,
@@ -111,7 +111,7 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
   const select = <T extends object = Candidate>(
     sql: string,
     replacements: Record<string, RowParam | RowParam[]> = {},
-  ) => db.sequelize.query<T>(sql, { replacements: { ...base, ...replacements }, type: QueryTypes.SELECT });
+  ) => selectNamed<T>(db, sql, { ...base, ...replacements });
   const inWord = (i: number) =>
     search.inTitle ? `n.search_title LIKE :w${i}` : `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`;
   const q: MysqlSearch = {

@@ -1,7 +1,7 @@
 // SQLite FTS5 search, on the index of the 2026-11-24T00-00-notes-search migration (with the tags
 // column of 2026-12-04T00-00-tags-pins).
 import { termsStartingWords } from "../fold";
-import { sqliteSelect, type RowParam } from "../rows";
+import { selectNamed, type RowParam } from "../rows";
 import {
   byRank,
   filterSql,
@@ -79,7 +79,7 @@ async function searchByTier(db: SearchContext, search: NoteSearch, tiers: string
   for (const [index, match] of tiers.entries()) {
     const wanted = search.limit - rows.length;
     if (wanted <= 0) break;
-    const found = await sqliteSelect<SearchRow>(
+    const found = await selectNamed<SearchRow>(
       db,
       `WITH page AS (
          SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id ${owned(":match")}
@@ -93,7 +93,7 @@ async function searchByTier(db: SearchContext, search: NoteSearch, tiers: string
     if (skip > 0 && index < tiers.length - 1) {
       if (found.length > 0) skip = 0;
       else {
-        const [counted] = await sqliteSelect<{ hits: number }>(db, `SELECT count(*) AS hits ${owned(":match")}`, {
+        const [counted] = await selectNamed<{ hits: number }>(db, `SELECT count(*) AS hits ${owned(":match")}`, {
           ...replacements,
           match,
         });
@@ -135,7 +135,7 @@ async function fewHits(
   db: SearchContext,
   { replacements, hits, filters }: ReturnType<typeof searchParts>,
 ): Promise<Candidate[] | null> {
-  const rows = await sqliteSelect<Candidate>(
+  const rows = await selectNamed<Candidate>(
     db,
     `SELECT o.id, o.title, o.updated_at
        FROM (SELECT rowid & ${NOTE_ROWID_MASK} AS note FROM (${hits(":all")})) found
@@ -162,7 +162,7 @@ function rankedInSql(
       return `(${matching(`:title${i}`)})`;
     })
     .join(" + ");
-  return sqliteSelect<SearchRow>(
+  return selectNamed<SearchRow>(
     db,
     `WITH page AS (
        SELECT o.rowid AS note, o.updated_at AS edited, o.id AS id, ${tier} AS tier ${owned(":all")}
