@@ -3,6 +3,7 @@ import { createS3Storage } from "./s3";
 import type { Storage } from "./types";
 
 export type { ByteRange, Storage, StoredObjectInfo } from "./types";
+export { pastGrace } from "./types";
 export { createLocalStorage } from "./local";
 export { createS3Storage, parseS3Url } from "./s3";
 

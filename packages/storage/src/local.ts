@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { ByteRange, Storage, StoredObjectInfo } from "./types";
+import { pastGrace, type ByteRange, type Storage, type StoredObjectInfo } from "./types";
 
 const TEMP_DIR = ".tmp";
 
@@ -115,7 +115,7 @@ export function createLocalStorage(root: string): Storage {
       for (const name of names) {
         const full = path.join(tempDir, name);
         const info = await stat(full).catch(() => null);
-        if (info && Date.now() - info.mtimeMs > olderThanMs) {
+        if (info && pastGrace(info.mtimeMs, olderThanMs)) {
           await rm(full, { force: true });
           removed++;
         }

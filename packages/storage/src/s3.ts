@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
-import type { ByteRange, Storage, StoredObjectInfo } from "./types";
+import { pastGrace, type ByteRange, type Storage, type StoredObjectInfo } from "./types";
 
 export interface S3Location {
   bucket: string;
@@ -123,7 +123,7 @@ export function createS3Storage(url: string): Storage {
           }),
         );
         for (const upload of page.Uploads ?? []) {
-          if (upload.Initiated && Date.now() - upload.Initiated.getTime() > olderThanMs) {
+          if (upload.Initiated && pastGrace(upload.Initiated.getTime(), olderThanMs)) {
             await client.send(
               new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
             );

@@ -28,8 +28,17 @@ export interface Storage {
   removeEmptyFolder(prefix: string): Promise<void>;
   /** Every stored object, for the orphan sweeper. */
   list(): AsyncIterable<StoredObjectInfo>;
-  /** Removes temporaries (partial writes, abandoned multipart uploads) older than `olderThanMs`. */
+  /** Removes temporaries (partial writes, abandoned multipart uploads) at least `olderThanMs` old (`pastGrace`). */
   sweepTemporaries(olderThanMs: number): Promise<number>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Whether what last changed at `modifiedMs` is at least `graceMs` old, counted in whole
+ * milliseconds as Date.now() counts them (a file's mtime has a fraction; with no grace, anything
+ * written before now qualifies, even within the same millisecond).
+ */
+export function pastGrace(modifiedMs: number, graceMs: number): boolean {
+  return Date.now() - Math.floor(modifiedMs) >= graceMs;
 }

@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm, utimes, writeFile, mkdir } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStorage, type Storage } from "../src";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createStorage, pastGrace, type Storage } from "../src";
 import { startS3 } from "./s3-server";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -93,5 +93,27 @@ describe("file storage", () => {
     const keys: string[] = [];
     for await (const o of storage.list()) keys.push(o.key);
     expect(keys.some((k) => k.startsWith(".tmp"))).toBe(false);
+  });
+
+  it("sweeps a temporary written this very millisecond when there is no grace", async () => {
+    const storage = drivers.file!();
+    const temp = path.join(localDir, ".tmp");
+    await mkdir(temp, { recursive: true });
+    await writeFile(path.join(temp, "just-now"), "z");
+    // An mtime with a fraction past Date.now()'s whole millisecond: still no younger than now.
+    const now = new Date(Date.now() + 0.7);
+    await utimes(path.join(temp, "just-now"), now, now);
+    // The boundary, with the clock held still: a change 0.7 ms into this millisecond is 0 ms old.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(now);
+      expect(pastGrace(now.getTime() + 0.7, 0)).toBe(true);
+      expect(pastGrace(now.getTime() - 59_999, 60_000)).toBe(false);
+      expect(pastGrace(now.getTime() - 60_000, 60_000)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await storage.sweepTemporaries(0)).toBeGreaterThanOrEqual(1);
+    expect(await readdir(temp)).not.toContain("just-now");
   });
 });

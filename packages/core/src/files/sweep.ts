@@ -1,5 +1,6 @@
 // Removes what a crash can leave behind: temporaries of interrupted writes, and stored objects
 // that no row points to (a crash between storing the bytes and committing the row).
+import { pastGrace } from "@notebox/storage";
 import type { CoreDeps } from "../deps";
 
 /** Younger objects may belong to an upload whose row is about to be committed. */
@@ -32,7 +33,7 @@ export async function sweepStorage({
     }
   };
   for await (const object of deps.storage.list()) {
-    if (Date.now() - object.lastModified.getTime() < graceMs) continue;
+    if (!pastGrace(object.lastModified.getTime(), graceMs)) continue;
     batch.push(object);
     if (batch.length >= 500) await flush();
   }
