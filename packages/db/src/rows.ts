@@ -21,6 +21,9 @@ export interface RowSource {
 /** A parameter as the hot paths pass them: dates and booleans are converted for the dialect. */
 export type RowParam = string | number | boolean | Date | null;
 
+/** The values of a statement written with `:name` placeholders (see `selectNamed`). */
+export type NamedValues = Record<string, RowParam | RowParam[]>;
+
 const numbered = new Map<string, string>();
 
 /** `?` → `$1`, `$2`… once per statement text (the texts are few and fixed). */
@@ -64,34 +67,24 @@ const utcText = (date: Date) => date.toISOString().replace("T", " ").replace("Z"
  * FTS5 query anew was 5% of their time at 16 clients, bench/search). On MySQL/MariaDB they are
  * escaped into the text by mysql2, without Sequelize's query wrapper.
  */
-export function selectNamed<T extends object>(
-  db: RowSource,
-  sql: string,
-  values: Record<string, RowParam | RowParam[]>,
-): Promise<T[]> {
-  const valueOf = (name: string) => {
+export function selectNamed<T extends object>(db: RowSource, sql: string, values: NamedValues): Promise<T[]> {
+  const sqlite = db.dialect === "sqlite";
+  const bind: Record<string, string | number | null> = {};
+  const positional: unknown[] = [];
+  const text = sql.replace(/:(\w+)/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`no value for :${name}`);
-    return values[name]!;
-  };
-  if (db.dialect !== "sqlite") {
-    const positional: unknown[] = [];
-    const text = sql.replace(/:(\w+)/g, (_, name: string) => {
-      const value = valueOf(name);
+    const value = values[name]!;
+    if (!sqlite) {
       positional.push(Array.isArray(value) ? value.map(mysqlParam) : mysqlParam(value));
       return "?";
-    });
-    return mysqlSelect<T>(db.sequelize, text, positional);
-  }
-  const bind: Record<string, string | number | null> = {};
-  const text = sql.replace(/:(\w+)/g, (_, name: string) => {
-    const value = valueOf(name);
+    }
     if (!Array.isArray(value)) {
       bind[name] = sqliteParam(value);
       return `$${name}`;
     }
     return value.map((element, i) => ((bind[`${name}_${i}`] = sqliteParam(element)), `$${name}_${i}`)).join(", ");
   });
-  return sqliteAll<T>(db.sequelize, text, bind);
+  return sqlite ? sqliteAll<T>(db.sequelize, text, bind) : mysqlSelect<T>(db.sequelize, text, positional);
 }
 
 /** The rows of a SELECT, as the driver gives them (see `rowDate` for dates, Number() for BIGINT). */

@@ -22,7 +22,9 @@ beforeEach(async () => {
   await db.sequelize.query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
 });
 
+const defaultLockWait = lockWait.ms;
 afterEach(async () => {
+  lockWait.ms = defaultLockWait;
   await db.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -126,44 +128,29 @@ describe("the SQLite driver", () => {
   });
 
   it("ends a write that forgot its transaction inside db.transaction after the lock wait, instead of waiting for itself", async () => {
-    const was = lockWait.ms;
     lockWait.ms = 100;
-    try {
-      const started = performance.now();
-      const outcome = db.transaction(async () => {
-        await insert("forgot the transaction");
-      });
-      // SQLITE_BUSY, as SQLite answers a write that waited out its busy timeout (the transaction is
-      // tried again, as after any busy failure, and fails the same way).
-      await expect(outcome).rejects.toThrow(/SQLITE_BUSY: database is locked/);
-      expect(performance.now() - started).toBeLessThan(5_000);
-      expect(await count()).toBe(0);
-      // The writer is free again.
-      await insert("next");
-      expect(await count()).toBe(1);
-    } finally {
-      lockWait.ms = was;
-    }
+    const started = performance.now();
+    const outcome = db.transaction(async () => {
+      await insert("forgot the transaction");
+    });
+    // SQLITE_BUSY, as SQLite answers a write that waited out its busy timeout (the transaction is
+    // tried again, as after any busy failure, and fails the same way).
+    await expect(outcome).rejects.toThrow(/SQLITE_BUSY: database is locked/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await count()).toBe(0);
+    // The writer is free again.
+    await insert("next");
+    expect(await count()).toBe(1);
   });
 
   it("lets a write wait behind a transaction shorter than the lock wait", async () => {
-    const was = lockWait.ms;
     lockWait.ms = 2_000;
-    try {
-      let begun!: () => void;
-      const first = new Promise<void>((r) => (begun = r));
-      const transaction = db.transaction(async (t) => {
-        await insert("t1", { transaction: t });
-        begun();
-        await sleep(300);
-        await insert("t2", { transaction: t });
-      });
-      await first;
-      await Promise.all([transaction, insert("after")]);
-      expect(await count()).toBe(3);
-    } finally {
-      lockWait.ms = was;
-    }
+    const { release, transaction } = await holdTransaction();
+    const after = insert("after");
+    await sleep(300);
+    release();
+    await Promise.all([transaction, after]);
+    expect(await count()).toBe(2);
   });
 
   it("rolls back a failed transaction and maps constraint errors as before", async () => {

@@ -3,7 +3,7 @@
 // typed, resolves tag names and shapes the answer; this finds the page of rows.
 import type { Sequelize } from "sequelize";
 import type { Dialect } from "../connection";
-import { rowDate, selectRows, selectNamed, type RowParam } from "../rows";
+import { rowDate, selectRows, selectNamed, type NamedValues } from "../rows";
 import { filteredMysql, searchMysql } from "./mysql";
 import { searchSqlite } from "./sqlite";
 
@@ -95,12 +95,7 @@ export function likePattern(text: string): string {
  * The filter as SQL on the notes alias `n`, its values added to `replacements`. Tag conditions
  * are index lookups in note_tags by (tag, note).
  */
-export function filterSql(
-  filter: NoteFilter,
-  inTitle: boolean,
-  n: string,
-  replacements: Record<string, RowParam | RowParam[]>,
-): string {
+export function filterSql(filter: NoteFilter, inTitle: boolean, n: string, replacements: NamedValues): string {
   const parts: string[] = [];
   if (filter.pinned !== undefined) parts.push(`${n}.pinned = ${filter.pinned ? 1 : 0}`);
   if (filter.openTasks !== undefined) parts.push(`${n}.open_tasks = ${filter.openTasks ? 1 : 0}`);
@@ -130,7 +125,7 @@ export function filterSql(
 
 /** Filters alone (SQLite; MariaDB/MySQL: filteredMysql): the owner's matching notes, most recently edited first. */
 async function filtered(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const replacements: Record<string, RowParam | RowParam[]> = {
+  const replacements: NamedValues = {
     ownerId: search.ownerId,
     limit: search.limit,
     offset: search.offset,

@@ -1,7 +1,7 @@
 // MySQL/MariaDB InnoDB FULLTEXT search, on the bucket-prefixed columns of the
 // 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
 import { termsStartingWords } from "../fold";
-import { rowDate, selectNamed, type RowParam } from "../rows";
+import { rowDate, selectNamed, type NamedValues } from "../rows";
 import {
   byRank,
   filterSql,
@@ -46,12 +46,7 @@ const WINDOW = 50;
  * LIMIT. A scalar subquery is never so rewritten, so a walk of the owner's notes newest first
  * (notes_by_updated) stays in index order and stops at its LIMIT, without reading a row for the tag.
  */
-function mysqlFilterSql(
-  filter: NoteFilter,
-  inTitle: boolean,
-  n: string,
-  replacements: Record<string, RowParam | RowParam[]>,
-) {
+function mysqlFilterSql(filter: NoteFilter, inTitle: boolean, n: string, replacements: NamedValues) {
   const rest = filterSql({ ...filter, tagIds: [], notTagIds: [] }, inTitle, n, replacements);
   const tags = filter.tagIds.map((id, i) => {
     replacements[`filterTag${i}`] = id;
@@ -73,7 +68,7 @@ function mysqlFilterSql(
  * rows are read by id.
  */
 export async function filteredMysql(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
-  const replacements: Record<string, RowParam | RowParam[]> = {
+  const replacements: NamedValues = {
     ownerId: search.ownerId,
     limit: search.limit,
     offset: search.offset,
@@ -105,13 +100,11 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
   const { ownerId, terms, offset, limit } = search;
   const bucket = mysqlBucket(ownerId);
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
-  const base: Record<string, RowParam | RowParam[]> = { ownerId };
+  const base: NamedValues = { ownerId };
   words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
   const filters = mysqlFilterSql(search.filter, search.inTitle, "n", base);
-  const select = <T extends object = Candidate>(
-    sql: string,
-    replacements: Record<string, RowParam | RowParam[]> = {},
-  ) => selectNamed<T>(db, sql, { ...base, ...replacements });
+  const select = <T extends object = Candidate>(sql: string, replacements: NamedValues = {}) =>
+    selectNamed<T>(db, sql, { ...base, ...replacements });
   const inWord = (i: number) =>
     search.inTitle ? `n.search_title LIKE :w${i}` : `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`;
   const q: MysqlSearch = {
@@ -137,10 +130,7 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
 }
 
 interface MysqlSearch {
-  select: <T extends object = Candidate>(
-    sql: string,
-    replacements?: Record<string, RowParam | RowParam[]>,
-  ) => Promise<T[]>;
+  select: <T extends object = Candidate>(sql: string, replacements?: NamedValues) => Promise<T[]>;
   terms: string[];
   offset: number;
   /** offset + limit: the page is ranked hits [offset, need). */

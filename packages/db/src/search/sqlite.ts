@@ -1,7 +1,7 @@
 // SQLite FTS5 search, on the index of the 2026-11-24T00-00-notes-search migration (with the tags
 // column of 2026-12-04T00-00-tags-pins).
 import { termsStartingWords } from "../fold";
-import { selectNamed, type RowParam } from "../rows";
+import { selectNamed, type NamedValues } from "../rows";
 import {
   byRank,
   filterSql,
@@ -27,7 +27,7 @@ const NOTE_ROWID_MASK = "68719476735"; // 2^36 - 1
 
 /** What every query of a search shares: its parameters, and the owner's notes whose FTS rowid `match` finds. */
 function searchParts(search: NoteSearch) {
-  const replacements: Record<string, RowParam | RowParam[]> = {
+  const replacements: NamedValues = {
     bucket: sqliteBucket(search.ownerId),
     ownerId: search.ownerId,
   };
