@@ -95,7 +95,12 @@ function createApp({
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    logRequest(c.var.deps.logger, started, { method: c.req.method, path: c.req.path, status: c.res.status });
+    logRequest(deps.logger, started, {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+    });
   });
 
   app.use("/api/*", async (c, next) => {

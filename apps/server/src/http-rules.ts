@@ -78,17 +78,23 @@ export async function securityHeaders(config: Config, web: WebApp | null): Promi
 }
 
 export interface RequestLine {
+  requestId: string;
   method: string;
   path: string;
   status: number;
   ms: number;
 }
 
-/** The one log line of every request: an error for a 5xx, else at info. */
+/**
+ * The one log line of every request: an error for a 5xx, else at info. Written by the process's
+ * logger with the request's id in the line (what the request's own logger would add), so a request
+ * that logs nothing else never builds that child logger, and one below the level costs nothing.
+ */
 export function logRequest(logger: Logger, started: number, line: Omit<RequestLine, "ms">): void {
+  const level = line.status >= 500 ? "error" : "info";
+  if (!logger.isLevelEnabled(level)) return;
   const entry: RequestLine = { ...line, ms: Math.round((performance.now() - started) * 10) / 10 };
-  if (entry.status >= 500) logger.error(entry, "request failed");
-  else logger.info(entry, "request");
+  logger[level](entry, level === "error" ? "request failed" : "request");
 }
 
 /** What tRPC reports of a failed procedure: a bug is logged with its cause; an expected refusal is not. */

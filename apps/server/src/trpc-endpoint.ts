@@ -123,7 +123,6 @@ export function trpcEndpoint({
       body,
     }: { url: URL; id: string; deps: CoreDeps; cookies: Record<string, string>; body: string | null },
   ): Promise<Answer> {
-    const { logger } = deps;
     const method = req.method!;
     const resHeaders = new Headers();
     const headers: Answer["headers"] = { vary: "trpc-accept, accept", "content-type": "application/json" };
@@ -202,7 +201,7 @@ export function trpcEndpoint({
             return [undefined, data];
           } catch (cause) {
             const error = getTRPCErrorFromUnknown(cause);
-            logProcedureError(logger, { error, path: call.path });
+            logProcedureError(deps.logger, { error, path: call.path });
             return [error, undefined];
           }
         }),
@@ -223,7 +222,7 @@ export function trpcEndpoint({
     } catch (cause) {
       // The request itself could not be read (bad path, bad JSON, a batch that is not an object).
       const error = getTRPCErrorFromUnknown(cause);
-      logProcedureError(logger, { error });
+      logProcedureError(deps.logger, { error });
       const json = {
         error: getErrorShape({ config, ctx, error, input: undefined, path: undefined, type: info?.type ?? "unknown" }),
       };
@@ -295,7 +294,7 @@ export function trpcEndpoint({
         answer.status,
         started,
       );
-      logRequest(scoped.logger, started, { method, path: url.pathname, status: answer.status });
+      logRequest(deps.logger, started, { requestId: id, method, path: url.pathname, status: answer.status });
     })();
   };
 }

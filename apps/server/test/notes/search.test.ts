@@ -191,6 +191,22 @@ describe("ranking and highlights", () => {
     expect(text).toContain("zebra crossing");
     expect(text).toContain("lorem299");
   });
+
+  it("finds the snippet of a very long text wherever its first match is, a word cut by no boundary", async () => {
+    // The first match starts 3 characters before 2,000 (where the first part looked at ends), or
+    // far into a text of 60,000 characters; the accented, capitalised spelling is found as typed.
+    const filler = (length: number) => "lorem ipsum ".repeat(Math.ceil(length / 12)).slice(0, length - 1);
+    const { client } = await newWriter([
+      { title: "Straddling", description: `${filler(1997)} Zèbrafish swim ${filler(5000)}` },
+      { title: "Far", description: `${filler(40_000)} Zèbrafish swim ${filler(20_000)}` },
+    ]);
+    const hits = (await search(client, "zebrafish")).items;
+    expect(hits.map((h) => h.title).sort()).toEqual(["Far", "Straddling"]);
+    for (const hit of hits) {
+      expect(highlighted(hit.snippet)).toEqual(["Zèbrafish"]);
+      expect(textOf(hit.snippet)).toContain("Zèbrafish swim");
+    }
+  });
 });
 
 describe("keeping people apart", () => {

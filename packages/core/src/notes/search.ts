@@ -34,11 +34,26 @@ const isOffsetCursor = (x: unknown): x is OffsetCursor =>
  */
 const WHOLE_TEXT = 400;
 
+/** The first part of a long note folded to find its first hit, growing fourfold until one is found. */
+const FOLDED_PART = 2000;
+
+/**
+ * About where the first hit of a long note is (folding may shorten the text a little before it),
+ * or -1. The note is folded a part at a time from its start, so a hit near the start (most) costs
+ * a fold of FOLDED_PART characters, not of the whole note: a word a part ends in the middle of is
+ * only shorter there, so a hit found in a part is a hit of the whole text.
+ */
+function firstHitOf(description: string, terms: string[]): number {
+  for (let length = FOLDED_PART; ; length *= 4) {
+    const at = firstWordHit(foldText(description.slice(0, length)), terms);
+    if (at !== -1 || length >= description.length) return at;
+  }
+}
+
 /** The plain text around the first hit, highlighted. Parses at most WHOLE_TEXT characters of a note. */
 function textSnippet(description: string, terms: string[]): Segment[] {
   if (description.length <= WHOLE_TEXT) return snippet(markdownText(description), terms);
-  // About where the first hit is: folding may shorten the text a little before it.
-  const at = Math.max(0, firstWordHit(foldText(description), terms));
+  const at = Math.max(0, firstHitOf(description, terms));
   const from = Math.max(0, Math.min(at - WHOLE_TEXT / 3, description.length - WHOLE_TEXT));
   const segments = snippet(markdownText(description.slice(from, from + WHOLE_TEXT)), terms);
   if (from > 0 && segments[0]?.text !== "…") segments.unshift({ text: "…", highlight: false });
