@@ -48,9 +48,6 @@ describe("dates in plain rows", () => {
     if (testDb !== "sqlite") expect(plain.every((r) => r.at === null || r.at instanceof Date)).toBe(true);
     const instants = (rows: typeof plain) => rows.map((r) => rowDateOrNull(r.at)?.toISOString() ?? null);
     expect(instants(plain)).toEqual(instants(viaSequelize));
-    expect(instants(plain)).toEqual([
-      ...texts.map((t) => `${t.replace(" ", "T")}${precise ? "" : ".000"}Z`),
-      null,
-    ]);
+    expect(instants(plain)).toEqual([...texts.map((t) => `${t.replace(" ", "T")}${precise ? "" : ".000"}Z`), null]);
   });
 });
