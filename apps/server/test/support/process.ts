@@ -1,6 +1,9 @@
 // The real `notebox` CLI in a child process (from source, through tsx), for tests that must kill
 // the server or that would take the test process down with it.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TestClient } from "./client";
 import { freePort } from "./server";
@@ -34,15 +37,71 @@ export interface ServerProcess {
   stderr(): string;
   /** A client of this server that sends the right Origin. */
   client(): TestClient;
-  /** SIGTERM, then SIGKILL if it does not exit within 10 s. */
+  /**
+   * SIGTERM, then SIGKILL if it does not exit within 10 s; before that SIGKILL, what each of its
+   * processes was waiting on is written to stderr (see `whyStillRunning`).
+   */
   stop(): Promise<void>;
+}
+
+/** The signal on which a server process writes Node's diagnostic report (`--report-on-signal`). */
+const REPORT_SIGNAL = "SIGUSR2";
+
+/** The process's children (a cluster's workers), from Linux's /proc; none where it cannot be read. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+interface DiagnosticReport {
+  header: { processId: number; commandLine: string[] };
+  javascriptStack: { message: string; stack?: string[] };
+  libuv: { type: string; is_active: boolean; is_referenced?: boolean; [detail: string]: unknown }[];
+}
+
+/**
+ * A server that did not exit after SIGTERM: each of its processes (the primary and its workers)
+ * writes Node's diagnostic report, and what keeps it running is summed up from them: the
+ * JavaScript it is in, and the handles (sockets, timers, child processes) holding its event loop.
+ */
+async function whyStillRunning(pid: number, reportDir: string): Promise<string> {
+  for (const each of [pid, ...childrenOf(pid)]) {
+    try {
+      process.kill(each, REPORT_SIGNAL);
+    } catch {
+      // already gone
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  return readdirSync(reportDir)
+    .map((file) => {
+      const report = JSON.parse(readFileSync(path.join(reportDir, file), "utf8")) as DiagnosticReport;
+      const held = report.libuv
+        .filter((handle) => handle.type !== "loop" && handle.is_active && handle.is_referenced !== false)
+        .map((handle) => {
+          const { type, is_active: _active, is_referenced: _referenced, address: _address, ...detail } = handle;
+          return `${type} ${JSON.stringify(detail)}`;
+        });
+      const stack = report.javascriptStack.stack?.slice(0, 8).join("\n      ") ?? "";
+      return [
+        `process ${report.header.processId} (${report.header.commandLine.slice(-1).join(" ")})`,
+        `  JavaScript: ${report.javascriptStack.message || "none running (waiting in the event loop)"}${stack ? `\n      ${stack}` : ""}`,
+        `  holding the event loop: ${held.length ? `\n    ${held.join("\n    ")}` : "nothing"}`,
+      ].join("\n");
+    })
+    .join("\n");
 }
 
 /** `notebox serve` on a free port with the given environment; resolves once /readyz answers 200. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+  const reportDir = mkdtempSync(path.join(os.tmpdir(), "notebox-reports-"));
+  const reportArgs = ["--report-on-signal", `--report-signal=${REPORT_SIGNAL}`, `--report-directory=${reportDir}`];
+  const child = spawn(process.execPath, ["--import", "tsx", ...reportArgs, "src/cli.ts", "serve"], {
     cwd: serverDir,
     env: { LOG_LEVEL: "silent", ...env, PORT: String(port), PUBLIC_URL: url },
     stdio: ["ignore", "ignore", "pipe"],
@@ -64,11 +123,20 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     stderr: () => stderr,
     client: () => new TestClient(url, url),
     async stop() {
-      if (!running) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
+      if (running) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => {
+          void whyStillRunning(child.pid!, reportDir)
+            .then(
+              (why) => console.error(`notebox serve was still running 10 s after SIGTERM:\n${why}`),
+              (error: unknown) => console.error("notebox serve was still running 10 s after SIGTERM", error),
+            )
+            .finally(() => child.kill("SIGKILL"));
+        }, 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(reportDir, { recursive: true, force: true });
     },
   };
   const deadline = Date.now() + 30_000;
