@@ -95,7 +95,7 @@ function createApp({
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    logRequest(deps.logger, started, {
+    logRequest(logger, started, {
       requestId: c.var.requestId,
       method: c.req.method,
       path: c.req.path,
