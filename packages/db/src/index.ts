@@ -21,7 +21,15 @@ export type {
   SignInChallengeRow,
   UserRow,
 } from "./models/accounts";
-export { insertNote, tagNamesOf, type NoteRevisionRow, type NoteRow, type RevisionSource } from "./models/notes";
+export {
+  insertNote,
+  tagNamesOf,
+  updateNoteRow,
+  type NoteEdit,
+  type NoteRevisionRow,
+  type NoteRow,
+  type RevisionSource,
+} from "./models/notes";
 export type { NoteTagRow, TagRow } from "./models/tags";
 export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdentityRow } from "./models/sign-in";
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";

@@ -237,16 +237,28 @@ export function rowDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : rowDate(value);
 }
 
-/** Runs an INSERT, UPDATE or DELETE written for the hot paths (same placeholders as `selectRows`). */
+/**
+ * Runs an INSERT, UPDATE or DELETE written for the hot paths (same placeholders as `selectRows`);
+ * resolves to the number of rows it changed (as a bulk update, Sequelize reads that count on both
+ * databases: SQLite's `changes`, MySQL's `affectedRows`).
+ */
 export async function runStatement(
   db: RowSource,
   sql: string,
   params: RowParam[],
   transaction?: Transaction,
-): Promise<void> {
-  if (db.dialect === "sqlite") {
-    await db.sequelize.query(bindForm(sql), { bind: params.map(sqliteParam), type: QueryTypes.RAW, transaction });
-    return;
-  }
-  await db.sequelize.query(sql, { replacements: params.map(mysqlParam), type: QueryTypes.RAW, transaction });
+): Promise<number> {
+  const changed =
+    db.dialect === "sqlite"
+      ? await db.sequelize.query(bindForm(sql), {
+          bind: params.map(sqliteParam),
+          type: QueryTypes.BULKUPDATE,
+          transaction,
+        })
+      : await db.sequelize.query(sql, {
+          replacements: params.map(mysqlParam),
+          type: QueryTypes.BULKUPDATE,
+          transaction,
+        });
+  return Number(changed);
 }

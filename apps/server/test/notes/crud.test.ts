@@ -154,6 +154,26 @@ describe("editing with versions", () => {
     expect(await storedRow(note.id)).toMatchObject({ title: "Final", description: "second text", version: 3 });
   });
 
+  it("keeps what is derived from the title and text in step with every edit", async () => {
+    const note = await createNote(client, { title: "Zucchini", description: "- [ ] buy seeds\n\nFirst words" });
+    const row = async () => {
+      const stored = await t.models.Note.findByPk(note.id, { raw: true });
+      return { titleKey: stored?.titleKey, excerpt: stored?.excerpt, openTasks: Boolean(stored?.openTasks) };
+    };
+    expect(await row()).toEqual({ titleKey: "zucchini", excerpt: "buy seeds First words", openTasks: true });
+    await client.mutation("notes.update", { id: note.id, version: 1, title: "Édamame" });
+    expect(await row()).toEqual({ titleKey: "edamame", excerpt: "buy seeds First words", openTasks: true });
+    await client.mutation("notes.update", { id: note.id, version: 2, description: "- [x] bought **them**" });
+    expect(await row()).toEqual({ titleKey: "edamame", excerpt: "bought them", openTasks: false });
+    // A pin changes none of them, makes no version, and pinning twice is no conflict.
+    for (let i = 0; i < 2; i++) {
+      const pinned = await client.mutation<Note>("notes.update", { id: note.id, pinned: true });
+      expect(pinned.status).toBe(200);
+      expect(pinned.data).toMatchObject({ pinned: true, version: 3, title: "Édamame" });
+    }
+    expect(await row()).toEqual({ titleKey: "edamame", excerpt: "bought them", openTasks: false });
+  });
+
   it("answers CONFLICT to an edit made from a stale version and keeps the stored note", async () => {
     const note = await createNote(client, { title: "Shared list", description: "bread" });
     await client.mutation("notes.update", { id: note.id, version: 1, description: "bread, butter" });

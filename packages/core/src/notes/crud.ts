@@ -6,6 +6,8 @@ import {
   rowDateOrNull,
   selectBounded,
   selectRows,
+  updateNoteRow,
+  type NoteEdit,
   type NoteRow,
   type RowParam,
   type Transaction,
@@ -154,10 +156,9 @@ export async function updateNote({
   tags?: string[];
   pinned?: boolean;
 }): Promise<Note> {
-  const { Note } = deps.db.models;
   const edits = title !== undefined || description !== undefined || tags !== undefined;
   if (edits && version === undefined) throw versionNeeded();
-  const changes: Partial<Pick<NoteRow, "title" | "description" | "pinned">> = {};
+  const changes: Pick<NoteEdit, "title" | "description" | "pinned"> = {};
   if (title !== undefined) changes.title = title;
   if (description !== undefined) changes.description = description;
   if (pinned !== undefined) changes.pinned = pinned;
@@ -168,12 +169,7 @@ export async function updateNote({
   const edit = async (transaction?: Transaction) => {
     if (!edits) {
       if (pinned === undefined) return 0;
-      const [count] = await Note.update(changes, {
-        where: { id, ownerId, deletedAt: null },
-        transaction,
-        silent: true,
-      });
-      return count;
+      return updateNoteRow(deps.db, { id, ownerId }, { pinned }, transaction);
     }
     const now = new Date();
     let kept = {};
@@ -190,13 +186,9 @@ export async function updateNote({
       const next = { title: title ?? before.title, description: description ?? before.description };
       kept = await keepRevision(deps, before, next, "edit", transaction!, now);
     }
+    // The time written is `now`, the same as the kept revision's.
     const values = { ...changes, ...kept, version: version! + 1, updatedAt: now };
-    // silent: the time written is `now`, the same as the kept revision's (Sequelize would stamp its own).
-    const [count] = await Note.update(values, {
-      where: { id, ownerId, version: version!, deletedAt: null },
-      transaction,
-      silent: true,
-    });
+    const count = await updateNoteRow(deps.db, { id, ownerId, version: version! }, values, transaction);
     const written =
       count > 0 && tags !== undefined ? await setNoteTags(deps, ownerId, id, distinctTags(tags), transaction!) : null;
     // The row is locked: what it holds now is what was read plus what was written.

@@ -105,6 +105,54 @@ export async function insertNote(
   );
 }
 
+/** What an edit of notes.update writes (besides the columns derived from a title or a text). */
+export interface NoteEdit {
+  title?: string;
+  description?: string;
+  pinned?: boolean;
+  version?: number;
+  lastRevision?: number;
+  revisedAt?: Date | null;
+  updatedAt?: Date;
+}
+
+const EDITED_COLUMNS: Record<keyof NoteEdit | "titleKey" | "excerpt" | "openTasks", string> = {
+  title: "title",
+  titleKey: "title_key",
+  description: "description",
+  excerpt: "excerpt",
+  openTasks: "open_tasks",
+  pinned: "pinned",
+  version: "version",
+  lastRevision: "last_revision",
+  revisedAt: "revised_at",
+  updatedAt: "updated_at",
+};
+
+/**
+ * Writes an edit of the owner's note outside the trash without a model (notes.update is a hot path:
+ * every autosave is one), only while it is at `version` when one is given; the derived columns
+ * computed by the same functions as the hooks below. Resolves to the rows changed: 0 or 1.
+ */
+export function updateNoteRow(
+  db: RowSource,
+  { id, ownerId, version }: { id: string; ownerId: string; version?: number },
+  edit: NoteEdit,
+  transaction?: Transaction,
+): Promise<number> {
+  const values: Partial<Record<keyof typeof EDITED_COLUMNS, string | number | boolean | Date | null>> = { ...edit };
+  if (edit.title !== undefined) values.titleKey = titleSortKey(edit.title);
+  if (edit.description !== undefined) Object.assign(values, derivedFromText(edit.description));
+  const columns = (Object.keys(values) as (keyof typeof EDITED_COLUMNS)[]).filter((key) => values[key] !== undefined);
+  return runStatement(
+    db,
+    `UPDATE notes SET ${columns.map((key) => `${EDITED_COLUMNS[key]} = ?`).join(", ")}
+      WHERE id = ? AND owner_id = ? AND deleted_at IS NULL${version === undefined ? "" : " AND version = ?"}`,
+    [...columns.map((key) => values[key]!), id, ownerId, ...(version === undefined ? [] : [version])],
+    transaction,
+  );
+}
+
 /** The columns derived from a note's text, as the hooks below keep them. */
 function derivedFromText(description: string) {
   return { excerpt: noteExcerpt(description), openTasks: hasOpenTask(description) };
