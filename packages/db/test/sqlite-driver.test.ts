@@ -165,6 +165,24 @@ describe("the SQLite driver", () => {
     expect(await count()).toBe(1);
   });
 
+  it("enforces foreign keys in and out of transactions, after Sequelize turned them off and on", async () => {
+    await db.sequelize.query(
+      "CREATE TABLE scratch_child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES scratch (id))",
+    );
+    const orphan = (options: object = {}) =>
+      db.sequelize.query("INSERT INTO scratch_child (parent) VALUES (424242)", options);
+    const refused = { name: "SequelizeForeignKeyConstraintError" };
+    await expect(orphan()).rejects.toMatchObject(refused);
+    await expect(db.transaction((transaction) => orphan({ transaction }))).rejects.toMatchObject(refused);
+    // A table rebuild turns them off around its work, and on again after it.
+    await db.sequelize.query("PRAGMA foreign_keys = OFF");
+    await db.sequelize.query("PRAGMA foreign_keys = ON");
+    await expect(db.transaction((transaction) => orphan({ transaction }))).rejects.toMatchObject(refused);
+    // Sequelize answers this PRAGMA with its rows alone.
+    const rows = (await db.sequelize.query("PRAGMA foreign_keys")) as unknown as { foreign_keys: number }[];
+    expect(rows[0]?.foreign_keys).toBe(1);
+  });
+
   it("binds dates, booleans and null the way the models expect", async () => {
     const { User } = db.models;
     const now = new Date("2026-12-03T10:20:30.456Z");

@@ -250,6 +250,14 @@ function toError(error: { message: string; code?: string }): Error {
   return Object.assign(new Error(code ? `${code}: ${error.message}` : error.message), { code });
 }
 
+/**
+ * What Sequelize runs on every connection it opens, so on each transaction's. The threads'
+ * connections have foreign keys on from the start (sqlite-worker.cjs), and Sequelize's own
+ * `PRAGMA foreign_keys = OFF` (a table rebuild) is always followed by its `= ON`: it is answered
+ * here, without a trip to the writer (one of six in an edit that keeps a revision).
+ */
+const FOREIGN_KEYS_ON = "PRAGMA FOREIGN_KEYS=ON";
+
 /** node-sqlite3's `Database`, as far as Sequelize's sqlite dialect uses it. */
 export class Database {
   /** Set by Sequelize on the connection of a transaction. */
@@ -273,6 +281,11 @@ export class Database {
   configure(): void {}
 
   run(sql: string, params?: unknown, callback?: Callback): this {
+    if (sql === FOREIGN_KEYS_ON) {
+      const done = typeof params === "function" ? (params as Callback) : callback;
+      if (done) queueMicrotask(() => done.call(new Statement(0, 0), null));
+      return this;
+    }
     return this.submit("run", sql, params, callback);
   }
 
