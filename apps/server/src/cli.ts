@@ -51,19 +51,18 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case "serve": {
-      const server = await startServing(config, { logger });
-      // A cluster's workers (this program again) leave announcing it to their primary.
-      if (!cluster.isWorker) {
-        const processes = config.workers > 1 ? ` with ${config.workers} workers` : "";
-        logger.info(
-          { url: config.publicUrl, port: server.port, workers: config.workers },
-          `Notebox is listening on ${config.publicUrl}${processes}`,
-        );
-        if (server.metricsUrl) logger.info({ url: server.metricsUrl }, `Metrics are served on ${server.metricsUrl}`);
-      }
       // In a cluster, the primary forwards SIGTERM and SIGINT to its workers and exits once they
       // have drained; a worker also stops on its own when it gets one (Ctrl-C signals them all).
+      // The signals are taken before the server starts: a cluster's first worker answers /readyz
+      // while the primary still waits for the others, and a SIGTERM then (a rolling update) must
+      // drain them once they are up, not kill the primary under them. Started, then stopped.
+      let server: Awaited<ReturnType<typeof startServing>> | null = null;
+      let stopAfterStart: string | null = null;
       const stop = (signal: string) => {
+        if (!server) {
+          stopAfterStart = signal;
+          return;
+        }
         logger.info({ signal }, "shutting down: draining in-flight requests");
         server.close().then(
           () => process.exit(0),
@@ -75,6 +74,17 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
       process.once("SIGINT", () => stop("SIGINT"));
+      server = await startServing(config, { logger });
+      // A cluster's workers (this program again) leave announcing it to their primary.
+      if (!cluster.isWorker) {
+        const processes = config.workers > 1 ? ` with ${config.workers} workers` : "";
+        logger.info(
+          { url: config.publicUrl, port: server.port, workers: config.workers },
+          `Notebox is listening on ${config.publicUrl}${processes}`,
+        );
+        if (server.metricsUrl) logger.info({ url: server.metricsUrl }, `Metrics are served on ${server.metricsUrl}`);
+      }
+      if (stopAfterStart) stop(stopAfterStart);
       return -1; // keep running
     }
     case "migrate": {

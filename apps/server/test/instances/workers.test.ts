@@ -18,7 +18,7 @@ import { testDb } from "../support/env";
 import { contentPath, MiB, uploadOne, type Page } from "../support/files";
 import { METRICS_TOKEN } from "../support/metrics";
 import type { Note, NoteSummary } from "../support/notes";
-import { runCli } from "../support/process";
+import { runCli, startServerProcess } from "../support/process";
 import { createAdminWithCli, freePort, processAdmin } from "../support/services";
 
 const serverDir = fileURLToPath(new URL("../..", import.meta.url));
@@ -423,6 +423,25 @@ describe.runIf(testDb === "mysql")("two workers with /metrics on the main port (
     }
     expect((await cluster.client().fetch("/metrics")).status).toBe(401);
   });
+});
+
+describe.runIf(testDb === "mysql")("a cluster told to stop while it is still starting", () => {
+  it("drains and exits 0 when SIGTERM comes as soon as its first worker is ready", async () => {
+    // /readyz answers from the first worker while the primary still waits for the other three: a
+    // primary that took SIGTERM only once all were up died of it there (exit by signal).
+    const dir = await mkdtemp(path.join(os.tmpdir(), "notebox-workers-early-"));
+    const db = await createTestDatabase(dir);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const server = await startServerProcess({ DATA_DIR: dir, DATABASE_URL: db.url, WORKERS: "4" });
+        await server.stop();
+        expect(await server.exited).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe.runIf(testDb === "sqlite")("the WORKERS setting", () => {
