@@ -140,9 +140,10 @@ export function updateNoteRow(
   edit: NoteEdit,
   transaction?: Transaction,
 ): Promise<number> {
-  const values: Partial<Record<keyof typeof EDITED_COLUMNS, string | number | boolean | Date | null>> = { ...edit };
-  if (edit.title !== undefined) values.titleKey = titleSortKey(edit.title);
-  if (edit.description !== undefined) Object.assign(values, derivedFromText(edit.description));
+  const values: Partial<Record<keyof typeof EDITED_COLUMNS, string | number | boolean | Date | null>> = {
+    ...edit,
+    ...derivedFrom(edit),
+  };
   const columns = (Object.keys(values) as (keyof typeof EDITED_COLUMNS)[]).filter((key) => values[key] !== undefined);
   return runStatement(
     db,
@@ -156,6 +157,14 @@ export function updateNoteRow(
 /** The columns derived from a note's text, as the hooks below keep them. */
 function derivedFromText(description: string) {
   return { excerpt: noteExcerpt(description), openTasks: hasOpenTask(description) };
+}
+
+/** The columns derived from a title or a text being written (either may be left out). */
+function derivedFrom({ title, description }: { title?: unknown; description?: unknown }) {
+  return {
+    ...(typeof title === "string" ? { titleKey: titleSortKey(title) } : {}),
+    ...(typeof description === "string" ? derivedFromText(description) : {}),
+  };
 }
 
 export function defineNoteModels(sequelize: Sequelize) {
@@ -194,9 +203,7 @@ export function defineNoteModels(sequelize: Sequelize) {
         beforeBulkUpdate(options) {
           // Sequelize hands the new values to this hook as `attributes` (missing from its types).
           const values = (options as typeof options & { attributes: Partial<NoteRow> }).attributes;
-          const derived: Partial<NoteRow> = {};
-          if (typeof values.title === "string") derived.titleKey = titleSortKey(values.title);
-          if (typeof values.description === "string") Object.assign(derived, derivedFromText(values.description));
+          const derived = derivedFrom(values);
           Object.assign(values, derived);
           for (const field of Object.keys(derived) as (keyof InferAttributes<NoteRow>)[]) {
             if (options.fields && !options.fields.includes(field)) options.fields.push(field);
