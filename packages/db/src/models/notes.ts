@@ -116,18 +116,8 @@ export interface NoteEdit {
   updatedAt?: Date;
 }
 
-const EDITED_COLUMNS: Record<keyof NoteEdit | "titleKey" | "excerpt" | "openTasks", string> = {
-  title: "title",
-  titleKey: "title_key",
-  description: "description",
-  excerpt: "excerpt",
-  openTasks: "open_tasks",
-  pinned: "pinned",
-  version: "version",
-  lastRevision: "last_revision",
-  revisedAt: "revised_at",
-  updatedAt: "updated_at",
-};
+/** The columns an edit may write: its own and those derived from a title or a text. */
+type EditedAttribute = keyof NoteEdit | "titleKey" | "excerpt" | "openTasks";
 
 /**
  * Writes an edit of the owner's note outside the trash without a model (notes.update is a hot path:
@@ -140,14 +130,16 @@ export function updateNoteRow(
   edit: NoteEdit,
   transaction?: Transaction,
 ): Promise<number> {
-  const values: Partial<Record<keyof typeof EDITED_COLUMNS, string | number | boolean | Date | null>> = {
+  const values: Partial<Record<EditedAttribute, string | number | boolean | Date | null>> = {
     ...edit,
     ...derivedFrom(edit),
   };
-  const columns = (Object.keys(values) as (keyof typeof EDITED_COLUMNS)[]).filter((key) => values[key] !== undefined);
+  const columns = (Object.keys(values) as EditedAttribute[]).filter((key) => values[key] !== undefined);
+  // Each attribute's column as the model names it (the models are defined with the connection).
+  const attributes = db.sequelize.models.Note!.getAttributes();
   return runStatement(
     db,
-    `UPDATE notes SET ${columns.map((key) => `${EDITED_COLUMNS[key]} = ?`).join(", ")}
+    `UPDATE notes SET ${columns.map((key) => `${attributes[key]!.field!} = ?`).join(", ")}
       WHERE id = ? AND owner_id = ? AND deleted_at IS NULL${version === undefined ? "" : " AND version = ?"}`,
     [...columns.map((key) => values[key]!), id, ownerId, ...(version === undefined ? [] : [version])],
     transaction,
