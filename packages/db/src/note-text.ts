@@ -58,11 +58,39 @@ function walk(tokens: readonly Token[], out: string[]): void {
   }
 }
 
-/** The text of `markdown` as a reader sees it: markup gone, one space between words, no line breaks. */
-export function markdownText(markdown: string): string {
+/**
+ * Characters none of which can begin Markdown markup: letters, digits, spaces, tabs, line breaks
+ * and the punctuation of prose listed (so none of # * _ ~ backtick > < [ ] | backslash & = + @).
+ */
+const PROSE_CHARACTERS = /^[\p{L}\p{M}\p{N} \t\n\r.,;:?!'"()/%$-]*$/u;
+/**
+ * Of those, what is markup at a line's start: a digit (`1.` starts a list), a `-` (a list, a rule,
+ * a heading's underline) or a `:` (`:-` is the delimiter row of a one-column table).
+ */
+const MARKUP_LINE_START = /(?:^|[\n\r])[ \t]*[\p{N}:-]/u;
+
+/** Whether `text` is prose without markup, which Markdown shows as it is written (whitespace aside). */
+export function isPlainProse(text: string): boolean {
+  return PROSE_CHARACTERS.test(text) && !MARKUP_LINE_START.test(text);
+}
+
+/** One space between words, no line breaks, none at the ends. */
+const collapsed = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** markdownText through the parser, whatever the text (exported for the test that compares both ways). */
+export function parsedMarkdownText(markdown: string): string {
   const out: string[] = [];
   walk(Lexer.lex(markdown, { gfm: true }), out);
-  return out.join("").replace(/\s+/g, " ").trim();
+  return collapsed(out.join(""));
+}
+
+/**
+ * The text of `markdown` as a reader sees it: markup gone, one space between words, no line breaks.
+ * Prose without markup (most notes, and most windows of a note a search snippet shows) is its own
+ * text: parsing it, most of the cost of a page of search hits, would only collapse its whitespace.
+ */
+export function markdownText(markdown: string): string {
+  return isPlainProse(markdown) ? collapsed(markdown) : parsedMarkdownText(markdown);
 }
 
 /** Parsing a long note for its first lines needs only its start. */
