@@ -86,8 +86,9 @@ export function parsedMarkdownText(markdown: string): string {
 
 /**
  * The text of `markdown` as a reader sees it: markup gone, one space between words, no line breaks.
- * Prose without markup (most notes, and most windows of a note a search snippet shows) is its own
- * text: parsing it, most of the cost of a page of search hits, would only collapse its whitespace.
+ * Prose without markup (a plain note, or the window of a note a search snippet shows when it falls
+ * between its markup) is its own text: parsing it, most of the Node-side cost of a page of search
+ * hits, would only collapse its whitespace.
  */
 export function markdownText(markdown: string): string {
   return isPlainProse(markdown) ? collapsed(markdown) : parsedMarkdownText(markdown);
