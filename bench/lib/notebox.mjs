@@ -47,7 +47,16 @@ export async function startNotebox(
 ) {
   const dataDir = ownDir ?? (await mkdtemp(path.join(os.tmpdir(), "notebox-bench-")));
   const port = await freePort();
-  const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "development", ...extraEnv };
+  // One process unless a bench asks for more (bench/workers): the benches read one server's memory
+  // and CPU by its pid, and their figures compare with one process's.
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    NODE_ENV: "development",
+    WORKERS: "1",
+    ...extraEnv,
+  };
   const args = [...nodeArgs, ...(entry ? [entry, ...entryArgs] : [cli, "serve"])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },

@@ -169,12 +169,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "notebox.db")}`;
-  // SQLite's one writing connection lives in one process (packages/db/src/sqlite): a second
-  // process would be a second writer, fighting the first for the file's lock.
-  const sqlite = databaseUrl.startsWith("sqlite:");
-  if (sqlite && e.WORKERS !== "auto" && e.WORKERS > 1) {
+  // A database in memory lives in one process: a second would have a database of its own. A
+  // SQLite file may be served by several (packages/db/src/sqlite: each process's writer waits its
+  // turn for the file's write lock in a worker thread, never on the event loop).
+  const inMemory = databaseUrl === "sqlite::memory:";
+  if (inMemory && e.WORKERS !== "auto" && e.WORKERS > 1) {
     throw new ConfigError([
-      `WORKERS: SQLite is served by one process (its single writer lives there); set WORKERS=1, or use MySQL/MariaDB (DATABASE_URL=mysql://...) for ${e.WORKERS} processes`,
+      `WORKERS: a database in memory is served by one process; set WORKERS=1, or keep the database in a file for ${e.WORKERS} processes`,
     ]);
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
@@ -199,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     redisUrl: e.REDIS_URL,
-    workers: e.WORKERS !== "auto" ? e.WORKERS : sqlite ? 1 : availableParallelism(),
+    workers: e.WORKERS !== "auto" ? e.WORKERS : inMemory ? 1 : availableParallelism(),
     storageUrl: e.STORAGE_URL ?? `file:${path.join(dataDir, "files")}`,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

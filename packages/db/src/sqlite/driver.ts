@@ -13,8 +13,9 @@
 //   run, and the others wait in this queue (in JavaScript, not in SQLite's busy handler);
 // - reader threads answer the SELECTs made outside a transaction (WAL: readers never wait for the
 //   writer), so a long search does not hold up a save, nor a save a list;
-// - SQLite's busy timeout is left only for other processes on the same file (the CLI), and it
-//   blocks a worker thread, never the event loop.
+// - waiting for other processes on the same file (the CLI, the other workers of a cluster: WORKERS)
+//   is left to the writer thread, which tries the lock again every quarter of a millisecond up to
+//   the busy timeout (sqlite-worker.cjs): it blocks that thread, never the event loop.
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -53,7 +54,7 @@ class Thread {
 
   constructor(filename: string, role: "writer" | "reader") {
     this.worker = new Worker(new URL("./sqlite-worker.cjs", import.meta.url), {
-      workerData: { filename, role, modulePath: requireHere.resolve("better-sqlite3"), busyTimeoutMs: BUSY_TIMEOUT_MS },
+      workerData: { filename, role, modulePath: requireHere.resolve("better-sqlite3"), busyTimeoutMs: lockWait.ms },
     });
     this.worker.unref();
     this.worker.on("message", (reply: Reply) => {
@@ -111,9 +112,11 @@ interface Job {
 /**
  * How long a statement waits for a transaction of another connection to end before it fails with
  * SQLITE_BUSY: SQLite's own rule for a write waiting on another connection's lock (its busy
- * timeout), kept here where one process queues its writes itself. It is also what ends a write
- * that forgot its transaction inside `db.transaction(work)`, which would otherwise wait for the
- * transaction that waits for it. A setting for the tests only.
+ * timeout), kept here where one process queues its writes itself, and by the writer thread while
+ * another process (another worker, the CLI) holds the file's lock (sqlite-worker.cjs). It is also
+ * what ends a write that forgot its transaction inside `db.transaction(work)`, which would
+ * otherwise wait for the transaction that waits for it. A setting for the tests only (the threads
+ * read it when they start).
  */
 export const lockWait = { ms: BUSY_TIMEOUT_MS };
 

@@ -6,10 +6,14 @@
 const { parentPort, workerData } = require("node:worker_threads");
 
 const Database = require(workerData.modulePath);
+const writer = workerData.role === "writer";
 const db = new Database(workerData.filename, { timeout: workerData.busyTimeoutMs });
-if (workerData.role === "writer") {
+if (writer) {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  // From here the writer waits for another process's write lock itself (busyWait below); a reader
+  // keeps SQLite's busy handler, for the rare moments a WAL reader waits (a WAL index recovery).
+  db.pragma("busy_timeout = 0");
 } else {
   // A reader that is asked to write fails with SQLITE_READONLY and the main thread sends the
   // statement to the writer instead.
@@ -55,10 +59,42 @@ function parameters(params) {
   return [named];
 }
 
+// Another process holding the write lock (another worker of the cluster, or the CLI): SQLite's own
+// busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so under a steady stream of
+// writes from two processes a write waited tens of milliseconds after the lock was free again.
+// The writer tries again every BUSY_POLL_MS instead (a failed try is one lock call on the file),
+// until the same busy timeout. Only a plain SQLITE_BUSY is tried again, as SQLite's handler would
+// be: nothing of the statement has run. A multi-statement exec (migrations) is not, since its
+// first statements may already have run: it gets SQLite's handler, for that call.
+const BUSY_POLL_MS = 0.25;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function busyWait(message) {
+  const deadline = Date.now() + workerData.busyTimeoutMs;
+  for (;;) {
+    try {
+      return run(message);
+    } catch (error) {
+      if (!error || error.code !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, BUSY_POLL_MS);
+    }
+  }
+}
+
+function execWithHandler(sql) {
+  db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
+  try {
+    db.exec(sql);
+  } finally {
+    db.pragma("busy_timeout = 0");
+  }
+}
+
 let lastChanges;
 function run(message) {
   if (message.op === "exec") {
-    db.exec(message.sql);
+    if (writer) execWithHandler(message.sql);
+    else db.exec(message.sql);
     return { rows: [], lastID: 0, changes: 0 };
   }
   const statement = prepare(message.sql, message.params);
@@ -81,7 +117,7 @@ parentPort.on("message", (message) => {
   }
   let reply;
   try {
-    reply = { id: message.id, ...run(message) };
+    reply = { id: message.id, ...(writer ? busyWait(message) : run(message)) };
   } catch (error) {
     reply = { id: message.id, error: { message: String(error && error.message), code: error && error.code } };
   }
