@@ -211,6 +211,24 @@ describe("metrics", () => {
   });
 });
 
+describe("WORKERS", () => {
+  it("runs one process per core by default, on an SQLite file as on MySQL/MariaDB", () => {
+    const cores = os.availableParallelism();
+    expect(loadConfig({ JWT_SECRET: SECRET, DATA_DIR: tempDir() }).workers).toBe(cores);
+    expect(loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: "mysql://u:p@127.0.0.1:3306/notebox" }).workers).toBe(cores);
+    expect(loadConfig({ JWT_SECRET: SECRET, DATA_DIR: tempDir(), WORKERS: "auto" }).workers).toBe(cores);
+    expect(loadConfig({ JWT_SECRET: SECRET, DATA_DIR: tempDir(), WORKERS: "3" }).workers).toBe(3);
+  });
+
+  it("keeps a database in memory in one process, and refuses more", () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: "sqlite::memory:" }).workers).toBe(1);
+    const error = configErrorOf(() =>
+      loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: "sqlite::memory:", WORKERS: "2" }),
+    );
+    expect(error.problems).toEqual([expect.stringMatching(/^WORKERS: a database in memory is served by one process/)]);
+  });
+});
+
 describe("JWT_SECRET", () => {
   it("is required in production, and nothing is generated instead", () => {
     const dataDir = tempDir();
