@@ -11,7 +11,8 @@
 // BENCH_NOTES=200000 scales the corpus down for a quick run. BENCH_SEARCH_KEEP=dir keeps the
 // generated databases (SQLite under dir, MariaDB's notebox_bench_search) and reuses them on the
 // next run with the same BENCH_NOTES; pending migrations are applied to them first.
-// BENCH_SEARCH_SQLITE=0 skips SQLite.
+// BENCH_SEARCH_SQLITE=0 skips SQLite. BENCH_SEARCH_WORKERS=2 serves everything from a primary and
+// that many workers (`notebox serve` with WORKERS, each worker the bench entry) instead of one process.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -19,7 +20,7 @@ import path from "node:path";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { notes, prng, uuidV7, vocabulary } from "./lib/corpus.mjs";
-import { fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+import { benchEntryCluster, fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
 
 const TOTAL = Number(process.env.BENCH_NOTES ?? 1_000_000);
 const USERS = 1000;
@@ -42,8 +43,11 @@ const KEEP = process.env.BENCH_SEARCH_KEEP ? path.resolve(process.env.BENCH_SEAR
  * The server as built, with its read caches off: the timed rounds repeat the same queries, which
  * the search cache would otherwise answer without asking the database.
  */
+const WORKERS = Number(process.env.BENCH_SEARCH_WORKERS ?? 1);
 const uncachedServer = (env, dataDir) =>
-  startNotebox(env, { entry: path.join(root, "apps/server/dist/bench-entry.js"), args: ["--no-cache"], dataDir });
+  WORKERS > 1
+    ? startNotebox({ ...env, WORKERS: String(WORKERS) }, { ...benchEntryCluster(), dataDir })
+    : startNotebox(env, { entry: path.join(root, "apps/server/dist/bench-entry.js"), args: ["--no-cache"], dataDir });
 const NOW = Date.now();
 const EMAIL = "searcher@example.test";
 const PASSWORD = "bench passphrase for search";
@@ -58,7 +62,8 @@ const measuredCount = Math.ceil(TOTAL / MEASURED_EVERY);
 console.log("bench/search");
 console.log(
   `  scale: ${TOTAL.toLocaleString("en")} notes, ${USERS} users; measured user owns ${measuredCount.toLocaleString("en")}; ` +
-    `${queries.length} queries, one at a time, up to ${ROUNDS} rounds in ${BUDGET_S} s${TOTAL < 1_000_000 ? "  (scaled down by BENCH_NOTES)" : ""}`,
+    `${queries.length} queries, one at a time, up to ${ROUNDS} rounds in ${BUDGET_S} s${TOTAL < 1_000_000 ? "  (scaled down by BENCH_NOTES)" : ""}; ` +
+    (WORKERS > 1 ? `served by a primary and ${WORKERS} workers` : "served by one process"),
 );
 
 if (process.env.BENCH_SEARCH_SQLITE !== "0") await benchSqlite();

@@ -7,9 +7,7 @@
 // on MariaDB/MySQL): WORKERS=2 >= 1.7x WORKERS=1; the others are printed for information.
 //
 // The single process is dist/bench-entry.js --no-cache. The cluster's primary is `notebox serve`
-// (dist/cli.js), whose workers run that same bench entry: node:cluster forks
-// `cluster.settings.exec`, which a preload sets before the CLI forks (the bench entry calls
-// startServer, the single-process server, rather than startServing, so it cannot be a primary).
+// (dist/cli.js), whose workers run that same bench entry (benchEntryCluster in lib/notebox.mjs).
 //
 // The load generator (autocannon, in this process) and MariaDB run on the same machine as the
 // servers, so with few cores they take CPU the workers would use: the figures below say how much.
@@ -19,7 +17,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
-import { cannon, cli, fmt, median, root, run, seedNotes, signIn, startNotebox } from "./lib/notebox.mjs";
+import { benchEntryCluster, cannon, fmt, median, root, run, seedNotes, signIn, startNotebox } from "./lib/notebox.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const pairs = Math.max(3, Number(process.env.BENCH_WORKERS_PAIRS ?? 3));
@@ -34,10 +32,6 @@ const target = 1.7;
 const entry = path.join(root, "apps/server/dist/bench-entry.js");
 const email = "workers@example.test";
 const password = "bench passphrase for the workers";
-
-/** In the primary only: fork the bench entry, with its switch, instead of the CLI itself. */
-const preload = `import cluster from "node:cluster";
-if (cluster.isPrimary) cluster.setupPrimary({ exec: ${JSON.stringify(entry)}, args: ["--no-cache"] });`;
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 /** CPU seconds used so far by a process (user + system), from /proc; null where there is none. */
@@ -124,11 +118,7 @@ async function bench({ name, env, dataDir, databasePid }) {
       return server;
     };
     const one = await start({ WORKERS: "1" }, { entry, args: ["--no-cache"] });
-    // Workers inherit node's flags, so they load the preload too; it does nothing there.
-    const two = await start(
-      { WORKERS: "2" },
-      { entry: cli, args: ["serve"], nodeArgs: [`--import=data:text/javascript,${encodeURIComponent(preload)}`] },
-    );
+    const two = await start({ WORKERS: "2" }, benchEntryCluster());
     await run(["create-admin", "--email", email, "--username", "workers", "--password-stdin"], one.env, password);
     const cookie = await signIn(one, email, password);
     await seedNotes(one, cookie, noteCount);

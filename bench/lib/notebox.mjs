@@ -87,6 +87,19 @@ export async function startNotebox(
   };
 }
 
+/**
+ * startNotebox's options for `notebox serve` (dist/cli.js) as a primary whose workers run the bench
+ * entry with `args`: node:cluster forks `cluster.settings.exec`, which this preload sets before the
+ * CLI forks (the bench entry runs the single-process server, so it cannot be a primary itself).
+ * Workers inherit node's flags, so they load the preload too; it does nothing there.
+ */
+export function benchEntryCluster(args = ["--no-cache"]) {
+  const entry = path.join(root, "apps/server/dist/bench-entry.js");
+  const preload = `import cluster from "node:cluster";
+if (cluster.isPrimary) cluster.setupPrimary({ exec: ${JSON.stringify(entry)}, args: ${JSON.stringify(args)} });`;
+  return { entry: cli, args: ["serve"], nodeArgs: [`--import=data:text/javascript,${encodeURIComponent(preload)}`] };
+}
+
 export function cannon(options) {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
