@@ -8,7 +8,16 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
-import { cannon, fmt, root, run, seedNotes, signIn, startNotebox, summarizeRuns as summary } from "./lib/notebox.mjs";
+import {
+  benchEntry,
+  cannon,
+  fmt,
+  run,
+  seedNotes,
+  signIn,
+  startNotebox,
+  summarizeRuns as summary,
+} from "./lib/notebox.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const noteCount = Number(process.env.BENCH_LIST_NOTES ?? 1000);
@@ -16,7 +25,6 @@ const serverUrl = process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.
 const redisUrl = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 const connections = 10;
 const rounds = 2;
-const entry = path.join(root, "apps/server/dist/bench-entry.js");
 const dbName = `notebox_bench_cache_${randomBytes(4).toString("hex")}`;
 const email = "cached@example.test";
 const password = "bench passphrase for the cache";
@@ -34,7 +42,7 @@ try {
     dirs.push(dataDir);
     const server = await startNotebox(
       { DATABASE_URL: databaseUrl, JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", ...env },
-      { entry, args, dataDir },
+      { entry: benchEntry, args, dataDir },
     );
     servers.push(server);
     return server;

@@ -20,10 +20,10 @@ import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
 import {
   alternate,
+  benchEntry,
   cannon,
   fmt,
   percentSpread,
-  root,
   run,
   seedNotes,
   signIn,
@@ -42,7 +42,6 @@ const MYSQL_URL =
   process.env.BENCH_MYSQL_URL === undefined
     ? null
     : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
-const entry = path.join(root, "apps/server/dist/bench-entry.js");
 const email = "lister@example.test";
 const password = "bench passphrase for lists";
 const TRPC_TARGET = 0.7;
@@ -113,7 +112,7 @@ async function benchMysql(serverUrl) {
 async function bench({ name, dataDir, env, cachesOn, open }) {
   const origin = (server) => `http://localhost:${new URL(server.url).port}`;
   const listInput = encodeURIComponent(JSON.stringify({ limit: 20 }));
-  const server = await startNotebox(env, { entry, args: ["--no-cache"], dataDir });
+  const server = await startNotebox(env, { entry: benchEntry, args: ["--no-cache"], dataDir });
   try {
     await run(["create-admin", "--email", email, "--username", "lister", "--password-stdin"], server.env, password);
     const cookie = await signIn(server, email, password);
@@ -204,7 +203,7 @@ async function bench({ name, dataDir, env, cachesOn, open }) {
   }
 
   if (!cachesOn) return;
-  const cached = await startNotebox(env, { entry, dataDir });
+  const cached = await startNotebox(env, { entry: benchEntry, dataDir });
   try {
     const cookie = await signIn(cached, email, password);
     const trpcList = { url: `${cached.url}/api/v1/trpc/notes.list?input=${listInput}`, headers: { cookie } };

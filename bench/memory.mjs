@@ -6,20 +6,18 @@
 // is of the medians, each printed with its range, so garbage not yet collected and one odd reading
 // move it less.
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cannon, fmt, root, run, signIn, spread, startNotebox } from "./lib/notebox.mjs";
+import { benchEntry, cannon, fmt, run, signIn, spread, startNotebox } from "./lib/notebox.mjs";
 
 const total = Number(process.env.BENCH_MEMORY_REQUESTS ?? 100_000);
 const warmup = Math.round(total / 10);
 const connections = 10;
 const READS = 5;
 const READ_GAP_MS = 200;
-const entry = path.join(root, "apps/server/dist/bench-entry.js");
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 
-const server = await startNotebox({}, { entry, nodeArgs: ["--expose-gc"] });
+const server = await startNotebox({}, { entry: benchEntry, nodeArgs: ["--expose-gc"] });
 try {
   const email = "memory@example.test";
   const password = "bench passphrase for memory";

@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
-import { fmt, median, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+import { benchEntry, fmt, median, run, signIn, startNotebox } from "./lib/notebox.mjs";
 
 const PAIRS = Number(process.env.BENCH_REVISIONS_PAIRS ?? 5);
 const CALLS = Number(process.env.BENCH_REVISIONS_CALLS ?? 500);
@@ -32,7 +32,6 @@ const MYSQL_URL =
   process.env.BENCH_MYSQL_URL === undefined
     ? null
     : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
-const entry = path.join(root, "apps/server/dist/bench-entry.js");
 const email = "reviser@example.test";
 const password = "bench passphrase for revisions";
 const DAY = 24 * 3600 * 1000;
@@ -57,8 +56,8 @@ const text = () => `${base.slice(0, 1000)} edit ${++edit} ${base.slice(1000)}`;
  * before every start: turbo's build cache can put an older dist/bench-entry.js back meanwhile.
  */
 function checkEntry() {
-  if (!readFileSync(entry, "utf8").includes("--no-revisions"))
-    throw new Error(`${entry} predates --no-revisions: run npm run build:bench -w @notebox/server`);
+  if (!readFileSync(benchEntry, "utf8").includes("--no-revisions"))
+    throw new Error(`${benchEntry} predates --no-revisions: run npm run build:bench -w @notebox/server`);
 }
 checkEntry();
 
@@ -173,7 +172,10 @@ async function bench({ dataDir, env, open }) {
   const servers = [];
   const start = async (args, options = {}) => {
     checkEntry();
-    const server = await startNotebox({ ...env, ...options.env }, { entry, args, dataDir, onOutput: options.onOutput });
+    const server = await startNotebox(
+      { ...env, ...options.env },
+      { entry: benchEntry, args, dataDir, onOutput: options.onOutput },
+    );
     servers.push(server);
     return server;
   };

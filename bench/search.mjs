@@ -20,7 +20,7 @@ import path from "node:path";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { notes, prng, uuidV7, vocabulary } from "./lib/corpus.mjs";
-import { benchEntryCluster, fmt, root, run, signIn, startNotebox } from "./lib/notebox.mjs";
+import { benchEntry, benchEntryCluster, fmt, run, signIn, startNotebox } from "./lib/notebox.mjs";
 
 const TOTAL = Number(process.env.BENCH_NOTES ?? 1_000_000);
 const USERS = 1000;
@@ -47,7 +47,7 @@ const WORKERS = Number(process.env.BENCH_SEARCH_WORKERS ?? 1);
 const uncachedServer = (env, dataDir) =>
   WORKERS > 1
     ? startNotebox({ ...env, WORKERS: String(WORKERS) }, { ...benchEntryCluster(), dataDir })
-    : startNotebox(env, { entry: path.join(root, "apps/server/dist/bench-entry.js"), args: ["--no-cache"], dataDir });
+    : startNotebox(env, { entry: benchEntry, args: ["--no-cache"], dataDir });
 const NOW = Date.now();
 const EMAIL = "searcher@example.test";
 const PASSWORD = "bench passphrase for search";

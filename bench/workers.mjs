@@ -17,7 +17,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
-import { benchEntryCluster, cannon, fmt, median, root, run, seedNotes, signIn, startNotebox } from "./lib/notebox.mjs";
+import {
+  benchEntry,
+  benchEntryCluster,
+  cannon,
+  fmt,
+  median,
+  run,
+  seedNotes,
+  signIn,
+  startNotebox,
+} from "./lib/notebox.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const pairs = Math.max(3, Number(process.env.BENCH_WORKERS_PAIRS ?? 3));
@@ -29,7 +39,6 @@ const MYSQL_URL =
 const PROCEDURES = (process.env.BENCH_WORKERS_PROCEDURES ?? "list,get,create").split(",");
 const connections = 16;
 const target = 1.7;
-const entry = path.join(root, "apps/server/dist/bench-entry.js");
 const email = "workers@example.test";
 const password = "bench passphrase for the workers";
 
@@ -117,7 +126,7 @@ async function bench({ name, env, dataDir, databasePid }) {
       servers.push(server);
       return server;
     };
-    const one = await start({ WORKERS: "1" }, { entry, args: ["--no-cache"] });
+    const one = await start({ WORKERS: "1" }, { entry: benchEntry, args: ["--no-cache"] });
     const two = await start({ WORKERS: "2" }, benchEntryCluster());
     await run(["create-admin", "--email", email, "--username", "workers", "--password-stdin"], one.env, password);
     const cookie = await signIn(one, email, password);

@@ -10,6 +10,8 @@ import autocannon from "autocannon";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const cli = path.join(root, "apps/server/dist/cli.js");
+/** The server with the benchmarks' extra routes (`npm run build:bench -w @notebox/server`). */
+export const benchEntry = path.join(root, "apps/server/dist/bench-entry.js");
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -94,9 +96,8 @@ export async function startNotebox(
  * Workers inherit node's flags, so they load the preload too; it does nothing there.
  */
 export function benchEntryCluster(args = ["--no-cache"]) {
-  const entry = path.join(root, "apps/server/dist/bench-entry.js");
   const preload = `import cluster from "node:cluster";
-if (cluster.isPrimary) cluster.setupPrimary({ exec: ${JSON.stringify(entry)}, args: ${JSON.stringify(args)} });`;
+if (cluster.isPrimary) cluster.setupPrimary({ exec: ${JSON.stringify(benchEntry)}, args: ${JSON.stringify(args)} });`;
   return { entry: cli, args: ["serve"], nodeArgs: [`--import=data:text/javascript,${encodeURIComponent(preload)}`] };
 }
 

@@ -3,8 +3,8 @@
 // workers in turn, and its X-Request-Id finds the worker's pid in the log. Whatever one worker
 // does, the other sees on the very next request, with its in-process caches on: the primary
 // relays every cache change and keeps the rate-limit counts. /metrics answers for both workers, a
-// killed worker is replaced, and SIGTERM drains. On SQLite both workers write to one file, each through
-// its own writer thread: concurrent writes through both are all saved.
+// killed worker is replaced, and SIGTERM drains. On SQLite both workers write to one file, each
+// through its own writer thread: concurrent writes through both are all saved.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -63,9 +63,9 @@ function parameters(params) {
 // busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so under a steady stream of
 // writes from two processes a write waited tens of milliseconds after the lock was free again.
 // The writer tries again every BUSY_POLL_MS instead (a failed try is one lock call on the file),
-// until the same busy timeout. Only a plain SQLITE_BUSY is tried again, as SQLite's handler would
-// be: nothing of the statement has run. A multi-statement exec (migrations) is not, since its
-// first statements may already have run: it gets SQLite's handler, for that call.
+// until the same busy timeout. Only a plain SQLITE_BUSY of one statement is tried again, as
+// SQLite's handler would be: nothing of the statement has run. An exec is never tried again, since
+// its first statements may already have run: it gets SQLite's handler, for that call.
 const BUSY_POLL_MS = 0.25;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -117,7 +117,7 @@ parentPort.on("message", (message) => {
   }
   let reply;
   try {
-    reply = { id: message.id, ...(writer ? busyWait(message) : run(message)) };
+    reply = { id: message.id, ...(writer && message.op !== "exec" ? busyWait(message) : run(message)) };
   } catch (error) {
     reply = { id: message.id, error: { message: String(error && error.message), code: error && error.code } };
   }
