@@ -17,6 +17,7 @@ import { passkeysSso } from "./migrations/2026-12-05T00-00-passkeys-sso";
 import { notesOpenTasks } from "./migrations/2026-12-05T01-00-notes-open-tasks";
 import { noteRevisions } from "./migrations/2026-12-05T02-00-note-revisions";
 import { fileTrashAttachments } from "./migrations/2026-12-05T03-00-file-trash-attachments";
+import { searchPrefixes } from "./migrations/2026-12-06T00-00-search-prefixes";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -51,6 +52,7 @@ export const migrations: Migration[] = [
   notesOpenTasks,
   noteRevisions,
   fileTrashAttachments,
+  searchPrefixes,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

@@ -92,6 +92,28 @@ describe("matching", () => {
     expect(await searchTitles(client, "x")).toEqual([]);
   });
 
+  it("finds a long word typed to any length, within and past the prefix indexes", async () => {
+    const { client: writer } = await newWriter([
+      { title: "Meetinghouse repairs", description: "roof" },
+      { title: "Weekly", description: "two meetings about the Überweisungsauftrag" },
+      { title: "Meet the team", description: "" },
+    ]);
+    for (let length = 1; length <= "meetinghouse".length; length++) {
+      const typed = "meetinghouse".slice(0, length);
+      const expected =
+        length <= 4
+          ? ["Meet the team", "Meetinghouse repairs", "Weekly"]
+          : length <= 7
+            ? ["Meetinghouse repairs", "Weekly"]
+            : ["Meetinghouse repairs"];
+      expect((await searchTitles(writer, typed)).sort(), typed).toEqual(expected);
+    }
+    expect(await searchTitles(writer, "meetings")).toEqual(["Weekly"]);
+    for (const typed of ["uberwe", "Uberwei", "überweis", "uberweisung", "UBERWEISUNGSAUFTRAG", "uberweisungsx"]) {
+      expect(await searchTitles(writer, typed), typed).toEqual(typed.endsWith("x") ? [] : ["Weekly"]);
+    }
+  });
+
   it("finds words joined by an underscore", async () => {
     const { client: writer } = await newWriter([
       { title: "Config", description: "set max_connections and arabica_blend" },
@@ -572,6 +594,15 @@ describe("upgrading a database that already holds notes", () => {
     await migrator.down({ to: "2026-11-24T00-00-notes-search" });
     try {
       await migrator.up();
+      const { sequelize } = t.server.runtime.deps.db;
+      if (sequelize.getDialect() === "sqlite") {
+        // Words typed to 7 and 8 letters are read through prefix indexes of their own.
+        const [[fts]] = (await sequelize.query("SELECT sql FROM sqlite_master WHERE name = 'notes_fts'")) as [
+          { sql: string }[],
+          unknown,
+        ];
+        expect(fts!.sql).toContain("prefix='1 2 3 4 5 6 7 8'");
+      }
       expect(await searchTitles(client, "heirloom")).toEqual(["Heirloom tomato"]);
       expect(await searchTitles(client, "seed")).toEqual(["Heirloom tomato"]);
       expect((await client.mutation("notes.restore", { id: notes[1]!.id })).status).toBe(200);

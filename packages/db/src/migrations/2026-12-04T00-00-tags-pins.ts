@@ -19,13 +19,17 @@ import { mysqlSearchText, sqliteKey, sqliteUp } from "./2026-11-24T00-00-notes-s
 
 const TRIGGERS = ["notes_fts_insert", "notes_fts_delete", "notes_fts_update"];
 
-async function sqliteSearchWithTags(query: (sql: string) => Promise<unknown>) {
+/**
+ * notes_fts rebuilt with the tags column and prefix indexes for the given lengths, its triggers
+ * with it (also used by 2026-12-06T00-00-search-prefixes, with longer prefixes).
+ */
+export async function sqliteSearchWithTags(query: (sql: string) => Promise<unknown>, prefixes: string) {
   for (const trigger of TRIGGERS) await query(`DROP TRIGGER IF EXISTS ${trigger}`);
   await query("DROP TABLE IF EXISTS notes_fts");
   await query(`CREATE VIRTUAL TABLE notes_fts USING fts5(
     title, description, tags,
     content='', contentless_delete=1, detail=column,
-    tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4 5 6'
+    tokenize='unicode61 remove_diacritics 2', prefix='${prefixes}'
   )`);
   await query("INSERT INTO notes_fts(notes_fts, rank) VALUES('deletemerge', 0)");
   await query(`INSERT INTO notes_fts(rowid, title, description, tags)
@@ -154,7 +158,7 @@ async function up({ queryInterface, sequelize, dialect, tableOptions }: Migratio
     name: "notes_by_pin_updated",
   });
 
-  if (dialect === "sqlite") await sqliteSearchWithTags((sql) => sequelize.query(sql));
+  if (dialect === "sqlite") await sqliteSearchWithTags((sql) => sequelize.query(sql), "1 2 3 4 5 6");
   else await mysqlSearchBody(sequelize, "CONCAT(description, ' ', COALESCE(tags, ''))");
 }
 

@@ -55,9 +55,9 @@ const inTitle = (term: string) => `title : "${term}"*`;
  * One word (the as-you-type case): title hits, then the rest, each tier one FTS5 query read newest
  * first until the page is full. A common prefix ("t", "in") matches most of a person's notes:
  * ranking every hit at once cost 2.7 times as much over bench/search's one-word queries (3.2 ms
- * against 1.2 ms), and a word longer than the prefix indexes, which FTS5 looks up in the whole
- * table, is looked up once per tier instead of once per tier and once for the match (the slowest,
- * "meeting", 11.4 ms against 4.5 ms). `in:title`: one tier. Several words anywhere: see
+ * against 1.2 ms), and a word longer than the prefix indexes (8 letters, migration
+ * 2026-12-06T00-00-search-prefixes), which FTS5 looks up in the whole table, is looked up once per
+ * tier instead of once per tier and once for the match. `in:title`: one tier. Several words anywhere: see
  * searchRanked (their tiers as FTS5 queries of their own, every mix of title and text hits, cost
  * several times more).
  */
