@@ -56,10 +56,10 @@ const inTitle = (term: string) => `title : "${term}"*`;
  * first until the page is full. A common prefix ("t", "in") matches most of a person's notes:
  * ranking every hit at once cost 2.7 times as much over bench/search's one-word queries (3.2 ms
  * against 1.2 ms), and a word longer than the prefix indexes (8 letters, migration
- * 2026-12-06T00-00-search-prefixes), which FTS5 looks up in the whole table, is looked up once per
- * tier instead of once per tier and once for the match. `in:title`: one tier. Several words anywhere: see
- * searchRanked (their tiers as FTS5 queries of their own, every mix of title and text hits, cost
- * several times more).
+ * 2026-12-06T00-00-search-prefixes), which FTS5 looks up in the whole table, is looked up once
+ * per tier instead of once per tier and once for the match. `in:title`: one tier. Several words
+ * anywhere: see searchRanked (their tiers as FTS5 queries of their own, every mix of title and
+ * text hits, cost several times more).
  */
 export function searchSqlite(db: SearchContext, search: NoteSearch): Promise<SearchRow[]> {
   const { terms } = search;
