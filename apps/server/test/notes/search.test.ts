@@ -479,6 +479,56 @@ describe("pages of results", () => {
   });
 });
 
+describe("several words in hundreds of notes", () => {
+  // 300 notes holding all of "kestrel lantern meadow" in the text, each with some of the three in
+  // its title too (all, two, one or none), edited in an order unrelated to that: more hits than
+  // SQLite ranks in code (packages/db/src/search/sqlite.ts), so the database ranks them.
+  const words = ["kestrel", "lantern", "meadow"];
+  let client: TestClient;
+  let expected: string[];
+  beforeAll(async () => {
+    const { user, account } = await createUser(t);
+    client = await signIn(t, account);
+    const base = Date.UTC(2025, 5, 1);
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const inTitle = words.filter((_, w) => ((i * 5 + 3) >> w) & 1);
+      const at = new Date(base + ((i * 37) % 300) * 1000);
+      return {
+        id: newId(),
+        ownerId: user.id,
+        title: `Walk ${i} ${inTitle.join(" ")}`.trim(),
+        description: `${words.join(" ")} and the common ground of every walk`,
+        createdAt: at,
+        updatedAt: at,
+        inTitle: inTitle.length,
+      };
+    });
+    await t.models.Note.bulkCreate(rows.map(({ inTitle: _, ...row }) => row));
+    expected = [...rows]
+      .sort((a, b) => b.inTitle - a.inTitle || b.updatedAt.getTime() - a.updatedAt.getTime())
+      .map((row) => row.title);
+  }, 60_000);
+
+  it("pages them with more of the words in the title first, then the most recently edited", async () => {
+    for (const q of ["kestrel lantern meadow", "meadow kestrel lant"]) {
+      const pages = await walkPages<SearchHit>(client, "notes.search", { q, limit: 40 });
+      expect(
+        pages.flat().map((h) => h.title),
+        q,
+      ).toEqual(expected);
+    }
+  });
+
+  it("ranks them the same with words that every note holds in its text added", async () => {
+    // "common ground walk" are in every note's text, and "walk" in every title: the same order.
+    const pages = await walkPages<SearchHit>(client, "notes.search", {
+      q: "kestrel lantern meadow common ground",
+      limit: 100,
+    });
+    expect(pages.flat().map((h) => h.title)).toEqual(expected);
+  });
+});
+
 describe("a person with thousands of notes", () => {
   let client: TestClient;
   const titlesOf = (hits: SearchHit[]) => hits.map((h) => h.title);
