@@ -39,11 +39,11 @@ const MYSQL_URL =
     : process.env.BENCH_MYSQL_URL || "mysql://notebox:notebox@127.0.0.1:3306/";
 const MYSQL_DATABASE = "notebox_bench_search";
 const KEEP = process.env.BENCH_SEARCH_KEEP ? path.resolve(process.env.BENCH_SEARCH_KEEP) : null;
+const WORKERS = Number(process.env.BENCH_SEARCH_WORKERS ?? 1);
 /**
  * The server as built, with its read caches off: the timed rounds repeat the same queries, which
  * the search cache would otherwise answer without asking the database.
  */
-const WORKERS = Number(process.env.BENCH_SEARCH_WORKERS ?? 1);
 const uncachedServer = (env, dataDir) =>
   WORKERS > 1
     ? startNotebox({ ...env, WORKERS: String(WORKERS) }, { ...benchEntryCluster(), dataDir })
