@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
 import { readFileSync } from "node:fs";
 import { AppError } from "./errors";
+import { createFairGate, type GateCaller, type GateOptions } from "./gate";
 
 // Algorithm.Argon2id is a const enum in the binding's typings, which isolatedModules cannot inline.
 const ARGON2ID = 2;
@@ -24,15 +25,8 @@ const isCommon = (password: string) => COMMON_PASSWORDS.has(password.toLowerCase
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
-/**
- * Whose share of the hashing a request is. Strangers are served in turn by client address, so a
- * flood from a few addresses cannot push everyone else to the back of one long queue; a known
- * device (or a signed-in owner) is served before strangers.
- */
-export interface HashCaller {
-  key: string;
-  known?: boolean;
-}
+/** Whose share of the hashing a request is: by client address, or a known device or signed-in owner. */
+export type HashCaller = GateCaller;
 
 /** Password checks made inside a turn the caller already holds. */
 export interface PasswordCheck {
@@ -55,13 +49,7 @@ export interface PasswordHasher extends PasswordCheck {
   stats(): { active: number; pending: number };
 }
 
-export interface PasswordHasherOptions {
-  concurrency?: number;
-  /** Waiting hashes beyond this are refused with 429 rather than queued for seconds. */
-  maxQueue?: number;
-  /** Hashes one caller may have running or waiting; more are refused with 429 at once. */
-  maxPerCaller?: number;
-}
+export type PasswordHasherOptions = Partial<GateOptions>;
 
 /**
  * At most two hashes at once, and never all the cores: on a 2-core machine two hashes would take
@@ -72,71 +60,12 @@ export const defaultHashConcurrency = Math.min(2, Math.max(1, availableParalleli
 /** Callers without a request (the command line) share one turn among strangers. */
 const LOCAL: HashCaller = { key: "local" };
 
-const busy = () =>
-  new AppError("TOO_MANY_REQUESTS", "The server is busy. Try again in a moment.", { retryAfterSeconds: 2 });
-
-/**
- * A gate of `concurrency` slots with fair queueing: known callers first, then strangers one
- * caller at a time in turn (round robin), each caller holding at most `maxPerCaller` places.
- */
-function createFairGate(concurrency: number, maxQueue: number, maxPerCaller: number) {
-  type Task = () => void;
-  const lanes = { known: new Map<string, Task[]>(), strangers: new Map<string, Task[]>() };
-  const held = new Map<string, number>();
-  let active = 0;
-  let waiting = 0;
-
-  const start = () => {
-    while (active < concurrency) {
-      const lane = lanes.known.size ? lanes.known : lanes.strangers.size ? lanes.strangers : null;
-      if (!lane) return;
-      const [key, tasks] = lane.entries().next().value!;
-      const task = tasks.shift()!;
-      // The caller goes to the back of the turn order, with whatever it still has waiting.
-      lane.delete(key);
-      if (tasks.length) lane.set(key, tasks);
-      waiting--;
-      active++;
-      task();
-    }
-  };
-
-  return {
-    run<T>(caller: HashCaller, work: () => Promise<T>): Promise<T> {
-      const key = `${caller.known ? "known" : "stranger"}:${caller.key}`;
-      const mine = held.get(key) ?? 0;
-      if (waiting >= maxQueue || mine >= maxPerCaller) return Promise.reject(busy());
-      held.set(key, mine + 1);
-      return new Promise<T>((resolve, reject) => {
-        const task = () => {
-          work()
-            .then(resolve, reject)
-            .finally(() => {
-              active--;
-              const left = held.get(key)! - 1;
-              if (left) held.set(key, left);
-              else held.delete(key);
-              start();
-            });
-        };
-        const lane = caller.known ? lanes.known : lanes.strangers;
-        const tasks = lane.get(key);
-        if (tasks) tasks.push(task);
-        else lane.set(key, [task]);
-        waiting++;
-        start();
-      });
-    },
-    stats: () => ({ active, pending: waiting }),
-  };
-}
-
 export function createPasswordHasher({
   concurrency = defaultHashConcurrency,
   maxQueue = 200,
   maxPerCaller = 8,
 }: PasswordHasherOptions = {}): PasswordHasher {
-  const gate = createFairGate(concurrency, maxQueue, maxPerCaller);
+  const gate = createFairGate({ concurrency, maxQueue, maxPerCaller });
   let dummyHash: Promise<string> | undefined;
   const check: PasswordCheck = {
     async verify(passwordHash, password) {
@@ -157,7 +86,7 @@ export function createPasswordHasher({
     verify: (passwordHash, password, caller = LOCAL) => gate.run(caller, () => check.verify(passwordHash, password)),
     verifyDummy: (password, caller = LOCAL) => gate.run(caller, () => check.verifyDummy(password)),
     withTurn: (caller, work) => gate.run(caller, () => work(check)),
-    stats: gate.stats,
+    stats: () => gate.stats(),
   };
 }
 

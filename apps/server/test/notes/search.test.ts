@@ -266,6 +266,24 @@ describe("keeping people apart", () => {
   });
 });
 
+describe("many searches at once", () => {
+  it("answers every one of 60 searches sent at once by one person, each with its own hits, and another person's meanwhile", async () => {
+    const words = Array.from({ length: 12 }, (_, i) => `quokka${String.fromCharCode(97 + i)}`);
+    const { client } = await newWriter(
+      words.map((word) => ({ title: `About ${word}`, description: `the ${word} note` })),
+    );
+    const other = await newWriter([{ title: "Elsewhere", description: "quokkaa too" }]);
+    // Many more than the searches let into the database at once (the others wait their turn).
+    const queries = Array.from({ length: 60 }, (_, i) => words[i % words.length]!);
+    const [mine, theirs] = await Promise.all([
+      Promise.all(queries.map((q) => searchTitles(client, q))),
+      searchTitles(other.client, "quokkaa"),
+    ]);
+    expect(mine).toEqual(queries.map((word) => [`About ${word}`]));
+    expect(theirs).toEqual(["Elsewhere"]);
+  });
+});
+
 describe("keeping up with changes", () => {
   it("leaves trashed notes out and finds them again once restored", async () => {
     const { client, notes } = await newWriter([{ title: "Gazebo plans", description: "timber and screws" }]);
