@@ -35,7 +35,7 @@ const isOffsetCursor = (x: unknown): x is OffsetCursor =>
  * cores, the slowest searches stretch the most, and the pool has no connection left for a list or
  * a save. On SQLite two reader threads answer them, and a few more keep those threads busy while
  * snippets are made. 16 clients at once on 1,000,000 notes (bench/search, docs/benchmarks.md): p95
- * on MariaDB 66 → 56 ms with 4 at a time, on SQLite 41 → 34 ms with 6, the throughput within a
+ * on MariaDB 66 → 56 ms with 4 at a time, on SQLite 40 → 34 ms with 6, the throughput within a
  * few percent; fewer at a time cost throughput.
  */
 const SEARCHES_AT_ONCE: Record<CoreDeps["db"]["dialect"], number> = {
