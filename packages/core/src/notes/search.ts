@@ -2,7 +2,16 @@
 // (query.ts), found by the database's own full-text engine (@notebox/db's search, beside the
 // migrations that build its indexes). Trash is excluded. Highlights and snippets are made here,
 // on plain text, the same for both databases.
-import { foldText, markdownText, rowIso, searchNoteRows, tagKey, tagNamesOf, type SearchRow } from "@notebox/db";
+import {
+  foldText,
+  markdownText,
+  rowIso,
+  searchNoteRows,
+  tagKey,
+  tagNamesOf,
+  type Dialect,
+  type SearchRow,
+} from "@notebox/db";
 import type { CoreDeps } from "../deps";
 import { createFairGate, type FairGate } from "../gate";
 import { decodeCursor, encodeCursor, type Page } from "../pagination";
@@ -38,7 +47,7 @@ const isOffsetCursor = (x: unknown): x is OffsetCursor =>
  * on MariaDB 66 → 56 ms with 4 at a time, on SQLite 40 → 34 ms with 6, the throughput within a
  * few percent; fewer at a time cost throughput.
  */
-const SEARCHES_AT_ONCE: Record<CoreDeps["db"]["dialect"], number> = {
+const SEARCHES_AT_ONCE: Record<Dialect, number> = {
   mysql: 4,
   sqlite: 6,
 };
