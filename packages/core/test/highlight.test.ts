@@ -42,7 +42,7 @@ describe("highlight", () => {
 
 describe("snippet", () => {
   it("cuts around the first match with ellipses and keeps the text intact", () => {
-    const text = `${"lorem ".repeat(100)}needle ${"ipsum ".repeat(100)}`;
+    const text = `${"lorem ".repeat(100)}needle ${"ipsum ".repeat(100)}`.trim();
     const segments = snippet(text, ["needle"], 60);
     expect(segments[0]).toEqual({ text: "…", highlight: false });
     expect(segments[segments.length - 1]).toEqual({ text: "…", highlight: false });
@@ -67,12 +67,12 @@ describe("snippet", () => {
     const segments = snippet(text, ["needle"], 60);
     expect(segments.map((s) => s.text).join("")).toBe(`…${text.slice(-60)}`);
     const cut = snippet(
-      `${"lorem ".repeat(100)}needle ${"a".repeat(30)} needles ${"ipsum ".repeat(100)}`,
+      `${"lorem ".repeat(100)}needle ${"a".repeat(30)} needles ${"ipsum ".repeat(100)}`.trim(),
       ["needle"],
       60,
     );
     expect(marked(cut)).toEqual(["needle", "ne"]);
-    const atEdge = snippet(`needle ${"a".repeat(51)} needles ${"ipsum ".repeat(100)}`, ["needle"], 60);
+    const atEdge = snippet(`needle ${"a".repeat(51)} needles ${"ipsum ".repeat(100)}`.trim(), ["needle"], 60);
     expect(marked(atEdge)).toEqual(["needle", "n"]);
   });
 

@@ -15,8 +15,9 @@ function prng(seed: number) {
 }
 
 /**
- * Pieces of prose and of the near misses around it: every character the shortcut allows, at the
- * start of a line and inside one, web addresses (which GFM turns into links), indented lines
+ * Pieces of prose and of the near misses around it: every kind of character the shortcut allows
+ * (non-ASCII letters, marks, digits, punctuation, symbols and spaces among them), at the start of
+ * a line and inside one, web addresses (which GFM turns into links), indented lines
  * (code blocks), hard breaks, paragraphs, list and rule markers, headings' underlines.
  */
 // prettier-ignore
@@ -25,7 +26,8 @@ const PIECES = [
   "   ", "    ", "\t", "\n", "\n\n", "\r\n", "\r", "  \n", ".", ",", ";", ":", "?", "!", "'", '"', "(", ")",
   "/", "%", "$", "-", "--", "---", "- ", "1. ", "2) ", "www.example.com", "https://example.org/a/b",
   "http://x.y", "ftp://files.example.net/", "and/or", "(www.a.b)", "well-known", "Note: ", "100%", "$5",
-  "e.g.", "...", "!!", "?!",
+  "e.g.", "...", "!!", "?!", "—", "“quoted”", "«", "»", "€", "×", "•", "😀", "١٢", "\u00a0", "\u00a0- ",
+  "\u2028", "\u3000", "\ufeff", "\u0085", "\u200b",
 ];
 /** Markup: were the shortcut to take any of it, the comparison below would see the difference. */
 // prettier-ignore
