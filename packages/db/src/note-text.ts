@@ -76,8 +76,14 @@ export function isPlainProse(text: string): boolean {
   return PROSE_CHARACTERS.test(text) && !MARKUP_LINE_START.test(text);
 }
 
+/**
+ * Whitespace that is not already one space: a run of two or more, or a single line break, tab or
+ * other space. Replacing only these, not every space between two words, makes far fewer pieces.
+ */
+const UNCOLLAPSED = /\s{2,}|[^\S ]/g;
+
 /** One space between words, no line breaks, none at the ends. */
-const collapsed = (text: string) => text.replace(/\s+/g, " ").trim();
+const collapsed = (text: string) => text.replace(UNCOLLAPSED, " ").trim();
 
 /** markdownText through the parser, whatever the text (exported for the test that compares both ways). */
 export function parsedMarkdownText(markdown: string): string {

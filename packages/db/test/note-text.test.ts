@@ -56,6 +56,9 @@ describe("markdownText", () => {
       plain++;
       const parsed = parsedMarkdownText(text);
       if (markdownText(text) !== parsed) expect({ text, got: markdownText(text) }).toEqual({ text, got: parsed });
+      // Prose is its own text with every run of whitespace one space, none at the ends.
+      const spaced = text.replace(/\s+/g, " ").trim();
+      if (parsed !== spaced) expect({ text, got: parsed }).toEqual({ text, got: spaced });
     }
     // The comparison is about the shortcut: enough of the texts must have taken it.
     expect(plain).toBeGreaterThan(3_000);
