@@ -2,10 +2,11 @@
 // the highlighting), tag names. One definition, so a word found is a word highlighted. No imports:
 // the web app takes tagKey from here too (through @notebox/api/limits).
 
-const ASCII = /^[^\u0080-\uffff]*$/;
+/** A character outside ASCII: looked for, rather than every character matched, it costs half as much. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Whether `text` is all ASCII (most text is), which folds by lower-casing alone. */
-export const isAscii = (text: string) => ASCII.test(text);
+export const isAscii = (text: string) => !NON_ASCII.test(text);
 
 /**
  * Lower-cased, accents removed. The accents of Latin letters (the combining diacritical marks
