@@ -176,8 +176,8 @@ function aroundFirstHit(
 }
 
 /**
- * About `width` characters of `text` around its first match, with ellipses where it was cut.
- * `text` is plain text with one space between words, as markdownText gives it (collapsing it
+ * About `width` characters of `whole` around its first match, with ellipses where it was cut.
+ * `whole` is plain text with one space between words, as markdownText gives it (collapsing it
  * again here was a fifth of the cost of a search hit's snippet).
  */
 export function snippet(whole: string, terms: string[], width = 180): Segment[] {
