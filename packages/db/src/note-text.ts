@@ -66,10 +66,11 @@ function walk(tokens: readonly Token[], out: string[]): void {
  */
 const PROSE_CHARACTERS = /^[A-Za-z0-9 \t\n\r.,;:?!'"()/%$\u0080-\uffff-]*$/;
 /**
- * Of those, what is markup at a line's start: a digit (`1.` starts a list), a `-` (a list, a rule,
- * a heading's underline) or a `:` (`:-` is the delimiter row of a one-column table).
+ * Of those, what is markup at a line's start: an ASCII digit (`1.` starts a list; no other digit
+ * does), a `-` (a list, a rule, a heading's underline) or a `:` (`:-` is the delimiter row of a
+ * one-column table).
  */
-const MARKUP_LINE_START = /(?:^|[\n\r])[ \t]*[\p{N}:-]/u;
+const MARKUP_LINE_START = /(?:^|[\n\r])[ \t]*[0-9:-]/;
 
 /** Whether `text` is prose without markup, which Markdown shows as it is written (whitespace aside). */
 export function isPlainProse(text: string): boolean {
