@@ -56,6 +56,26 @@ const UNKNOWN_PROCEDURE = "trpc:unknown";
  * observation per procedure, so no combination of names becomes a series of its own.
  */
 export function procedureLabels(encodedPath: string, batch: boolean): string[] {
+  const key = `${batch ? 1 : 0}${encodedPath}`;
+  let labels = labelsOf.get(key);
+  if (!labels) {
+    labels = readLabels(encodedPath, batch);
+    if (labels.includes(UNKNOWN_PROCEDURE)) return labels;
+    if (labelsOf.size >= LABELS_KEPT) labelsOf.clear();
+    labelsOf.set(key, labels);
+  }
+  return labels;
+}
+
+/**
+ * procedureLabels' answers by path (after 1 for a batch, 0 for one call), as every request asks
+ * again. Only paths of known procedures are kept (short ones, then); batches may still combine
+ * them in many ways, so past LABELS_KEPT the memo starts over.
+ */
+const labelsOf = new Map<string, string[]>();
+const LABELS_KEPT = 1024;
+
+function readLabels(encodedPath: string, batch: boolean): string[] {
   let path: string;
   try {
     path = decodeURIComponent(encodedPath);

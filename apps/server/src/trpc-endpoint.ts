@@ -92,6 +92,24 @@ function decodePath(path: string): string {
   }
 }
 
+/** The path and query of a request's target, which starts with PREFIX (`isLeanCall`). */
+interface Target {
+  path: string;
+  query: URLSearchParams;
+}
+
+/**
+ * The target split at its `?`: the path as sent (tRPC decodes it; a path it does not know answers
+ * NOT_FOUND), the query as URLSearchParams. A WHATWG URL, which nothing here needs, was a few
+ * microseconds of every call.
+ */
+function targetOf(url: string): Target {
+  const q = url.indexOf("?");
+  return q === -1
+    ? { path: url, query: new URLSearchParams() }
+    : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) };
+}
+
 /** A header of the request as one string (the shape tRPC's parser reads through `headers.get`). */
 function header(req: IncomingMessage, name: string): string | null {
   const value = req.headers[name];
@@ -116,12 +134,12 @@ export function trpcEndpoint({
   async function answerCalls(
     req: IncomingMessage,
     {
-      url,
+      target,
       id,
       deps,
       cookies,
       body,
-    }: { url: URL; id: string; deps: CoreDeps; cookies: Record<string, string>; body: string | null },
+    }: { target: Target; id: string; deps: CoreDeps; cookies: Record<string, string>; body: string | null },
   ): Promise<Answer> {
     const method = req.method!;
     const resHeaders = new Headers();
@@ -129,7 +147,7 @@ export function trpcEndpoint({
     // What tRPC's parser reads of a Request.
     const request = {
       method,
-      url: url.href,
+      url: `http://localhost${req.url}`,
       headers: {
         get: (name: string) => header(req, name.toLowerCase()),
         has: (name: string) => name.toLowerCase() in req.headers,
@@ -143,13 +161,13 @@ export function trpcEndpoint({
       info = await getRequestInfo({
         req: request,
         path: urlPathToProcedurePath(
-          decodePath(url.pathname.slice(PREFIX.length).replace(/\/+$/, "")),
+          decodePath(target.path.slice(PREFIX.length).replace(/\/+$/, "")),
           config.pathSeparator,
         ),
         router: appRouter,
-        searchParams: url.searchParams,
+        searchParams: target.query,
         headers: request.headers,
-        url,
+        url: null,
       });
       let ctxError: TRPCError | undefined;
       try {
@@ -157,7 +175,7 @@ export function trpcEndpoint({
           deps,
           authorization: header(req, "authorization"),
           userAgent: header(req, "user-agent"),
-          input: method === "GET" ? url.searchParams.get("input") : body,
+          input: method === "GET" ? target.query.get("input") : body,
           cookies,
           resHeaders,
           ip: clientIpFrom(
@@ -255,7 +273,7 @@ export function trpcEndpoint({
     // What the request's work logs carries its id (core's requestDeps).
     const scoped = requestDeps(deps, id);
     return (async () => {
-      const url = new URL(req.url!, "http://localhost");
+      const target = targetOf(req.url!);
       const method = req.method!;
       let answer: Answer;
       let compress = true;
@@ -276,7 +294,7 @@ export function trpcEndpoint({
         } else {
           const body = method === "POST" ? await readBody(req) : null;
           if (method === "POST" && body === null) return; // the client went away mid-body
-          answer = await answerCalls(req, { url, id, deps: scoped, cookies, body });
+          answer = await answerCalls(req, { target, id, deps: scoped, cookies, body });
         }
       } catch (error) {
         const failure = errorAnswer(error, scoped.logger);
@@ -290,11 +308,11 @@ export function trpcEndpoint({
       await send(req, res, id, answer, compress);
       metrics.observe(
         method,
-        procedureLabels(url.pathname.slice(PREFIX.length), url.searchParams.get("batch") === "1"),
+        procedureLabels(target.path.slice(PREFIX.length), target.query.get("batch") === "1"),
         answer.status,
         started,
       );
-      logRequest(deps.logger, started, { requestId: id, method, path: url.pathname, status: answer.status });
+      logRequest(deps.logger, started, { requestId: id, method, path: target.path, status: answer.status });
     })();
   };
 }

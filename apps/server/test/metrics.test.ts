@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { procedureLabels } from "../src/metrics";
 import { metricsEnv, scrapeMetrics } from "./support/metrics";
 import { createUser, signIn, startTestServer, type TestServer } from "./support/server";
 
@@ -32,5 +33,19 @@ describe("/metrics", () => {
     expect(text).toMatch(/notebox_file_bytes_downloaded_total 12/);
     expect(text).toMatch(/notebox_process_resident_memory_bytes \d+/);
     expect(text).not.toMatch(/notebox_session=|password/i);
+  });
+});
+
+describe("procedureLabels", () => {
+  it("answers a path the same whether it was asked before or not, a batch apart from one call", () => {
+    for (let round = 0; round < 2; round++) {
+      expect(procedureLabels("notes.get", false)).toEqual(["trpc:notes.get"]);
+      expect(procedureLabels("notes.get%2Cauth.me", true)).toEqual(["trpc:notes.get", "trpc:auth.me"]);
+      // The same text, as one call: a name no procedure has.
+      expect(procedureLabels("notes.get%2Cauth.me", false)).toEqual(["trpc:unknown"]);
+      expect(procedureLabels("auth.me,auth.me", true)).toEqual(["trpc:auth.me"]);
+      expect(procedureLabels("nope", false)).toEqual(["trpc:unknown"]);
+      expect(procedureLabels("%E0%A4%A", false)).toEqual(["trpc:unknown"]);
+    }
   });
 });

@@ -19,7 +19,7 @@
 // (its event loop held up that long) lets the write be answered anyway, and serves what it cached
 // before until the message reaches it. A worker that starts later starts empty.
 import cluster, { type Worker } from "node:cluster";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 
@@ -79,7 +79,7 @@ function counters() {
 
 const done = Promise.resolve();
 
-const digest = (key: unknown) => createHash("sha256").update(JSON.stringify(key)).digest("base64url").slice(0, 32);
+const digest = (key: unknown) => hash("sha256", JSON.stringify(key), "base64url").slice(0, 32);
 
 export function createCache(options: CacheOptions = {}): Cache {
   if (options.disabled) return noCache();

@@ -1,8 +1,8 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
+  hash,
   randomBytes,
   randomInt,
   timingSafeEqual,
@@ -16,9 +16,12 @@ export function generateToken(): string {
   return encodeBase32LowerCaseNoPadding(bytes);
 }
 
-/** What the database stores for a token: hex sha256, so a leaked table holds no usable token. */
+/**
+ * What the database stores for a token: hex sha256, so a leaked table holds no usable token.
+ * One-shot `hash` (a third of a Hash object's cost): every signed-in request hashes its cookie.
+ */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 /** Six digits from the CSPRNG, zero-padded. */
