@@ -14,12 +14,12 @@ import { AppError, requestDeps, type CoreDeps } from "@notebox/core";
 import { getRequestListener, type HttpBindings } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getCookie } from "hono/cookie";
 import { clientIp } from "./client-ip";
 import { compressAnswers } from "./compression";
 import { errorResponse, requestTooLarge } from "./http-errors";
 import {
   API_CACHE_CONTROL,
+  cookiesOf,
   CROSS_SITE_REFUSAL,
   crossSiteRefused,
   logProcedureError,
@@ -110,7 +110,7 @@ function createApp({
 
   app.use(async (c, next) => {
     const refused = crossSiteRefused(c.req.method, {
-      hasSessionCookie: getCookie(c, SESSION_COOKIE) !== undefined,
+      hasSessionCookie: cookiesOf(c)[SESSION_COOKIE] !== undefined,
       origin: c.req.header("origin"),
       publicOrigin,
     });
@@ -148,7 +148,7 @@ function createApp({
           authorization: opts.req.headers.get("authorization"),
           userAgent: opts.req.headers.get("user-agent"),
           input: opts.req.method === "GET" ? new URL(opts.req.url).searchParams.get("input") : await c.req.text(),
-          cookies: getCookie(c),
+          cookies: cookiesOf(c),
           resHeaders: opts.resHeaders,
           ip: clientIp(c, config.trustProxy),
           requestId: (c as Context<Env>).var.requestId,
@@ -180,7 +180,7 @@ function createApp({
  * cannot be had (the page then asks as usual).
  */
 async function firstPaint(c: Context<Env>, trustProxy: boolean) {
-  if (!getCookie(c, SESSION_COOKIE)) return null;
+  if (!cookiesOf(c)[SESSION_COOKIE]) return null;
   const deps = c.var.deps;
   try {
     const resHeaders = new Headers();
@@ -189,7 +189,7 @@ async function firstPaint(c: Context<Env>, trustProxy: boolean) {
       authorization: c.req.header("authorization") ?? null,
       userAgent: c.req.header("user-agent") ?? null,
       input: null,
-      cookies: getCookie(c),
+      cookies: cookiesOf(c),
       resHeaders,
       ip: clientIp(c, trustProxy),
       requestId: c.var.requestId,

@@ -21,7 +21,7 @@ import { loadConfig } from "@notebox/config";
 import { type CoreDeps, listNotes, searchNotes, searchTerms, validateSessionToken } from "@notebox/core";
 import { hasOpenTask, newId, noteExcerpt, QueryTypes } from "@notebox/db";
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
+import { cookiesOf } from "./http-rules";
 import { createLogger } from "./runtime";
 import { startServer } from "./server";
 
@@ -36,7 +36,7 @@ const server = await startServer(config, {
   revisions: !process.argv.includes("--no-revisions"),
   extendApp(app, deps) {
     const signedIn = async (c: Context) => {
-      const token = getCookie(c, SESSION_COOKIE);
+      const token = cookiesOf(c)[SESSION_COOKIE];
       return token ? ((await validateSessionToken({ deps, token }))?.user.id ?? null) : null;
     };
     const unauthorized = (c: Context) =>

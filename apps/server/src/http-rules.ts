@@ -1,8 +1,9 @@
 // The rules every request is held to, written once for both ways in: the Hono app (app.ts) and the
 // tRPC endpoint that answers /api/v1/trpc/* straight from node:http (trpc-endpoint.ts). Each is a
 // plain function of the request's parts, so neither way carries a copy of another's rule.
+import { readCookies } from "@notebox/api";
 import type { Config } from "@notebox/config";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Logger } from "pino";
 import type { WebApp } from "./web";
@@ -12,6 +13,9 @@ export const TRPC_ENDPOINT = "/api/v1/trpc";
 
 /** API answers are never stored by browsers or proxies: they are one person's data. */
 export const API_CACHE_CONTROL = "no-store";
+
+/** A request's cookies in the Hono app, by the parser the tRPC endpoint reads them with (readCookies). */
+export const cookiesOf = (c: Context) => readCookies(c.req.header("cookie"));
 
 const REQUEST_ID_MAX = 64;
 

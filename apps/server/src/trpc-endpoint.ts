@@ -6,7 +6,15 @@
 // resolveResponse does (same parser, same error shapes and statuses, the same `{result: {data}}`
 // bodies), with the rules of http-rules.ts that every request is held to.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { appRouter, createContext, MAX_BODY_BYTES, SESSION_COOKIE, type Context } from "@notebox/api";
+import {
+  appRouter,
+  createContext,
+  MAX_BODY_BYTES,
+  readCookies,
+  SESSION_COOKIE,
+  type Context,
+  type CreateContextOptions,
+} from "@notebox/api";
 import { requestDeps, type CoreDeps } from "@notebox/core";
 import { TRPCError } from "@trpc/server";
 // The pieces tRPC's own adapters are built of: this endpoint is one more adapter, for the
@@ -20,7 +28,6 @@ import {
   transformTRPCResponse,
   urlPathToProcedurePath,
 } from "@trpc/server/unstable-core-do-not-import";
-import { parse as parseCookies } from "hono/utils/cookie";
 import { clientIpFrom } from "./client-ip";
 import { compressedJson, varyWithEncoding } from "./compression";
 import { errorAnswer, requestTooLarge } from "./http-errors";
@@ -139,7 +146,7 @@ export function trpcEndpoint({
       deps,
       cookies,
       body,
-    }: { target: Target; id: string; deps: CoreDeps; cookies: Record<string, string>; body: string | null },
+    }: { target: Target; id: string; deps: CoreDeps; cookies: CreateContextOptions["cookies"]; body: string | null },
   ): Promise<Answer> {
     const method = req.method!;
     const resHeaders = new Headers();
@@ -278,7 +285,7 @@ export function trpcEndpoint({
       let answer: Answer;
       let compress = true;
       try {
-        const cookies = req.headers.cookie ? parseCookies(req.headers.cookie) : {};
+        const cookies = readCookies(req.headers.cookie);
         const refused = crossSiteRefused(method, {
           hasSessionCookie: cookies[SESSION_COOKIE] !== undefined,
           origin: header(req, "origin") ?? undefined,

@@ -1,9 +1,20 @@
 // The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure whenever PUBLIC_URL is https. The
 // device cookie, with the same flags, holds the signed token of a browser that signed in before.
+// Request cookies are read here too, by one parser.
 import { DEVICE_TTL_MS, SESSION_TTL_MS, type Authentication } from "@notebox/core";
+import { parse } from "cookie";
 
 export const SESSION_COOKIE = "notebox_session";
 export const DEVICE_COOKIE = "notebox_device";
+
+/**
+ * A request's cookies by name, from its Cookie header (the first of a name wins; %-escapes are
+ * decoded). Every route reads cookies through this one parser, so a cookie the tRPC endpoint sees
+ * is the one the file, export and sign-in routes see.
+ */
+export function readCookies(header: string | null | undefined): Record<string, string | undefined> {
+  return header ? parse(header) : {};
+}
 
 export function serializeDeviceCookie(token: string, secure: boolean): string {
   return [

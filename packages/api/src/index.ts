@@ -2,6 +2,7 @@ export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from
 export { createContext, type Context, type CreateContextOptions } from "./trpc";
 export {
   DEVICE_COOKIE,
+  readCookies,
   SESSION_COOKIE,
   serializeDeviceCookie,
   serializeSessionCookie,

@@ -51,8 +51,8 @@ export interface CreateContextOptions {
   userAgent: string | null;
   /** The request's input as sent, before any parsing: a GET's `input` parameter or a POST's body. */
   input: string | null;
-  /** The request's cookies by name, as the HTTP layer parsed them. */
-  cookies: Record<string, string>;
+  /** The request's cookies by name (readCookies). */
+  cookies: Record<string, string | undefined>;
   resHeaders: Headers;
   ip: string;
   requestId: string;

@@ -1,7 +1,7 @@
 import { SESSION_COOKIE, sessionCookieUpdate } from "@notebox/api";
 import { AppError, authenticate, requireCaller, type CallerUser, type CoreDeps } from "@notebox/core";
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
+import { cookiesOf } from "../http-rules";
 
 /**
  * The caller of a plain HTTP route (file and export routes), read by core's authenticate() and
@@ -11,7 +11,7 @@ import { getCookie } from "hono/cookie";
  * with `signInTo` ("Sign in to upload files.").
  */
 export async function requestUser(c: Context, deps: CoreDeps, signInTo: string): Promise<CallerUser> {
-  const token = getCookie(c, SESSION_COOKIE) ?? null;
+  const token = cookiesOf(c)[SESSION_COOKIE] ?? null;
   const authentication = await authenticate({
     deps,
     authorization: c.req.header("authorization"),

@@ -23,9 +23,9 @@ import {
   SSO_LINK_COOKIE,
 } from "@notebox/api";
 import { Hono, type Context } from "hono";
-import { getCookie } from "hono/cookie";
 import type { Env } from "../app";
 import { clientIp } from "../client-ip";
+import { cookiesOf } from "../http-rules";
 
 const LANDING_BASE = "http://notebox.invalid";
 
@@ -75,7 +75,8 @@ export function ssoRoutes(config: Pick<Config, "secureCookies" | "trustProxy">) 
     const url = new URL(c.req.url);
     // The person said no at the provider, or it refused: nothing to exchange.
     if (url.searchParams.has("error")) return failed(c, "sso_cancelled");
-    const sessionToken = getCookie(c, SESSION_COOKIE) ?? null;
+    const cookies = cookiesOf(c);
+    const sessionToken = cookies[SESSION_COOKIE] ?? null;
     const deps = c.var.deps;
     try {
       const signedIn = sessionToken
@@ -84,11 +85,11 @@ export function ssoRoutes(config: Pick<Config, "secureCookies" | "trustProxy">) 
       const outcome = await finishSso({
         deps,
         search: url.search,
-        flowCookie: getCookie(c, SSO_FLOW_COOKIE) ?? null,
+        flowCookie: cookies[SSO_FLOW_COOKIE] ?? null,
         meta: meta(c),
         previousSessionId: sessionToken ? hashToken(sessionToken) : null,
         currentUserId: signedIn?.user.id ?? null,
-        deviceToken: getCookie(c, DEVICE_COOKIE) ?? null,
+        deviceToken: cookies[DEVICE_COOKIE] ?? null,
       });
       c.header("Set-Cookie", serializeSsoCookie(SSO_FLOW_COOKIE, null, secure, 0), { append: true });
       if (outcome.kind === "link_required") {

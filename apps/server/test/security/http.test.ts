@@ -327,6 +327,31 @@ describe("the session cookie", () => {
   });
 });
 
+describe("reading the Cookie header", () => {
+  /** A signed-in call through the lean endpoint, through tRPC's adapter in Hono (any content type but JSON), and a plain route. */
+  async function statuses(cookie: string) {
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${t.url}${path}`, { headers: { cookie, ...headers } }).then(async (res) => {
+        await res.arrayBuffer();
+        return res.status;
+      });
+    return [
+      await get("/api/v1/trpc/notes.list"),
+      await get("/api/v1/trpc/notes.list", { "content-type": "text/plain" }),
+      await get("/api/v1/notes/export?format=json"),
+    ];
+  }
+
+  it("finds the session among other cookies, the first of a name winning, the same on every way in", async () => {
+    const { client } = await signedIn();
+    const token = client.sessionToken!;
+    expect(await statuses(`theme=dark;${SESSION_COOKIE}=${token} ;  lang=en%2DGB`)).toEqual([200, 200, 200]);
+    expect(await statuses(`${SESSION_COOKIE}=${token}; ${SESSION_COOKIE}=${"a".repeat(32)}`)).toEqual([200, 200, 200]);
+    expect(await statuses(`${SESSION_COOKIE}=${"a".repeat(32)}; ${SESSION_COOKIE}=${token}`)).toEqual([401, 401, 401]);
+    expect(await statuses(`theme=dark; ${SESSION_COOKIE}`)).toEqual([401, 401, 401]);
+  });
+});
+
 describe("the tRPC body limit", () => {
   it("answers 413 with a JSON error for a body over 4 MB, and writes nothing", async () => {
     const account = newAccount();
