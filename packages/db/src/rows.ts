@@ -215,14 +215,25 @@ export function selectBounded<T extends object>(db: RowSource, sql: string, para
 export function rowDate(value: Date | string): Date {
   if (value instanceof Date) return value;
   // "YYYY-MM-DD HH:MM:SS.mmm +00:00" (SQLite) or "YYYY-MM-DD HH:MM:SS.mmm" (MySQL, UTC), read by
-  // position: exports, lists and searches read thousands of them.
-  const n = (from: number, to: number) => Number(value.slice(from, to));
-  if ((value.length === 30 && value.endsWith(" +00:00")) || (value.length === 23 && value[19] === ".")) {
-    return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23)));
+  // position, digit by digit (half the cost of slicing out numbers): every signed-in request reads
+  // a session's dates, and exports, lists and searches read thousands.
+  if (
+    ((value.length === 30 && value.endsWith(" +00:00")) || (value.length === 23 && value[19] === ".")) &&
+    DIGITS.test(value)
+  ) {
+    const d = (at: number) => value.charCodeAt(at) - ZERO;
+    const two = (at: number) => d(at) * 10 + d(at + 1);
+    return new Date(
+      Date.UTC(two(0) * 100 + two(2), two(5) - 1, two(8), two(11), two(14), two(17), two(20) * 10 + d(22)),
+    );
   }
   const iso = value.replace(" ", "T").replace(" +00:00", "Z");
   return new Date(/(?:Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`);
 }
+
+const ZERO = 48; // "0"
+/** The digits and separators of "YYYY-MM-DD HH:MM:SS.mmm": what rowDate reads by position. */
+const DIGITS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/;
 
 /** A date column of a plain row as ISO 8601 text: SQLite's text is rewritten, not parsed. */
 export function rowIso(value: Date | string): string {

@@ -26,6 +26,20 @@ describe("rowDate", () => {
     }
   });
 
+  it("reads SQLite's and MySQL's text as the instant it names, across the years", () => {
+    for (let i = 0; i < 2_000; i++) {
+      // From 1970 to 2100, at any millisecond.
+      const instant = new Date(Math.floor(Math.random() * 4_102_444_800_000)).toISOString();
+      const text = `${instant.slice(0, 10)} ${instant.slice(11, 23)}`;
+      expect(rowDate(`${text} +00:00`).toISOString()).toBe(instant);
+      expect(rowDate(text).toISOString()).toBe(instant);
+    }
+  });
+
+  it("does not read a text by position when a digit is not one", () => {
+    expect(Number.isNaN(rowDate("2026-12-06 01:02:0x.456 +00:00").getTime())).toBe(true);
+  });
+
   it("reads text without milliseconds, and rowIso agrees with it", () => {
     env.TZ = "Europe/Paris";
     expect(rowDate("2026-12-06 01:02:03 +00:00").toISOString()).toBe("2026-12-06T01:02:03.000Z");
