@@ -217,10 +217,7 @@ export function rowDate(value: Date | string): Date {
   // "YYYY-MM-DD HH:MM:SS.mmm +00:00" (SQLite) or "YYYY-MM-DD HH:MM:SS.mmm" (MySQL, UTC), read by
   // position, digit by digit (half the cost of slicing out numbers): every signed-in request reads
   // a session's dates, and exports, lists and searches read thousands.
-  if (
-    ((value.length === 30 && value.endsWith(" +00:00")) || (value.length === 23 && value[19] === ".")) &&
-    DIGITS.test(value)
-  ) {
+  if ((value.length === 23 || (value.length === 30 && value.endsWith(" +00:00"))) && DIGITS.test(value)) {
     const d = (at: number) => value.charCodeAt(at) - ZERO;
     const two = (at: number) => d(at) * 10 + d(at + 1);
     return new Date(
