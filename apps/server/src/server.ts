@@ -5,7 +5,14 @@ import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Config } from "@notebox/config";
-import { finishAccountDeletions, purgeExpired, purgeOldTrash, sweepStorage, thinRevisions } from "@notebox/core";
+import {
+  finishAccountDeletions,
+  optimizeSearch,
+  purgeExpired,
+  purgeOldTrash,
+  sweepStorage,
+  thinRevisions,
+} from "@notebox/core";
 import { createHandler, type AppOptions } from "./app";
 import { joinCluster, startPrimary, type RunningPrimary } from "./cluster";
 import { createMetrics, startMetricsListener, type MetricsListener } from "./metrics";
@@ -116,7 +123,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const url = `http://localhost:${port}`;
 
   // Every instance sweeps; the deletes are idempotent, so several instances do no harm. Within a
-  // cluster, one worker at a time sweeps for all: the one the primary names.
+  // cluster, one worker at a time sweeps for all: the one the primary names. Shutdown stops the
+  // full-text index upkeep after its statement under way.
+  const sweepStop = new AbortController();
+  let searchUpkeepOffWarned = false;
   const sweep = () =>
     Promise.all([
       purgeExpired({ deps }),
@@ -124,9 +134,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       sweepStorage({ deps }),
       finishAccountDeletions({ deps }),
       thinRevisions({ deps }),
+      optimizeSearch({ deps, signal: sweepStop.signal }),
     ]).then(
-      ([removed, trashedNotes, storage, deletedAccounts, revisions]) =>
-        deps.logger.debug({ removed, trashedNotes, storage, deletedAccounts, revisions }, "expired rows purged"),
+      ([removed, trashedNotes, storage, deletedAccounts, revisions, searchIndex]) => {
+        deps.logger.debug(
+          { removed, trashedNotes, storage, deletedAccounts, revisions, searchIndex },
+          "expired rows purged",
+        );
+        if (searchIndex.state === "off" && !searchUpkeepOffWarned) {
+          searchUpkeepOffWarned = true;
+          deps.logger.warn(
+            "the database server's innodb_optimize_fulltext_only is OFF, so Notebox cannot keep its full-text index lean and search slows down as notes are edited: turn it ON (docs/operations.md)",
+          );
+        }
+      },
       (error: unknown) => deps.logger.warn({ err: error }, "purge of expired rows failed"),
     );
   let sweeping: Promise<void> = Promise.resolve();
@@ -150,6 +171,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     (closing ??= (async () => {
       draining = true;
       clearInterval(sweeper);
+      sweepStop.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {

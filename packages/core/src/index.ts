@@ -79,7 +79,7 @@ export {
 } from "./sessions/authenticate";
 export { adminStats, listUsers, type AdminUserListItem, type AdminUserSummary, type UserSort } from "./admin/users";
 export type { Page } from "./pagination";
-export { purgeExpired, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";
+export { optimizeSearch, purgeExpired, SEARCH_UPKEEP_BUDGET_MS, UNVERIFIED_ACCOUNT_TTL_MS } from "./maintenance";
 export { createNote, getNote, updateNote } from "./notes/crud";
 export { listNotes, type NoteSort } from "./notes/list";
 export { purgeOldTrash, purgeTrash, restoreNote, trashNote, TRASH_RETENTION_MS } from "./notes/trash";

@@ -1,6 +1,7 @@
 // Periodic clean-up of rows that can no longer be used: expired sessions, spent codes and reset
-// links, sign-in and passkey challenges that ran out, and sign-ups never confirmed within a week.
-import { Op } from "@notebox/db";
+// links, sign-in and passkey challenges that ran out, and sign-ups never confirmed within a week;
+// and the upkeep of MySQL/MariaDB's full-text index.
+import { Op, optimizeSearchIndex, type SearchUpkeep } from "@notebox/db";
 import type { CoreDeps } from "./deps";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -26,4 +27,23 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
     }),
   ]);
   return { sessions, codes, resetTokens, challenges, unverifiedUsers };
+}
+
+/**
+ * The longest a sweep (hourly) spends on the full-text index (@notebox/db's optimizeSearchIndex),
+ * which it does only while edits have listed ids: on 1,000,000 notes a pass over every word takes
+ * about half an hour of statements, so it spreads over the next sweeps.
+ */
+export const SEARCH_UPKEEP_BUDGET_MS = 5 * 60_000;
+
+export function optimizeSearch({
+  deps,
+  budgetMs = SEARCH_UPKEEP_BUDGET_MS,
+  signal,
+}: {
+  deps: Pick<CoreDeps, "db">;
+  budgetMs?: number;
+  signal?: AbortSignal;
+}): Promise<SearchUpkeep> {
+  return optimizeSearchIndex(deps.db, { budgetMs, signal });
 }

@@ -35,6 +35,7 @@ export type { PasskeyChallengePurpose, PasskeyChallengeRow, PasskeyRow, SsoIdent
 export { hasOpenTask, markdownText, noteExcerpt } from "./note-text";
 export { foldedWords, foldText, isAscii, tagKey, termsStartingWords } from "./fold";
 export { LIKE_ESCAPE, likePattern, searchNoteRows, type NoteFilter, type NoteSearch, type SearchRow } from "./search";
+export { optimizeSearchIndex, type SearchUpkeep } from "./search/upkeep";
 export { USERNAME_KEY_MAX, usernameKey } from "./username-key";
 export {
   BULK_NOTES_MAX,
