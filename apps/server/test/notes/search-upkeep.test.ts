@@ -20,7 +20,7 @@ const WORDS = ["harbour", "lantern", "meadow", "quartz", "saffron", "tundra", "v
 describe.runIf(testDb === "mysql")("full-text index upkeep on MySQL/MariaDB", () => {
   /** A server account that may set global variables and read InnoDB's own tables. */
   let admin: mysql.Connection | undefined;
-  let saved: { optimize: number; aux: string } | undefined;
+  let saved: { optimize: number; aux: string | null } | undefined;
   let t: TestServer;
   let client: TestClient;
   let env: Record<string, string>;
@@ -50,7 +50,7 @@ describe.runIf(testDb === "mysql")("full-text index upkeep on MySQL/MariaDB", ()
       const [[row]] = await admin.query<mysql.RowDataPacket[]>(
         "SELECT @@GLOBAL.innodb_optimize_fulltext_only AS optimize_only, @@GLOBAL.innodb_ft_aux_table AS aux",
       );
-      saved = { optimize: Number(row!.optimize_only), aux: String(row!.aux ?? "") };
+      saved = { optimize: Number(row!.optimize_only), aux: (row!.aux as string | null) ?? null };
     }
   });
 
