@@ -47,8 +47,10 @@ describe("request logs", () => {
     expect(mail?.requestId).toBeTruthy();
     expect(requestLines.map((l) => l.requestId)).toContain(mail!.requestId);
 
-    // Nothing else ran in this process: every line was written for some request.
-    expect(lines.filter((l) => typeof l.requestId !== "string")).toEqual([]);
+    // Nothing else ran in this process but the sweep at start, whose one line is the warning that a
+    // MySQL/MariaDB server does not allow the full-text upkeep: every other line was for some request.
+    const upkeepWarning = (l: (typeof lines)[number]) => /innodb_optimize_fulltext_only is OFF/.test(String(l.msg));
+    expect(lines.filter((l) => typeof l.requestId !== "string" && !upkeepWarning(l))).toEqual([]);
 
     const all = JSON.stringify(lines);
     expect(all).not.toContain(account.password);
