@@ -31,8 +31,9 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
 
 /**
  * The longest a sweep (hourly) spends on the full-text index (@notebox/db's optimizeSearchIndex),
- * which it does only while edits have listed ids: on 1,000,000 notes a pass over every word takes
- * about half an hour of statements, so it spreads over the next sweeps.
+ * which it stops early once there is nothing left to rewrite. On the bench corpora a pass took longer
+ * than this (not ended after 31 minutes on 100,000 notes, docs/operations.md), so it spreads over
+ * the next sweeps.
  */
 export const SEARCH_UPKEEP_BUDGET_MS = 5 * 60_000;
 

@@ -55,18 +55,17 @@ export async function optimizeSearchIndex(
   const started = performance.now();
   let statements = 0;
   let idleInARow = 0;
+  const stopped = (): SearchUpkeep => ({ state: "ran", statements, ms: performance.now() - started, finished: false });
   for (;;) {
     if (statements > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-    if (signal?.aborted) return { state: "ran", statements, ms: performance.now() - started, finished: false };
+    if (signal?.aborted) return stopped();
     const [setting] = await selectRows<{ on: number | string }>(
       db,
       "SELECT @@GLOBAL.innodb_optimize_fulltext_only AS `on`",
       [],
     );
     if (Number(setting?.on) !== 1) {
-      return statements === 0
-        ? { state: "off" }
-        : { state: "ran", statements, ms: performance.now() - started, finished: false };
+      return statements === 0 ? { state: "off" } : stopped();
     }
     const statementStarted = performance.now();
     const results = await selectRows<OptimizeResult>(db, "OPTIMIZE TABLE notes", []);
