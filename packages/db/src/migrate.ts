@@ -18,6 +18,7 @@ import { notesOpenTasks } from "./migrations/2026-12-05T01-00-notes-open-tasks";
 import { noteRevisions } from "./migrations/2026-12-05T02-00-note-revisions";
 import { fileTrashAttachments } from "./migrations/2026-12-05T03-00-file-trash-attachments";
 import { searchPrefixes } from "./migrations/2026-12-06T00-00-search-prefixes";
+import { searchOneIndex } from "./migrations/2026-12-07T00-00-search-one-index";
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -53,6 +54,7 @@ export const migrations: Migration[] = [
   noteRevisions,
   fileTrashAttachments,
   searchPrefixes,
+  searchOneIndex,
 ];
 
 export function createMigrator(sequelize: Sequelize, log?: (message: string) => void) {

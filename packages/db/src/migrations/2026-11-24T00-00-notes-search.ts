@@ -79,14 +79,15 @@ async function sqliteDown(query: (sql: string) => Promise<unknown>) {
 }
 
 /**
- * Each word of `column` preceded by a space and the owner's bucket; empty while the note is in
- * the trash. MariaDB's regular expressions are PCRE (`\1`), MySQL 8's are ICU (`$1`).
+ * Each word of `column` preceded by a space, `marker` and the owner's bucket; empty while the note
+ * is in the trash. MariaDB's regular expressions are PCRE (`\1`), MySQL 8's are ICU (`$1`).
+ * (`marker`: see 2026-12-07T00-00-search-one-index.)
  */
-export function mysqlSearchText(column: string, mariadb: boolean) {
+export function mysqlSearchText(column: string, mariadb: boolean, marker = "") {
   // As SQL string literals: the pattern is [^\p{L}\p{N}\p{M}]*([\p{L}\p{N}\p{M}]+).
   const separatorsThenWord = "[^\\\\p{L}\\\\p{N}\\\\p{M}]*([\\\\p{L}\\\\p{N}\\\\p{M}]+)";
   const word = mariadb ? "\\\\1" : "$1";
-  return `IF(deleted_at IS NULL, REGEXP_REPLACE(${column}, '${separatorsThenWord}', CONCAT(' ', RIGHT(owner_id, 5), '${word}')), '')`;
+  return `IF(deleted_at IS NULL, REGEXP_REPLACE(${column}, '${separatorsThenWord}', CONCAT(' ${marker}', RIGHT(owner_id, 5), '${word}')), '')`;
 }
 
 export const notesSearch: Migration = {

@@ -47,7 +47,7 @@ export async function sqliteSearchWithTags(query: (sql: string) => Promise<unkno
   END`);
 }
 
-async function isMariadb(sequelize: Sequelize): Promise<boolean> {
+export async function isMariadb(sequelize: Sequelize): Promise<boolean> {
   const [server] = await sequelize.query<{ version: string }>("SELECT VERSION() AS version", {
     type: QueryTypes.SELECT,
   });

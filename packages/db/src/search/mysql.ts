@@ -1,5 +1,7 @@
 // MySQL/MariaDB InnoDB FULLTEXT search, on the bucket-prefixed columns of the
-// 2026-11-24T00-00-notes-search migration (with the tags of 2026-12-04T00-00-tags-pins).
+// 2026-11-24T00-00-notes-search migration, as 2026-12-07T00-00-search-one-index left them: one
+// FULLTEXT index on (search_title, search_body), where `search_body` holds the title, the text and
+// the tags with the bare bucket and `search_title` the title with `_` before the bucket.
 import { termsStartingWords } from "../fold";
 import { rowDate, selectNamed, type NamedValues } from "../rows";
 import {
@@ -17,9 +19,13 @@ import {
 
 /** The owner's bucket, as in the generated columns: RIGHT(owner_id, 5). */
 const mysqlBucket = (ownerId: string) => ownerId.slice(-5);
-/** innodb_ft_max_token_size (84) less the bucket. */
-const MYSQL_MAX_WORD = 79;
-/** Up to this many title hits of one word are read through the title index and sorted. */
+/** Before the bucket in `search_title`'s words, which are then the title's alone. */
+const TITLE_MARKER = "_";
+/** innodb_ft_max_token_size (84) less the marker and the bucket. */
+const MYSQL_MAX_WORD = 78;
+/** The columns of the full-text index, as every MATCH must name them. */
+const INDEXED = "n.search_title, n.search_body";
+/** Up to this many title hits of one word are read through the index's title words and sorted. */
 const TITLE_CAP = 300;
 /** Title-less hits are first looked for among this many most recently edited notes... */
 const RECENT_NOTES = 1000;
@@ -101,12 +107,15 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
   const bucket = mysqlBucket(ownerId);
   const words = terms.map((t) => [...t].slice(0, MYSQL_MAX_WORD).join(""));
   const base: NamedValues = { ownerId };
-  words.forEach((w, i) => (base[`w${i}`] = `% ${bucket}${w}%`));
+  words.forEach((w, i) => {
+    base[`w${i}`] = `% ${bucket}${w}%`;
+    // `_` is a LIKE wildcard: escaped.
+    base[`t${i}`] = `% \\${TITLE_MARKER}${bucket}${w}%`;
+  });
   const filters = mysqlFilterSql(search.filter, search.inTitle, "n", base);
   const select = <T extends object = Candidate>(sql: string, replacements: NamedValues = {}) =>
     selectNamed<T>(db, sql, { ...base, ...replacements });
-  const inWord = (i: number) =>
-    search.inTitle ? `n.search_title LIKE :w${i}` : `(n.search_title LIKE :w${i} OR n.search_body LIKE :w${i})`;
+  const inWord = (i: number) => (search.inTitle ? `n.search_title LIKE :t${i}` : `n.search_body LIKE :w${i}`);
   const q: MysqlSearch = {
     select,
     terms,
@@ -115,10 +124,9 @@ export async function searchMysql(db: SearchContext, search: NoteSearch): Promis
     owned: `n.owner_id = :ownerId AND n.deleted_at IS NULL${filters}`,
     newestFirst: "ORDER BY n.updated_at DESC, n.id DESC",
     inText: words.map((_, i) => inWord(i)).join(" AND "),
-    inTitle: words.map((_, i) => `n.search_title LIKE :w${i}`).join(" OR "),
-    titleQuery: words.map((w) => `${bucket}${w}*`).join(" "),
-    allQuery: words.map((w) => `+${bucket}${w}*`).join(" "),
-    allColumns: search.inTitle ? "n.search_title" : "n.search_title, n.search_body",
+    inTitle: words.map((_, i) => `n.search_title LIKE :t${i}`).join(" OR "),
+    titleQuery: words.map((w) => `${TITLE_MARKER}${bucket}${w}*`).join(" "),
+    allQuery: words.map((w) => `+${search.inTitle ? TITLE_MARKER : ""}${bucket}${w}*`).join(" "),
   };
   const page =
     (await fromSelectiveFilter(q, search.filter)) ?? (words.length > 1 ? await severalWords(q) : await oneWord(q));
@@ -141,20 +149,18 @@ interface MysqlSearch {
   inText: string;
   /** Some term starts a word of the title. */
   inTitle: string;
-  /** Boolean-mode queries: any term (for the title index), every term (for both columns). */
+  /** Boolean-mode queries: any term in the title; every term (in the title alone with in:title). */
   titleQuery: string;
   allQuery: string;
-  /** The columns of the full-text index `allQuery` is matched against. */
-  allColumns: string;
 }
 
 const titleWords = (q: MysqlSearch) => (row: Candidate) => termsStartingWords(row.title, q.terms);
 
-/** Every hit, through the full-text index of both columns; null when there are more than MATCH_CAP. */
+/** Every hit, through the full-text index; null when there are more than MATCH_CAP. */
 async function allMatches(q: MysqlSearch): Promise<Candidate[] | null> {
   const rows = await q.select(
     `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE MATCH(${q.allColumns}) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned}
+      WHERE MATCH(${INDEXED}) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned}
       LIMIT ${MATCH_CAP + 1}`,
     { query: q.allQuery },
   );
@@ -354,9 +360,9 @@ async function denseInRecentNotes(q: MysqlSearch): Promise<Candidate[] | null> {
  * edit first.
  *
  * Title hits: for a word of one or two letters, from the owner's RECENT_NOTES when they fill the
- * page (such a word starts a word of most titles); else through the title index when it finds at
- * most TITLE_CAP notes (a title is short, so a word is in few); else, being common, newest first
- * straight from the owner's notes, which stops early.
+ * page (such a word starts a word of most titles); else through the index's title words when they
+ * find at most TITLE_CAP notes (a title is short, so a word is in few); else, being common, newest
+ * first straight from the owner's notes, which stops early.
  *
  * The other hits: from the RECENT_NOTES (a short walk when such hits are common), or through the
  * full-text index when it finds at most MATCH_CAP notes, or else from all the owner's notes newest
@@ -381,7 +387,7 @@ async function oneWord(q: MysqlSearch): Promise<Candidate[]> {
 
   const titled = await q.select(
     `SELECT n.id, n.title, n.updated_at FROM notes n
-      WHERE MATCH(n.search_title) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
+      WHERE MATCH(${INDEXED}) AGAINST(:query IN BOOLEAN MODE) AND ${q.owned} LIMIT ${TITLE_CAP + 1}`,
     { query: q.titleQuery },
   );
   let page: Candidate[];

@@ -10,9 +10,10 @@
 // ON; with it OFF, OPTIMIZE TABLE rebuilds the whole table instead, which on a table with a
 // FULLTEXT index blocks writes for minutes, so it is never sent then. With it ON, one statement
 // rewrites the posting lists of innodb_ft_num_word_optimize words (2,000 by default), InnoDB keeps
-// its place between statements, and the list is emptied once a pass over every word ends. With
-// nothing on the list a statement returns at once. SQLite's FTS5 index merges its deletions as it
-// goes: there is nothing to do there.
+// its place between statements, and the list is emptied once a pass over every word ends: in the
+// statement where every FULLTEXT index of the table has just reached its end, which is why notes
+// has only one (2026-12-07T00-00-search-one-index). With nothing on the list a statement returns
+// at once. SQLite's FTS5 index merges its deletions as it goes: there is nothing to do there.
 import { selectRows, type RowSource } from "../rows";
 
 export type SearchUpkeep =
