@@ -32,8 +32,8 @@ export async function purgeExpired({ deps, now = new Date() }: { deps: Pick<Core
 /**
  * The longest a sweep (hourly) spends on the full-text index (@notebox/db's optimizeSearchIndex),
  * which it stops early once there is nothing left to rewrite. On the bench corpora a pass took longer
- * than this (not ended after 31 minutes on 100,000 notes, docs/operations.md), so it spreads over
- * the next sweeps.
+ * than this (7 minutes on 100,000 notes, 16 on 1,000,000, docs/operations.md), so it spreads over
+ * the next sweeps: InnoDB keeps its place between them.
  */
 export const SEARCH_UPKEEP_BUDGET_MS = 5 * 60_000;
 
